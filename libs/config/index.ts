@@ -1,0 +1,5 @@
+export * from './duration';
+export * from './listen';
+export * from './load';
+export * from './schema';
+export { isCidr } from './validators';

@@ -1,0 +1,165 @@
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayNotEmpty,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { parseDuration } from './duration';
+import { IsCidrList, IsDurationMs, IsListenAddress, IsUrlWithScheme } from './validators';
+
+const Duration = () => Transform(({ value }) => parseDuration(value) ?? value);
+
+export const AUTH_MODES = ['local', 'oidc', 'static'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export class ServerConfig {
+  @IsListenAddress() listen = ':8080';
+  @Duration() @IsDurationMs({ min: 0 }) shutdown_timeout = 10_000;
+  @IsUrlWithScheme(['http', 'https'], true) public_url = '';
+  @IsCidrList() trusted_proxies: string[] = [];
+  @IsString() secret_key_file = '';
+  /** Largest JSON request body accepted by routes that do not declare their own limit. */
+  @IsInt() @Min(1024) @Max(64 * 1024 * 1024) json_body_limit = 1024 * 1024;
+}
+
+export class LogConfig {
+  @IsIn(LOG_LEVELS) level: LogLevel = 'info';
+  @IsIn(['json', 'text']) format: 'json' | 'text' = 'json';
+}
+
+export class DbConfig {
+  @IsIn(['postgres']) driver = 'postgres' as const;
+  @IsUrlWithScheme(['postgres', 'postgresql']) url = 'postgres://postgres@127.0.0.1:5432/stowage';
+  @IsInt() @Min(1) @Max(500) pool_size = 20;
+  /** Run pending migrations when the service starts (under an advisory lock). */
+  @IsBoolean() migrate_on_start = true;
+}
+
+export class RedisConfig {
+  @IsUrlWithScheme(['redis', 'rediss']) url = 'redis://127.0.0.1:6379/0';
+  /** Namespace for every key Stowage writes, so several deployments can share one Redis. */
+  @Matches(/^[A-Za-z0-9_.:-]{1,64}$/, { message: 'must be 1-64 characters of letters, digits, _ . : -' })
+  key_prefix = 'stowage:';
+}
+
+export class SessionConfig {
+  @Duration() @IsDurationMs({ min: 60_000 }) lifetime = 8 * 3_600_000;
+  @Duration() @IsDurationMs({ min: 60_000 }) idle_timeout = 3_600_000;
+}
+
+export class PasswordPolicyConfig {
+  @IsInt() @Min(8) @Max(1024) min_length = 12;
+  @IsBoolean() prevent_reuse = true;
+}
+
+export class LockoutConfig {
+  @IsInt() @Min(1) @Max(1000) max_attempts = 5;
+  @Duration() @IsDurationMs({ min: 1000 }) window = 15 * 60_000;
+}
+
+export class ResetEmailConfig {
+  @IsBoolean() enabled = false;
+}
+
+export class LocalAuthConfig {
+  @IsBoolean() allow_self_registration = false;
+  @IsBoolean() require_admin_approval = false;
+  @ValidateNested() @Type(() => PasswordPolicyConfig) password = new PasswordPolicyConfig();
+  @ValidateNested() @Type(() => LockoutConfig) lockout = new LockoutConfig();
+  @ValidateNested() @Type(() => ResetEmailConfig) reset_email = new ResetEmailConfig();
+}
+
+export class OidcConfig {
+  @IsUrlWithScheme(['http', 'https'], true) issuer = '';
+  @IsString() client_id = '';
+  @IsString() client_secret_env = '';
+  @IsArray() @IsString({ each: true }) scopes: string[] = ['openid', 'profile', 'email'];
+  @IsString() role_claim = '';
+  @IsObject() role_mapping: Record<string, string[]> = {};
+}
+
+export class StaticAuthConfig {
+  @IsBoolean() enabled = false;
+  @IsString() username = '';
+  @IsString() password_hash_env = '';
+}
+
+export class AuthConfig {
+  @IsArray() @ArrayNotEmpty() @IsIn(AUTH_MODES, { each: true }) modes: AuthMode[] = ['local'];
+  @ValidateNested() @Type(() => SessionConfig) session = new SessionConfig();
+  @ValidateNested() @Type(() => LocalAuthConfig) local = new LocalAuthConfig();
+  @ValidateNested() @Type(() => OidcConfig) oidc = new OidcConfig();
+  @ValidateNested() @Type(() => StaticAuthConfig) static = new StaticAuthConfig();
+}
+
+export class BackendConfig {
+  @Matches(/^[a-z0-9][a-z0-9_-]{0,62}$/, {
+    message: 'must be 1-63 characters of lower-case letters, digits, _ or -, starting with a letter or digit',
+  })
+  id!: string;
+  @IsOptional() @IsString() name?: string;
+  @IsIn(['s3v4']) type = 's3v4' as const;
+  @IsUrlWithScheme(['http', 'https']) endpoint!: string;
+  @IsString() region = 'us-east-1';
+  @IsString() access_key_env = '';
+  @IsString() secret_key_env = '';
+  @IsBoolean() path_style = false;
+}
+
+export class QuotasConfig {
+  @Duration() @IsDurationMs() scan_interval = 30 * 60_000;
+}
+
+export class RateLimitConfig {
+  @IsInt() @Min(0) api_per_minute = 600;
+}
+
+export class S3ProxyKubernetesConfig {
+  @IsBoolean() enabled = false;
+  @IsString() namespace = 'stowage-system';
+  @IsString() kubeconfig = '';
+}
+
+export class S3ProxyConfig {
+  @IsBoolean() enabled = false;
+  @IsListenAddress() listen = ':8090';
+  @IsArray() @IsString({ each: true }) host_suffixes: string[] = [];
+  @IsNumber() @Min(0) global_rps = 0;
+  @IsNumber() @Min(0) per_key_rps = 0;
+  @IsBoolean() anonymous_enabled = false;
+  @IsNumber() @Min(0) anonymous_rps = 20;
+  @ValidateNested() @Type(() => S3ProxyKubernetesConfig) kubernetes = new S3ProxyKubernetesConfig();
+}
+
+export class AuditSamplingConfig {
+  @IsNumber() @Min(0) @Max(1) proxy_success_read_rate = 0;
+}
+
+export class AuditConfig {
+  @ValidateNested() @Type(() => AuditSamplingConfig) sampling = new AuditSamplingConfig();
+}
+
+export class StowageConfig {
+  @ValidateNested() @Type(() => ServerConfig) server = new ServerConfig();
+  @ValidateNested() @Type(() => LogConfig) log = new LogConfig();
+  @ValidateNested() @Type(() => DbConfig) db = new DbConfig();
+  @ValidateNested() @Type(() => RedisConfig) redis = new RedisConfig();
+  @ValidateNested() @Type(() => AuthConfig) auth = new AuthConfig();
+  @IsArray() @ValidateNested({ each: true }) @Type(() => BackendConfig) backends: BackendConfig[] = [];
+  @ValidateNested() @Type(() => QuotasConfig) quotas = new QuotasConfig();
+  @ValidateNested() @Type(() => RateLimitConfig) ratelimit = new RateLimitConfig();
+  @ValidateNested() @Type(() => S3ProxyConfig) s3_proxy = new S3ProxyConfig();
+  @ValidateNested() @Type(() => AuditConfig) audit = new AuditConfig();
+}

@@ -1,0 +1,39 @@
+import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { StowageConfig } from '@stowage/config';
+import { AuditModule } from './audit/audit.module';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { LoggingModule } from './logging/logging.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { RedisModule } from './redis/redis.module';
+import { SecretsModule } from './secrets/secrets.module';
+
+export interface AppModuleOptions {
+  config: StowageConfig;
+  env: Record<string, string | undefined>;
+  logger: Logger;
+  /** Extra modules (test-only routes in the end-to-end harness). */
+  imports?: ModuleMetadata['imports'];
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(options: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(options.config, options.env),
+        LoggingModule.forRoot(options.logger),
+        MetricsModule,
+        DatabaseModule,
+        RedisModule,
+        SecretsModule,
+        AuditModule,
+        HealthModule,
+        ...(options.imports ?? []),
+      ],
+    };
+  }
+}

@@ -1,0 +1,45 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { LOGGER } from '../logging/logging.module';
+import { MetricsService } from '../metrics/metrics.service';
+import { AuditEventEntity } from './audit-event.entity';
+import { AuditRecord } from './audit.types';
+
+/**
+ * The audit seam: every module records its catalogue actions through `record`. A failed write
+ * is logged and counted, never thrown: the action itself has already happened.
+ */
+@Injectable()
+export class AuditService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly metrics: MetricsService,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async record(event: AuditRecord): Promise<void> {
+    try {
+      await this.dataSource.getRepository(AuditEventEntity).insert({
+        action: event.action,
+        userId: event.userId ?? null,
+        username: event.username ?? null,
+        backendId: event.backendId ?? null,
+        bucket: event.bucket ?? null,
+        objectKey: event.key ?? null,
+        requestId: event.requestId ?? null,
+        ip: event.ip ?? null,
+        userAgent: event.userAgent ?? null,
+        status: event.status ?? 'ok',
+        detail: event.detail ?? null,
+      });
+    } catch (err) {
+      this.metrics.auditWriteFailures.inc();
+      this.logger.error(
+        { err: (err as Error).message, action: event.action, reqId: event.requestId },
+        'audit write failed',
+      );
+    }
+  }
+}

@@ -1,0 +1,91 @@
+import 'reflect-metadata';
+import { ModuleMetadata } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Logger } from 'pino';
+import { parseListen, StowageConfig } from '@stowage/config';
+import { AppModule } from './app.module';
+import { setupSwagger } from './docs/swagger';
+import { GlobalErrorFilter } from './errors/error.filter';
+import { createValidationPipe } from './errors/validation.pipe';
+import { applyRouteBodyLimit } from './http/body-limit.decorator';
+import { generateRequestId, REQUEST_ID_HEADER } from './http/request-id';
+import { securityHeadersHook } from './http/security-headers';
+import { trustProxySetting } from './http/trusted-proxies';
+import { NestPinoLogger } from './logging/logger';
+import { MetricsService } from './metrics/metrics.service';
+import { VERSION } from './version';
+
+export interface CreateAppOptions {
+  config: StowageConfig;
+  env: Record<string, string | undefined>;
+  logger: Logger;
+  imports?: ModuleMetadata['imports'];
+}
+
+/** Builds the dashboard application (not yet listening): Fastify, hooks, pipes, docs. */
+export async function createApp(options: CreateAppOptions): Promise<NestFastifyApplication> {
+  const { config, logger } = options;
+  const adapter = new FastifyAdapter({
+    trustProxy: trustProxySetting(config.server.trusted_proxies),
+    bodyLimit: config.server.json_body_limit,
+    genReqId: generateRequestId,
+    requestIdHeader: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    // Uploads and downloads of any size stream through; idle sockets are bounded by keepAliveTimeout.
+    requestTimeout: 0,
+    connectionTimeout: 0,
+    keepAliveTimeout: 65_000,
+  });
+  const fastify = adapter.getInstance();
+  fastify.addHook('onRoute', applyRouteBodyLimit);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    securityHeadersHook(request, reply, done);
+  });
+
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
+    logger: new NestPinoLogger(logger.child({ component: 'nest' })),
+    bufferLogs: false,
+    abortOnError: false,
+  });
+  app.useGlobalPipes(createValidationPipe());
+  const filter = new GlobalErrorFilter(logger);
+  app.useGlobalFilters(filter);
+  // Failures before Nest's pipeline (body parsing, malformed URLs) take the same path as the rest.
+  fastify.setErrorHandler((error, request, reply) => filter.send(error, request, reply));
+
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.observeHttp(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    logger.info(
+      {
+        reqId: request.id,
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        ip: request.ip,
+      },
+      'request',
+    );
+    done();
+  });
+
+  setupSwagger(app, VERSION);
+  await app.init();
+  return app;
+}
+
+/** Starts listening on `server.listen`; returns the bound address. */
+export async function listen(
+  app: NestFastifyApplication,
+  config: StowageConfig,
+): Promise<{ host: string; port: number }> {
+  const address = parseListen(config.server.listen)!;
+  await app.listen(address.port, address.host);
+  const bound = app.getHttpServer().address();
+  return typeof bound === 'object' && bound ? { host: address.host, port: bound.port } : address;
+}

@@ -1,0 +1,4 @@
+import { InitialSchema1795560046469 } from './1795560046469-initial-schema';
+
+/** Every migration, oldest first. Append only; never edit one that has been released. */
+export const MIGRATIONS = [InitialSchema1795560046469];

@@ -1,0 +1,25 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { ErrorResponseDto } from '../errors/error-response.dto';
+
+export const DOCS_PATH = 'api/docs';
+export const OPENAPI_JSON_PATH = 'api/docs/openapi.json';
+
+export function setupSwagger(app: NestFastifyApplication, version: string): void {
+  const config = new DocumentBuilder()
+    .setTitle('Stowage API')
+    .setDescription(
+      'The dashboard API of Stowage. Errors share one shape: `{"error":{"code","message","detail"}}`; ' +
+        'mutating routes need the `X-CSRF-Token` header matching the `stowage_csrf` cookie.',
+    )
+    .setVersion(version)
+    .addCookieAuth('stowage_session')
+    .build();
+  const document = SwaggerModule.createDocument(app, config, { extraModels: [ErrorResponseDto] });
+  SwaggerModule.setup(DOCS_PATH, app, document, {
+    jsonDocumentUrl: OPENAPI_JSON_PATH,
+    yamlDocumentUrl: 'api/docs/openapi.yaml',
+    customSiteTitle: 'Stowage API',
+    swaggerOptions: { persistAuthorization: false },
+  });
+}

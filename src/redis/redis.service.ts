@@ -1,0 +1,91 @@
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import Redis, { RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import { StowageConfig } from '@stowage/config';
+import { LOGGER } from '../logging/logging.module';
+
+/**
+ * The Redis connection every shared counter, limiter, lock and cache uses, plus a factory for
+ * the extra connections BullMQ needs for blocking commands. All keys go through `key()` so
+ * several deployments (or test runs) can share one Redis.
+ */
+@Injectable()
+export class RedisService implements OnApplicationShutdown {
+  readonly client: Redis;
+  private readonly extra = new Set<Redis>();
+
+  constructor(
+    private readonly config: StowageConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
+    this.client = this.connect('main', {
+      // Fail fast while Redis is away instead of queueing commands behind a dead socket.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+    });
+  }
+
+  get prefix(): string {
+    return this.config.redis.key_prefix;
+  }
+
+  key(...parts: Array<string | number>): string {
+    return `${this.prefix}${parts.join(':')}`;
+  }
+
+  /** Options for BullMQ and other libraries that open their own connections. */
+  connectionOptions(): RedisOptions {
+    return { ...this.baseOptions(), maxRetriesPerRequest: null };
+  }
+
+  /** A separate connection (e.g. for subscribe), closed with the service. */
+  duplicate(purpose: string): Redis {
+    const connection = this.connect(purpose, { maxRetriesPerRequest: null });
+    this.extra.add(connection);
+    return connection;
+  }
+
+  async ping(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.client.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`redis did not answer within ${timeoutMs}ms`)), timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.extra, this.client].map((c) => c.quit().catch(() => c.disconnect())));
+  }
+
+  private baseOptions(): RedisOptions {
+    return {
+      connectTimeout: 2000,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+    };
+  }
+
+  private connect(purpose: string, options: RedisOptions): Redis {
+    const connection = new Redis(this.config.redis.url, {
+      ...this.baseOptions(),
+      ...options,
+      connectionName: `stowage-${purpose}`,
+    });
+    let lastError = '';
+    connection.on('error', (err: Error) => {
+      // ioredis reports every reconnect attempt; log each distinct failure once.
+      if (err.message !== lastError) this.logger.warn({ redis: purpose, err: err.message }, 'redis connection error');
+      lastError = err.message;
+    });
+    connection.on('ready', () => {
+      if (lastError) this.logger.info({ redis: purpose }, 'redis connection restored');
+      lastError = '';
+    });
+    return connection;
+  }
+}

@@ -1,0 +1,20 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+export interface CorsRule {
+  allowed_origins: string[];
+  allowed_methods: string[];
+  allowed_headers?: string[];
+  expose_headers?: string[];
+  max_age_seconds?: number;
+}
+
+/** CORS rules the S3 proxy applies to a bucket, answered without asking the upstream. */
+@Entity('s3_bucket_cors')
+export class BucketCorsEntity {
+  @PrimaryColumn('text', { name: 'backend_id' }) backendId!: string;
+  @PrimaryColumn('text') bucket!: string;
+  @Column('jsonb') rules!: CorsRule[];
+  @Column('timestamptz', { name: 'created_at', default: () => 'now()' }) createdAt!: Date;
+  @Column('timestamptz', { name: 'updated_at', default: () => 'now()' }) updatedAt!: Date;
+  @Column('uuid', { name: 'updated_by', nullable: true }) updatedBy!: string | null;
+}

@@ -1,0 +1,34 @@
+import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+export const ROLES = ['admin', 'user', 'readonly'] as const;
+export type Role = (typeof ROLES)[number];
+export const IDENTITY_SOURCES = ['local', 'oidc', 'static'] as const;
+export type IdentitySource = (typeof IDENTITY_SOURCES)[number];
+
+@Entity('users')
+@Check('users_role_check', `"role" IN ('admin', 'user', 'readonly')`)
+@Check('users_identity_source_check', `"identity_source" IN ('local', 'oidc', 'static')`)
+@Index('users_username_unique', ['username'], { unique: true })
+@Index('users_email_unique', ['email'], { unique: true, where: '"email" IS NOT NULL' })
+@Index('users_oidc_subject_unique', ['identitySource', 'oidcSubject'], {
+  unique: true,
+  where: '"oidc_subject" IS NOT NULL',
+})
+export class UserEntity {
+  @PrimaryColumn('uuid', { default: () => 'gen_random_uuid()' }) id!: string;
+  /** Stored lower-cased: usernames are case-insensitive. */
+  @Column('text') username!: string;
+  /** Stored lower-cased. */
+  @Column('text', { nullable: true }) email!: string | null;
+  @Column('text', { name: 'password_hash', default: '', select: false }) passwordHash!: string;
+  @Column('text') role!: Role;
+  @Column('text', { name: 'identity_source', default: 'local' }) identitySource!: IdentitySource;
+  @Column('text', { name: 'oidc_subject', nullable: true }) oidcSubject!: string | null;
+  @Column('boolean', { default: true }) enabled!: boolean;
+  @Column('boolean', { name: 'must_change_pw', default: false }) mustChangePassword!: boolean;
+  @Column('timestamptz', { name: 'created_at', default: () => 'now()' }) createdAt!: Date;
+  @Column('uuid', { name: 'created_by', nullable: true }) createdBy!: string | null;
+  @Column('timestamptz', { name: 'updated_at', default: () => 'now()' }) updatedAt!: Date;
+  @Column('timestamptz', { name: 'last_login_at', nullable: true }) lastLoginAt!: Date | null;
+  @Column('timestamptz', { name: 'pw_changed_at', default: () => 'now()' }) passwordChangedAt!: Date;
+}
