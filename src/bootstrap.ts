@@ -51,10 +51,8 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     abortOnError: false,
   });
   app.useGlobalPipes(createValidationPipe());
-  const filter = new GlobalErrorFilter(logger);
-  app.useGlobalFilters(filter);
-  // Failures before Nest's pipeline (body parsing, malformed URLs) take the same path as the rest.
-  fastify.setErrorHandler((error, request, reply) => filter.send(error, request, reply));
+  // Nest also routes Fastify's own failures (body parsing, malformed URLs) through global filters.
+  app.useGlobalFilters(new GlobalErrorFilter(logger));
 
   const metrics = app.get(MetricsService);
   fastify.addHook('onResponse', (request, reply, done) => {

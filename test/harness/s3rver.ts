@@ -1,0 +1,33 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const S3rver = require('@20minutes/s3rver');
+
+export interface TestS3 {
+  endpoint: string;
+  accessKey: string;
+  secretKey: string;
+  region: string;
+  close(): Promise<void>;
+}
+
+/**
+ * An in-process S3 server (s3rver) storing objects in a temporary folder. Paginated listings
+ * need Node's legacy OpenSSL provider (`npm run test:e2e` sets it).
+ */
+export async function startS3rver(): Promise<TestS3> {
+  const directory = mkdtempSync(join(tmpdir(), 'stowage-s3rver-'));
+  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
+  const { port } = (await server.run()) as { port: number };
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    accessKey: 'S3RVER',
+    secretKey: 'S3RVER',
+    region: 'us-east-1',
+    close: async () => {
+      await server.close();
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
