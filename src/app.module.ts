@@ -5,6 +5,7 @@ import { AuditModule } from './audit/audit.module';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { DrainService } from './http/drain.service';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RedisModule } from './redis/redis.module';
@@ -34,6 +35,7 @@ export class AppModule {
         HealthModule,
         ...(options.imports ?? []),
       ],
+      providers: [DrainService],
     };
   }
 }

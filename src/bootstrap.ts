@@ -9,6 +9,7 @@ import { setupSwagger } from './docs/swagger';
 import { GlobalErrorFilter } from './errors/error.filter';
 import { createValidationPipe } from './errors/validation.pipe';
 import { applyRouteBodyLimit } from './http/body-limit.decorator';
+import { DrainService } from './http/drain.service';
 import { generateRequestId, REQUEST_ID_HEADER } from './http/request-id';
 import { securityHeadersHook } from './http/security-headers';
 import { trustProxySetting } from './http/trusted-proxies';
@@ -53,6 +54,12 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   app.useGlobalPipes(createValidationPipe());
   // Nest also routes Fastify's own failures (body parsing, malformed URLs) through global filters.
   app.useGlobalFilters(new GlobalErrorFilter(logger));
+
+  const drain = app.get(DrainService);
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (drain.draining) void reply.header('Connection', 'close');
+    done(null, payload);
+  });
 
   const metrics = app.get(MetricsService);
   fastify.addHook('onResponse', (request, reply, done) => {

@@ -1,17 +1,14 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { ConfigError, loadConfig, StowageConfig } from '@stowage/config';
-import { DataSource } from 'typeorm';
-import { createApp, listen } from './bootstrap';
 import { parseArgs, ParsedArgs } from './cli/args';
-import { dataSourceOptions } from './database/data-source-options';
-import { revertLastMigrationLocked, runMigrationsLocked } from './database/migrate';
-import { createLogger } from './logging/logger';
+import { migrate } from './cli/commands/migrate';
+import { serve } from './cli/commands/serve';
 import { VERSION } from './version';
 
 const HELP = `stowage ${VERSION}: one control plane in front of your S3-compatible storage
 
-Usage: stowage [command] [--config FILE]
+Usage: stowage [command] [options]
 
 Commands:
   serve              run the dashboard API (default)
@@ -24,69 +21,17 @@ Options:
   --help             show this help
 `;
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
 function configFor(args: ParsedArgs): StowageConfig {
-  const path = typeof args.flags.config === 'string' ? args.flags.config : process.env.STOWAGE_CONFIG;
   if (args.flags.config === true) throw new UsageError('--config needs a file path');
+  const path = typeof args.flags.config === 'string' ? args.flags.config : process.env.STOWAGE_CONFIG;
   return loadConfig({ path: path || undefined, env: process.env });
 }
 
-async function serve(args: ParsedArgs): Promise<void> {
-  const config = configFor(args);
-  const logger = createLogger(config.log);
-  const app = await createApp({ config, env: process.env, logger });
-  const address = await listen(app, config);
-  logger.info({ version: VERSION, listen: `${address.host}:${address.port}` }, 'stowage is listening');
-
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal, timeoutMs: config.server.shutdown_timeout }, 'shutting down: draining in-flight requests');
-    const deadline = setTimeout(() => {
-      logger.error('shutdown timeout reached; exiting with requests still in flight');
-      process.exit(1);
-    }, config.server.shutdown_timeout);
-    deadline.unref();
-    app.close().then(
-      () => {
-        logger.info('shutdown complete');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-}
-
-async function migrate(args: ParsedArgs): Promise<void> {
-  const config = configFor(args);
-  const logger = createLogger(config.log);
-  const dataSource = await new DataSource(dataSourceOptions(config.db)).initialize();
-  try {
-    if (args.flags.revert) {
-      await revertLastMigrationLocked(dataSource);
-      logger.info('reverted the most recent migration');
-    } else {
-      const applied = await runMigrationsLocked(dataSource);
-      logger.info(
-        { migrations: applied.map((m) => m.name) },
-        applied.length ? 'migrations applied' : 'schema is up to date',
-      );
-    }
-  } finally {
-    await dataSource.destroy();
-  }
-}
-
 const COMMANDS: Record<string, (args: ParsedArgs) => Promise<void>> = {
-  serve,
-  migrate,
+  serve: (args) => serve(configFor(args), { env: process.env }),
+  migrate: (args) => migrate(configFor(args), { revert: args.flags.revert === true }),
   version: async () => {
     process.stdout.write(`${VERSION}\n`);
   },
@@ -103,13 +48,13 @@ export async function main(argv: string[]): Promise<void> {
   await command(args);
 }
 
+/** Prints one line for a failure the operator can fix and exits non-zero. */
+export function exitOnError(err: unknown): never {
+  const expected = err instanceof ConfigError || err instanceof UsageError;
+  process.stderr.write(`stowage: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(expected ? 2 : 1);
+}
+
 if (require.main === module) {
-  main(process.argv.slice(2)).catch((err: unknown) => {
-    if (err instanceof ConfigError || err instanceof UsageError) {
-      process.stderr.write(`stowage: ${err.message}\n`);
-      process.exit(2);
-    }
-    process.stderr.write(`stowage: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
+  main(process.argv.slice(2)).catch(exitOnError);
 }

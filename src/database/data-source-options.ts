@@ -13,6 +13,8 @@ export function dataSourceOptions(db: DbConfig): DataSourceOptions {
     migrationsTransactionMode: 'each',
     synchronize: false,
     installExtensions: false,
+    // gen_random_uuid() is built into PostgreSQL 13+, so no extension has to be installed.
+    uuidExtension: 'pgcrypto',
     migrationsRun: false,
     logging: false,
     extra: { max: db.pool_size, connectionTimeoutMillis: 5000, application_name: 'stowage' },

@@ -1,4 +1,4 @@
-import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { UserEntity } from '../users/user.entity';
 
 @Entity('shares')
@@ -8,7 +8,7 @@ import { UserEntity } from '../users/user.entity';
 @Check('shares_disposition_check', `"disposition" IN ('attachment', 'inline')`)
 @Check('shares_download_cap_check', `"max_downloads" IS NULL OR "download_count" <= "max_downloads"`)
 export class ShareEntity {
-  @PrimaryColumn('uuid', { default: () => 'gen_random_uuid()' }) id!: string;
+  @PrimaryGeneratedColumn('uuid') id!: string;
   @Column('text') code!: string;
   @Column('text', { name: 'backend_id' }) backendId!: string;
   @Column('text') bucket!: string;

@@ -16,7 +16,7 @@ export class BackendEntity {
   @Column('bytea', { name: 'secret_key_sealed', nullable: true, select: false }) secretKeySealed!: Buffer | null;
   @Column('boolean', { default: true }) enabled!: boolean;
   /** Driver options that are not worth a column (checksum mode, backend kind, timeouts). */
-  @Column('jsonb', { default: () => "'{}'::jsonb" }) options!: Record<string, unknown>;
+  @Column('jsonb', { default: {} }) options!: Record<string, unknown>;
   @Column('timestamptz', { name: 'created_at', default: () => 'now()' }) createdAt!: Date;
   @Column('uuid', { name: 'created_by', nullable: true }) createdBy!: string | null;
   @Column('timestamptz', { name: 'updated_at', default: () => 'now()' }) updatedAt!: Date;

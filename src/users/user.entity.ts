@@ -1,4 +1,4 @@
-import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export const ROLES = ['admin', 'user', 'readonly'] as const;
 export type Role = (typeof ROLES)[number];
@@ -15,7 +15,7 @@ export type IdentitySource = (typeof IDENTITY_SOURCES)[number];
   where: '"oidc_subject" IS NOT NULL',
 })
 export class UserEntity {
-  @PrimaryColumn('uuid', { default: () => 'gen_random_uuid()' }) id!: string;
+  @PrimaryGeneratedColumn('uuid') id!: string;
   /** Stored lower-cased: usernames are case-insensitive. */
   @Column('text') username!: string;
   /** Stored lower-cased. */

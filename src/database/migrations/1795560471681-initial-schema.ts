@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class InitialSchema1795560046469 implements MigrationInterface {
-  name = 'InitialSchema1795560046469';
+export class InitialSchema1795560471681 implements MigrationInterface {
+  name = 'InitialSchema1795560471681';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
@@ -64,7 +64,7 @@ export class InitialSchema1795560046469 implements MigrationInterface {
     await queryRunner.query(`CREATE INDEX "shares_created_by" ON "shares" ("created_by") `);
     await queryRunner.query(`CREATE UNIQUE INDEX "shares_code_unique" ON "shares" ("code") `);
     await queryRunner.query(
-      `CREATE TABLE "backends" ("id" text NOT NULL, "name" text NOT NULL, "type" text NOT NULL DEFAULT 's3v4', "endpoint" text NOT NULL, "region" text NOT NULL DEFAULT '', "path_style" boolean NOT NULL DEFAULT false, "access_key" text NOT NULL DEFAULT '', "secret_key_sealed" bytea, "enabled" boolean NOT NULL DEFAULT true, "options" jsonb NOT NULL DEFAULT '{}'::jsonb, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "created_by" uuid, "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated_by" uuid, CONSTRAINT "PK_b76ab7f27f18d38acadfd7bcbc6" PRIMARY KEY ("id"))`,
+      `CREATE TABLE "backends" ("id" text NOT NULL, "name" text NOT NULL, "type" text NOT NULL DEFAULT 's3v4', "endpoint" text NOT NULL, "region" text NOT NULL DEFAULT '', "path_style" boolean NOT NULL DEFAULT false, "access_key" text NOT NULL DEFAULT '', "secret_key_sealed" bytea, "enabled" boolean NOT NULL DEFAULT true, "options" jsonb NOT NULL DEFAULT '{}', "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "created_by" uuid, "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated_by" uuid, CONSTRAINT "PK_b76ab7f27f18d38acadfd7bcbc6" PRIMARY KEY ("id"))`,
     );
     await queryRunner.query(
       `ALTER TABLE "password_reset_tokens" ADD CONSTRAINT "FK_52ac39dd8a28730c63aeb428c9c" FOREIGN KEY ("user_id") REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
