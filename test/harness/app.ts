@@ -4,6 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pino from 'pino';
 import { loadConfig, StowageConfig } from '@stowage/config';
 import { createApp, listen } from '../../src/bootstrap';
+import { cephS3 } from './ceph';
 import { createTestDatabase, TestDatabase } from './database';
 import { clearRedisPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from './redis';
 import { startS3rver, TestS3 } from './s3rver';
@@ -26,8 +27,11 @@ export interface TestApp {
 }
 
 export interface TestStackOptions {
-  /** Start an in-process S3 server (default true). */
-  s3?: boolean;
+  /**
+   * The S3 server: `true` (default) starts an in-process s3rver of the stack's own, `'ceph'` uses the
+   * Ceph RGW that the `test:s3-compat` suite's global setup started, `false` none.
+   */
+  s3?: boolean | 'ceph';
 }
 
 /**
@@ -45,7 +49,12 @@ export class TestStack {
   ) {}
 
   static async start(options: TestStackOptions = {}): Promise<TestStack> {
-    const [db, s3] = await Promise.all([createTestDatabase(), options.s3 === false ? undefined : startS3rver()]);
+    // cephS3() throws when the suite's setup provided no RGW: before any database is created.
+    const ceph = options.s3 === 'ceph' ? cephS3() : undefined;
+    const [db, s3] = await Promise.all([
+      createTestDatabase(),
+      ceph ?? (options.s3 === false ? undefined : startS3rver()),
+    ]);
     return new TestStack(db, uniqueRedisPrefix(), s3);
   }
 
