@@ -1,0 +1,84 @@
+# Stowage container image.
+#
+#   docker build -t stowage:dev .
+#   docker run --rm -p 8080:8080 \
+#     -e STOWAGE_DATABASE_URL=postgres://... -e STOWAGE_REDIS_URL=redis://... \
+#     -e STOWAGE_SECRET_KEY="$(openssl rand -hex 32)" \
+#     stowage:dev serve
+#
+# The entrypoint is the Stowage CLI, so the arguments are a command:
+# `serve` (default), `migrate`, `migrate --revert` or `version`, plus `--config FILE`.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# ---------------------------------------------------------------------------
+# build: full dependency tree, compile TypeScript to dist/
+# ---------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+ENV npm_config_audit=false \
+    npm_config_fund=false \
+    npm_config_update_notifier=false
+
+COPY package.json package-lock.json ./
+RUN npm ci
+
+COPY nest-cli.json tsconfig.json tsconfig.build.json ./
+COPY libs ./libs
+COPY src ./src
+RUN npm run build
+
+# ---------------------------------------------------------------------------
+# prod-deps: runtime dependencies only
+# ---------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS prod-deps
+WORKDIR /app
+ENV npm_config_audit=false \
+    npm_config_fund=false \
+    npm_config_update_notifier=false
+
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev
+
+# ---------------------------------------------------------------------------
+# runtime
+# ---------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="stowage" \
+      org.opencontainers.image.description="One self-hosted control plane in front of the S3-compatible storage you already run." \
+      org.opencontainers.image.licenses="AGPL-3.0-or-later" \
+      org.opencontainers.image.version="${VERSION}"
+
+ENV NODE_ENV=production
+
+# A fixed numeric UID/GID so that Kubernetes `runAsNonRoot` can verify it.
+# /var/lib/stowage is the home of the root key file (server.secret_key_file);
+# a named volume mounted there inherits this ownership.
+RUN groupadd --system --gid 10001 stowage \
+ && useradd --system --uid 10001 --gid stowage --no-create-home \
+      --home-dir /var/lib/stowage --shell /usr/sbin/nologin stowage \
+ && mkdir -p /etc/stowage /var/lib/stowage \
+ && chown stowage:stowage /var/lib/stowage \
+ && chmod 0700 /var/lib/stowage
+
+WORKDIR /app
+# Application files stay owned by root: the process cannot modify its own code.
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+
+USER 10001:10001
+
+# 8080: dashboard API, /healthz, /readyz, /metrics, /api/docs (server.listen)
+# 8090: S3 proxy (s3_proxy.listen, when s3_proxy.enabled)
+EXPOSE 8080 8090
+
+# Liveness of the dashboard listener, without curl: the port follows STOWAGE_LISTEN
+# when it is set (":8080", "0.0.0.0:8080" or "[::]:8080").
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "const p=(process.env.STOWAGE_LISTEN||':8080').split(':').pop();fetch('http://127.0.0.1:'+p+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+
+ENTRYPOINT ["node", "dist/src/main.js"]
+CMD ["serve"]
