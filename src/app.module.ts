@@ -2,6 +2,7 @@ import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { StowageConfig } from '@stowage/config';
 import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
@@ -10,6 +11,7 @@ import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RedisModule } from './redis/redis.module';
 import { SecretsModule } from './secrets/secrets.module';
+import { UserAdminModule } from './users/user-admin.module';
 
 export interface AppModuleOptions {
   config: StowageConfig;
@@ -33,6 +35,8 @@ export class AppModule {
         SecretsModule,
         AuditModule,
         HealthModule,
+        AuthModule,
+        UserAdminModule,
         ...(options.imports ?? []),
       ],
       providers: [DrainService],

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { ModuleMetadata } from '@nestjs/common';
+import fastifyCookie from '@fastify/cookie';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
@@ -51,6 +52,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     bufferLogs: false,
     abortOnError: false,
   });
+  await app.register(fastifyCookie);
   app.useGlobalPipes(createValidationPipe());
   // Nest also routes Fastify's own failures (body parsing, malformed URLs) through global filters.
   app.useGlobalFilters(new GlobalErrorFilter(logger));

@@ -2,6 +2,8 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig, StowageConfig } from '@stowage/config';
 import { parseArgs, ParsedArgs } from './cli/args';
+import { CommandError, createAdmin } from './cli/commands/create-admin';
+import { hashPassword, readStdin } from './cli/commands/hash-password';
 import { migrate } from './cli/commands/migrate';
 import { serve } from './cli/commands/serve';
 import { VERSION } from './version';
@@ -12,6 +14,11 @@ Usage: stowage [command] [options]
 
 Commands:
   serve              run the dashboard API (default)
+  create-admin       create a local admin and print its id
+                       --username NAME --password PW (or --password-stdin)
+                       [--email ADDRESS] [--must-change-password]
+  hash-password      print the argon2id hash of a password (for auth.static)
+                       --password PW (or the password on standard input)
   migrate            apply pending database migrations and exit
   migrate --revert   revert the most recent migration and exit
   version            print the version
@@ -29,8 +36,34 @@ function configFor(args: ParsedArgs): StowageConfig {
   return loadConfig({ path: path || undefined, env: process.env });
 }
 
+function stringFlag(args: ParsedArgs, name: string): string | undefined {
+  const value = args.flags[name];
+  if (value === true) throw new UsageError(`--${name} needs a value`);
+  return value === false ? undefined : value;
+}
+
+async function passwordFrom(args: ParsedArgs, stdinFlag: boolean): Promise<string> {
+  const password = stringFlag(args, 'password') ?? (stdinFlag || !process.stdin.isTTY ? await readStdin() : undefined);
+  if (!password) throw new UsageError('a password is required: --password PW or on standard input');
+  return password;
+}
+
 const COMMANDS: Record<string, (args: ParsedArgs) => Promise<void>> = {
   serve: (args) => serve(configFor(args), { env: process.env }),
+  'create-admin': async (args) => {
+    const username = stringFlag(args, 'username');
+    if (!username) throw new UsageError('--username is required');
+    const id = await createAdmin(configFor(args), process.env, {
+      username,
+      password: await passwordFrom(args, args.flags['password-stdin'] === true),
+      email: stringFlag(args, 'email'),
+      mustChangePassword: args.flags['must-change-password'] === true,
+    });
+    process.stdout.write(`${id}\n`);
+  },
+  'hash-password': async (args) => {
+    process.stdout.write(`${await hashPassword(await passwordFrom(args, true))}\n`);
+  },
   migrate: (args) => migrate(configFor(args), { revert: args.flags.revert === true }),
   version: async () => {
     process.stdout.write(`${VERSION}\n`);
@@ -50,7 +83,7 @@ export async function main(argv: string[]): Promise<void> {
 
 /** Prints one line for a failure the operator can fix and exits non-zero. */
 export function exitOnError(err: unknown): never {
-  const expected = err instanceof ConfigError || err instanceof UsageError;
+  const expected = err instanceof ConfigError || err instanceof UsageError || err instanceof CommandError;
   process.stderr.write(`stowage: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(expected ? 2 : 1);
 }

@@ -86,7 +86,7 @@ quotas: { scan_interval: -1s }
     ['redis: { url: "http://x" }', /redis\.url: must be a URL starting with redis:\/\//],
     ['auth: { modes: [] }', /auth\.modes: /],
     ['auth: { modes: [ldap] }', /auth\.modes: each value in modes must be one of/],
-    ['auth: { session: { lifetime: 1s } }', /auth\.session\.lifetime: must be a duration .* at least 60000ms/],
+    ['auth: { session: { lifetime: 10ms } }', /auth\.session\.lifetime: must be a duration .* at least 1000ms/],
     [
       'auth: { local: { lockout: { max_attempts: 0 } } }',
       /auth\.local\.lockout\.max_attempts: must not be less than 1/,

@@ -55,8 +55,8 @@ export class RedisConfig {
 }
 
 export class SessionConfig {
-  @Duration() @IsDurationMs({ min: 60_000 }) lifetime = 8 * 3_600_000;
-  @Duration() @IsDurationMs({ min: 60_000 }) idle_timeout = 3_600_000;
+  @Duration() @IsDurationMs({ min: 1000 }) lifetime = 8 * 3_600_000;
+  @Duration() @IsDurationMs({ min: 1000 }) idle_timeout = 3_600_000;
 }
 
 export class PasswordPolicyConfig {
@@ -96,12 +96,22 @@ export class StaticAuthConfig {
   @IsString() password_hash_env = '';
 }
 
+/** Bounds on argon2id work, so a login flood turns into 429s instead of exhausting memory. */
+export class PasswordHashingConfig {
+  /** argon2id runs at once in this process (each takes about 64 MiB). */
+  @IsInt() @Min(1) @Max(64) max_concurrent = 4;
+  /** Verifications that may wait for a slot; beyond this they are refused with 429. */
+  @IsInt() @Min(0) @Max(10_000) max_queue = 64;
+  @Duration() @IsDurationMs({ min: 0 }) max_wait = 5000;
+}
+
 export class AuthConfig {
   @IsArray() @ArrayNotEmpty() @IsIn(AUTH_MODES, { each: true }) modes: AuthMode[] = ['local'];
   @ValidateNested() @Type(() => SessionConfig) session = new SessionConfig();
   @ValidateNested() @Type(() => LocalAuthConfig) local = new LocalAuthConfig();
   @ValidateNested() @Type(() => OidcConfig) oidc = new OidcConfig();
   @ValidateNested() @Type(() => StaticAuthConfig) static = new StaticAuthConfig();
+  @ValidateNested() @Type(() => PasswordHashingConfig) hashing = new PasswordHashingConfig();
 }
 
 export class BackendConfig {
@@ -123,7 +133,11 @@ export class QuotasConfig {
 }
 
 export class RateLimitConfig {
+  /** Requests per minute per session on /api/*; 0 disables. */
   @IsInt() @Min(0) api_per_minute = 600;
+  /** Failed logins allowed per client IP within `login_window`; 0 disables. */
+  @IsInt() @Min(0) login_per_ip = 10;
+  @Duration() @IsDurationMs({ min: 1000 }) login_window = 15 * 60_000;
 }
 
 export class S3ProxyKubernetesConfig {

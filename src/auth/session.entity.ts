@@ -12,6 +12,8 @@ export class SessionEntity {
   @JoinColumn({ name: 'user_id' })
   user?: UserEntity;
   @Column('text', { name: 'identity_source' }) identitySource!: string;
+  /** SHA-256 of the session's CSRF token (double-submit cookie). */
+  @Column('text', { name: 'csrf_hash' }) csrfHash!: string;
   @Column('text', { nullable: true }) ip!: string | null;
   @Column('text', { name: 'user_agent', nullable: true }) userAgent!: string | null;
   @Column('timestamptz', { name: 'created_at', default: () => 'now()' }) createdAt!: Date;

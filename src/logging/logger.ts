@@ -15,12 +15,24 @@ export const REDACTED_PATHS = [
   '*.token',
 ];
 
+/**
+ * Errors as logged: type, message, stack and code, but never the bound parameters of a
+ * failed query (they may hold hashes, tokens or sealed secrets).
+ */
+export function serializeError(err: unknown): Record<string, unknown> {
+  const serialized = pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
+  delete serialized.parameters;
+  delete serialized.driverError;
+  return serialized;
+}
+
 export function createLogger(config: LogConfig, destination?: pino.DestinationStream): Logger {
   const options: pino.LoggerOptions = {
     level: config.level,
     base: { service: 'stowage' },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    serializers: { err: serializeError },
     formatters: { level: (label) => ({ level: label }) },
   };
   if (config.format === 'text') {

@@ -21,6 +21,8 @@ export class RedisService implements OnApplicationShutdown {
     this.client = this.connect('main', {
       // Fail fast while Redis is away instead of queueing commands behind a dead socket.
       enableOfflineQueue: false,
+      // Commands issued in the same tick share one write: fewer syscalls on the hot path.
+      enableAutoPipelining: true,
       maxRetriesPerRequest: 1,
     });
   }

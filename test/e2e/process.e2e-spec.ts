@@ -41,7 +41,7 @@ describe('the stowage process', () => {
     const code = await child.exit;
     expect(code).toBe(2);
     expect(child.stderr).toEqual([
-      'stowage: invalid configuration: auth.session.lifetime: must be a duration such as 90s, 15m or 8h, at least 60000ms',
+      'stowage: invalid configuration: auth.session.lifetime: must be a duration such as 90s, 15m or 8h, at least 1000ms',
     ]);
   });
 

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import type { ModuleMetadata } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import pino from 'pino';
+import { createLogger } from '../../src/logging/logger';
 import { loadConfig, StowageConfig } from '@stowage/config';
 import { createApp, listen } from '../../src/bootstrap';
 import { cephS3 } from './ceph';
@@ -82,7 +82,7 @@ export class TestStack {
         done();
       },
     });
-    const logger = pino({ level: config.log.level, base: { service: 'stowage' } }, sink);
+    const logger = createLogger(config.log, sink);
     const app = await createApp({ config, env: options.env ?? {}, logger, imports: options.imports });
     const { port } = await listen(app, config);
     let closed = false;

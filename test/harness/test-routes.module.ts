@@ -4,6 +4,8 @@ import type { FastifyRequest } from 'fastify';
 import { ErrorCode, StowageError } from '@stowage/errors';
 import { AuditService } from '../../src/audit/audit.service';
 import { originOf } from '../../src/audit/audit.types';
+import { Authenticated } from '../../src/auth/authenticated.decorator';
+import { Caller, Identity } from '../../src/auth/identity';
 import { Public } from '../../src/auth/public.decorator';
 import { BodyLimit } from '../../src/http/body-limit.decorator';
 import { RootKeyService } from '../../src/secrets/root-key.service';
@@ -62,6 +64,23 @@ class TestRoutesController {
     const sealer = this.rootKey.require();
     const sealed = sealer.seal(body.text, 'test');
     return { roundTrip: sealer.openString(sealed, 'test'), fingerprint: sealer.fingerprint };
+  }
+
+  @Get('readonly')
+  @Authenticated({ role: 'readonly' })
+  readonlyRoute(@Caller() caller: Identity) {
+    return { username: caller.username, role: caller.role };
+  }
+
+  @Post('user')
+  @Authenticated({ role: 'user' })
+  userRoute(@Caller() caller: Identity) {
+    return { username: caller.username, role: caller.role };
+  }
+
+  @Get('undeclared')
+  undeclared() {
+    return { reached: true };
   }
 
   @Post('audit')

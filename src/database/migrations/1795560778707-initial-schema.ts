@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class InitialSchema1795560471681 implements MigrationInterface {
-  name = 'InitialSchema1795560471681';
+export class InitialSchema1795560778707 implements MigrationInterface {
+  name = 'InitialSchema1795560778707';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
@@ -24,7 +24,7 @@ export class InitialSchema1795560471681 implements MigrationInterface {
     );
     await queryRunner.query(`CREATE INDEX "password_reset_tokens_user_id" ON "password_reset_tokens" ("user_id") `);
     await queryRunner.query(
-      `CREATE TABLE "sessions" ("id_hash" text NOT NULL, "user_id" uuid NOT NULL, "identity_source" text NOT NULL, "ip" text, "user_agent" text, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "last_seen_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "expires_at" TIMESTAMP WITH TIME ZONE NOT NULL, CONSTRAINT "PK_5dda86a77da1e1e37e690a45996" PRIMARY KEY ("id_hash"))`,
+      `CREATE TABLE "sessions" ("id_hash" text NOT NULL, "user_id" uuid NOT NULL, "identity_source" text NOT NULL, "csrf_hash" text NOT NULL, "ip" text, "user_agent" text, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "last_seen_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "expires_at" TIMESTAMP WITH TIME ZONE NOT NULL, CONSTRAINT "PK_5dda86a77da1e1e37e690a45996" PRIMARY KEY ("id_hash"))`,
     );
     await queryRunner.query(`CREATE INDEX "sessions_expires_at" ON "sessions" ("expires_at") `);
     await queryRunner.query(`CREATE INDEX "sessions_user_id" ON "sessions" ("user_id") `);

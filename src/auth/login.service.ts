@@ -1,0 +1,113 @@
+import { Injectable } from '@nestjs/common';
+import { StowageConfig } from '@stowage/config';
+import { StowageError } from '@stowage/errors';
+import { AuditService } from '../audit/audit.service';
+import { RequestOrigin } from '../audit/audit.types';
+import { snapshotOf, UserSnapshot } from '../users/user-snapshot';
+import { UsersRepository } from '../users/users.repository';
+import { LockoutService } from './lockout.service';
+import { LoginRateLimiter } from './login-rate-limit.service';
+import { PasswordHasher } from './password-hasher.service';
+import { StaticAccountService } from './static-account.service';
+
+type FailureReason =
+  'unknown_user' | 'bad_password' | 'disabled' | 'locked' | 'mode_disabled' | 'rate_limited' | 'not_local';
+
+/**
+ * Checks a username and password. Unknown user, wrong password and disabled account give the
+ * same answer (`invalid_credentials`) after the same argon2id work; every outcome is audited
+ * with its reason.
+ */
+@Injectable()
+export class LoginService {
+  constructor(
+    private readonly config: StowageConfig,
+    private readonly users: UsersRepository,
+    private readonly hasher: PasswordHasher,
+    private readonly lockout: LockoutService,
+    private readonly limiter: LoginRateLimiter,
+    private readonly staticAccount: StaticAccountService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async login(usernameInput: string, password: string, origin: RequestOrigin & { ip: string }): Promise<UserSnapshot> {
+    const username = usernameInput.trim().toLowerCase();
+    const localOn = this.config.auth.modes.includes('local');
+    if (!localOn && !this.staticAccount.enabled) {
+      await this.fail(origin, username, 'mode_disabled');
+      throw new StowageError('mode_disabled', 'Password sign-in is not enabled.');
+    }
+    try {
+      await this.limiter.take('login', origin.ip);
+    } catch (err) {
+      await this.fail(origin, username, 'rate_limited');
+      throw err;
+    }
+
+    const staticUser =
+      this.staticAccount.enabled && username === this.staticAccount.username ? this.staticAccount.user : undefined;
+    if (staticUser) {
+      if (!(await this.hasher.verify(this.staticAccount.passwordHash, password)))
+        return this.reject(origin, username, 'bad_password', staticUser.id);
+      return this.succeed(origin, snapshotOf(staticUser));
+    }
+
+    const user = localOn ? await this.users.findWithPasswordHash({ username }) : null;
+    if (!user || user.identitySource !== 'local') {
+      await this.hasher.verifyDecoy(password);
+      return this.reject(origin, username, localOn ? (user ? 'not_local' : 'unknown_user') : 'mode_disabled', user?.id);
+    }
+    const lockedFor = await this.lockout.lockedFor(user.id);
+    if (lockedFor > 0) {
+      await this.fail(origin, username, 'locked', user.id);
+      throw new StowageError('account_locked', undefined, '', { retryAfterSeconds: Math.ceil(lockedFor / 1000) });
+    }
+    if (!(await this.hasher.verify(user.passwordHash, password))) {
+      const lockedNow = await this.lockout.recordFailure(user.id);
+      return this.reject(origin, username, 'bad_password', user.id, { locked: lockedNow });
+    }
+    if (!user.enabled) return this.reject(origin, username, 'disabled', user.id);
+    await Promise.all([this.lockout.clear(user.id), this.users.update(user.id, { lastLoginAt: new Date() })]);
+    return this.succeed(origin, snapshotOf(user));
+  }
+
+  private async succeed(origin: RequestOrigin & { ip: string }, user: UserSnapshot): Promise<UserSnapshot> {
+    await this.limiter.giveBack('login', origin.ip);
+    await this.audit.record({
+      ...origin,
+      action: 'auth.login',
+      userId: user.id,
+      username: user.username,
+      detail: { source: user.identitySource },
+    });
+    return user;
+  }
+
+  private async reject(
+    origin: RequestOrigin,
+    username: string,
+    reason: FailureReason,
+    userId?: string,
+    extra: Record<string, unknown> = {},
+  ): Promise<never> {
+    await this.fail(origin, username, reason, userId, extra);
+    throw new StowageError('invalid_credentials');
+  }
+
+  private fail(
+    origin: RequestOrigin,
+    username: string,
+    reason: FailureReason,
+    userId?: string,
+    extra: Record<string, unknown> = {},
+  ) {
+    return this.audit.record({
+      ...origin,
+      action: 'auth.login',
+      status: 'error',
+      userId: userId ?? null,
+      username: username.slice(0, 128),
+      detail: { reason, ...extra },
+    });
+  }
+}

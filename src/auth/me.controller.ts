@@ -1,0 +1,39 @@
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequestOrigin } from '../audit/audit.types';
+import { Origin } from '../audit/origin.decorator';
+import { ApiErrors } from '../docs/api-errors.decorator';
+import { MeDto, toMeDto } from '../users/dto/user.dto';
+import { UsersService } from '../users/users.service';
+import { Authenticated } from './authenticated.decorator';
+import { ChangePasswordDto, StatusOkDto } from './dto/login.dto';
+import { Caller, Identity } from './identity';
+
+@ApiTags('me')
+@Controller('api/me')
+export class MeController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  @Authenticated({ role: 'readonly', allowPendingPasswordChange: true })
+  @ApiOperation({ summary: 'The signed-in user.' })
+  @ApiOkResponse({ type: MeDto })
+  me(@Caller() caller: Identity): MeDto {
+    return toMeDto(caller);
+  }
+
+  @Post('password')
+  @HttpCode(200)
+  @Authenticated({ role: 'readonly', allowPendingPasswordChange: true })
+  @ApiOperation({ summary: 'Change your own password; ends your other sessions.' })
+  @ApiOkResponse({ type: StatusOkDto })
+  @ApiErrors('bad_request', 'password_mismatch', 'weak_password', 'not_local', 'static_user')
+  async changePassword(
+    @Caller() caller: Identity,
+    @Origin() origin: RequestOrigin,
+    @Body() body: ChangePasswordDto,
+  ): Promise<StatusOkDto> {
+    await this.users.changeOwnPassword({ identity: caller, origin }, body.current_password, body.new_password);
+    return { status: 'ok' };
+  }
+}
