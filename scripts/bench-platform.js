@@ -24,6 +24,7 @@
  */
 
 const { setTimeout, clearTimeout } = require('node:timers');
+const { fixed, latency, load: loadUrl, printTable, tasksetWorks } = require('./lib/bench');
 
 const PUBLIC_KEY = 'bench:public';
 const SESSION_COOKIE = 'stowage_session';
@@ -35,7 +36,6 @@ const PIPELINING = 1;
 const WARMUP_SECONDS = 2;
 const READY_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 5_000;
-const CLOCK_TICKS = 100; // USER_HZ, 100 on Linux on every mainstream architecture
 const PLATFORMS = ['express', 'fastify'];
 const ROUTES = ['/healthz', '/api/me'];
 const BENCH_USER = { id: '7d1c6f2e-4b8a-4f57-9a0e-2f3b5c6d7e81', username: 'bench-admin', role: 'admin' };
@@ -166,12 +166,6 @@ async function serve(platform) {
 // Parent: start servers, check them, drive load, print the table.
 // ---------------------------------------------------------------------------------------------
 
-function tasksetWorks(args) {
-  const { spawnSync } = require('node:child_process');
-  const result = spawnSync('taskset', args, { stdio: 'ignore' });
-  return !result.error && result.status === 0;
-}
-
 function startServer(platform, pin, token) {
   const { spawn } = require('node:child_process');
   const nodeArgs = [process.argv[1], '--serve', platform];
@@ -266,53 +260,18 @@ async function checkServer(server, cookie) {
   expect('GET /api/me with an unknown session should be 401', forged.status === 401, forged);
 }
 
-// CPU seconds used so far by a process (utime + stime from /proc), or undefined off Linux.
-function processCpuSeconds(pid) {
-  try {
-    const stat = require('node:fs').readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
-}
-
 function load(server, path, cookie, seconds) {
-  const autocannon = require('autocannon');
-  const startCpu = process.cpuUsage();
-  const startServerCpu = processCpuSeconds(server.child.pid);
-  const startWall = process.hrtime.bigint();
-  return autocannon({
+  return loadUrl({
     url: `http://${HOST}:${server.port}${path}`,
     connections: CONNECTIONS,
     pipelining: PIPELINING,
-    duration: seconds,
+    seconds,
     headers: path === '/api/me' ? { cookie } : {},
-  }).then((result) => {
-    const cpu = process.cpuUsage(startCpu);
-    const wallUs = Number(process.hrtime.bigint() - startWall) / 1000;
-    const endServerCpu = processCpuSeconds(server.child.pid);
-    const serverCpuSeconds =
-      startServerCpu === undefined || endServerCpu === undefined ? undefined : endServerCpu - startServerCpu;
-    return {
-      result,
-      clientCpu: (cpu.user + cpu.system) / wallUs,
-      serverCpu: serverCpuSeconds === undefined ? undefined : (serverCpuSeconds * 1e6) / wallUs,
-      serverCpuSeconds,
-    };
+    serverPid: server.child.pid,
   });
 }
 
-function fixed(value, digits) {
-  return Number.isFinite(value) ? value.toFixed(digits) : '-';
-}
-
-// autocannon records latencies in whole milliseconds; show decimals only when there are any.
-function latency(value) {
-  return Number.isInteger(value) ? String(value) : fixed(value, 2);
-}
-
-function printTable(rows) {
+function printRows(rows) {
   const header = ['platform', 'route', 'requests/s', 'p50 ms', 'p99 ms', 'errors/non-2xx', 'server CPU µs/req'];
   const lines = rows.map((row) => [
     row.platform,
@@ -323,12 +282,7 @@ function printTable(rows) {
     `${row.errors}/${row.non2xx}`,
     fixed(row.cpuUs, 0),
   ]);
-  const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i].length)));
-  const format = (cells) =>
-    cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
-  console.log(format(header));
-  console.log(widths.map((width) => '-'.repeat(width)).join('  '));
-  for (const line of lines) console.log(format(line));
+  printTable(header, lines);
 }
 
 async function main() {
@@ -415,7 +369,7 @@ async function main() {
   }
 
   console.log('');
-  printTable(rows);
+  printRows(rows);
   console.log('');
   for (const route of ROUTES) {
     const express = rows.find((row) => row.platform === 'express' && row.route === route);

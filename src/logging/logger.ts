@@ -46,7 +46,12 @@ export function createLogger(config: LogConfig, destination?: pino.DestinationSt
       },
     });
   }
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  // Buffered, asynchronous writes: one syscall per 4 KiB instead of one per line. A timer
+  // flushes quiet periods so lines never wait long; `serve` flushes before exiting.
+  const logger = pino(options, pino.destination({ dest: 1, sync: false, minLength: 4096 }));
+  setInterval(() => logger.flush(), 1000).unref();
+  return logger;
 }
 
 const STARTUP_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory']);

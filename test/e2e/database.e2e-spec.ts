@@ -87,7 +87,7 @@ describe('database migrations', () => {
       /shares_download_cap_check/,
     );
     await a.query(
-      "INSERT INTO sessions (id_hash, user_id, identity_source, expires_at) VALUES ('h', $1, 'local', now())",
+      "INSERT INTO sessions (id_hash, user_id, identity_source, csrf_hash, expires_at) VALUES ('h', $1, 'local', 'c', now())",
       [id],
     );
     await a.query('DELETE FROM users WHERE id = $1', [id]);

@@ -51,7 +51,7 @@ describe('foundation: errors, validation, headers, health, docs, metrics', () =>
     expect(body).toEqual({
       error: { code: 'internal', message: 'Internal error.', detail: `request id ${requestId}` },
     });
-    const logged = app.logs.map((l) => JSON.parse(l)).find((l) => l.reqId === requestId && l.level >= 50);
+    const logged = app.logs.map((l) => JSON.parse(l)).find((l) => l.reqId === requestId && l.level === 'error');
     expect(logged).toBeDefined();
   });
 

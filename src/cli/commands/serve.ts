@@ -26,17 +26,17 @@ export async function serve(config: StowageConfig, options: ServeOptions): Promi
     logger.info({ signal, timeoutMs: config.server.shutdown_timeout }, 'shutting down: draining in-flight requests');
     const deadline = setTimeout(() => {
       logger.error('shutdown timeout reached; exiting with requests still in flight');
-      process.exit(1);
+      logger.flush(() => process.exit(1));
     }, config.server.shutdown_timeout);
     deadline.unref();
     app.close().then(
       () => {
         logger.info('shutdown complete');
-        process.exit(0);
+        logger.flush(() => process.exit(0));
       },
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
-        process.exit(1);
+        logger.flush(() => process.exit(1));
       },
     );
   };

@@ -1,0 +1,69 @@
+'use strict';
+
+// Shared pieces of the benchmark scripts: CPU pinning, load generation, and the table.
+
+const { spawnSync } = require('node:child_process');
+const { readFileSync } = require('node:fs');
+
+const CLOCK_TICKS = 100; // USER_HZ, 100 on Linux on every mainstream architecture
+
+/** True when `taskset` exists and accepts these arguments. */
+function tasksetWorks(args) {
+  const result = spawnSync('taskset', args, { stdio: 'ignore' });
+  return !result.error && result.status === 0;
+}
+
+/** CPU seconds used so far by a process (utime + stime from /proc), or undefined off Linux. */
+function processCpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Drives `url` with autocannon for `seconds` and returns the result plus the CPU the client
+ * and (when `serverPid` is given) the server spent per wall-clock second.
+ */
+async function load({ url, headers = {}, seconds, connections = 50, pipelining = 1, serverPid }) {
+  const autocannon = require('autocannon');
+  const startCpu = process.cpuUsage();
+  const startServerCpu = serverPid ? processCpuSeconds(serverPid) : undefined;
+  const startWall = process.hrtime.bigint();
+  const result = await autocannon({ url, connections, pipelining, duration: seconds, headers });
+  const cpu = process.cpuUsage(startCpu);
+  const wallUs = Number(process.hrtime.bigint() - startWall) / 1000;
+  const endServerCpu = serverPid ? processCpuSeconds(serverPid) : undefined;
+  const serverCpuSeconds =
+    startServerCpu === undefined || endServerCpu === undefined ? undefined : endServerCpu - startServerCpu;
+  return {
+    result,
+    clientCpu: (cpu.user + cpu.system) / wallUs,
+    serverCpu: serverCpuSeconds === undefined ? undefined : (serverCpuSeconds * 1e6) / wallUs,
+    serverCpuSeconds,
+  };
+}
+
+function fixed(value, digits) {
+  return Number.isFinite(value) ? value.toFixed(digits) : '-';
+}
+
+/** autocannon records latencies in whole milliseconds; show decimals only when there are any. */
+function latency(value) {
+  return Number.isInteger(value) ? String(value) : fixed(value, 2);
+}
+
+/** Prints rows of cells under a header; the first `textColumns` are left-aligned. */
+function printTable(header, lines, textColumns = 2) {
+  const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i].length)));
+  const format = (cells) =>
+    cells.map((cell, i) => (i < textColumns ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  console.log(format(header));
+  console.log(widths.map((width) => '-'.repeat(width)).join('  '));
+  for (const line of lines) console.log(format(line));
+}
+
+module.exports = { tasksetWorks, processCpuSeconds, load, fixed, latency, printTable };
