@@ -22,7 +22,7 @@ export default tseslint.config(
     files: ['**/*.js'],
     languageOptions: {
       globals: Object.fromEntries(
-        ['module', 'require', 'process', 'console', '__dirname', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'URL', 'fetch', 'Buffer'].map((name) => [name, 'readonly']),
+        ['module', 'require', 'process', 'console', '__dirname', '__filename', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'URL', 'fetch', 'Buffer'].map((name) => [name, 'readonly']),
       ),
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
