@@ -164,6 +164,21 @@ export class SessionsService {
     return ids.length;
   }
 
+  /**
+   * Deletes sessions past their hard expiry, or idle for longer than the idle timeout (plus
+   * the interval at which activity reaches PostgreSQL). Returns how many were removed.
+   */
+  async purgeExpired(): Promise<number> {
+    const idleSeconds = Math.ceil((this.config.auth.session.idle_timeout + 2 * TOUCH_INTERVAL_MS) / 1000);
+    const result = await this.repo
+      .createQueryBuilder()
+      .delete()
+      .where('expires_at < now()')
+      .orWhere(`last_seen_at < now() - make_interval(secs => :idle)`, { idle: idleSeconds })
+      .execute();
+    return result.affected ?? 0;
+  }
+
   clearCookies(request: FastifyRequest, reply: FastifyReply): void {
     const secure = request.protocol === 'https';
     void reply

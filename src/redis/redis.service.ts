@@ -35,9 +35,19 @@ export class RedisService implements OnApplicationShutdown {
     return `${this.prefix}${parts.join(':')}`;
   }
 
-  /** Options for BullMQ and other libraries that open their own connections. */
+  /** Options for BullMQ and other libraries that open (and close) their own connections. */
   connectionOptions(): RedisOptions {
-    return { ...this.baseOptions(), maxRetriesPerRequest: null };
+    const url = new URL(this.config.redis.url);
+    return {
+      ...this.baseOptions(),
+      host: url.hostname,
+      port: Number(url.port || 6379),
+      db: Number(url.pathname.slice(1) || 0),
+      username: url.username ? decodeURIComponent(url.username) : undefined,
+      password: url.password ? decodeURIComponent(url.password) : undefined,
+      tls: url.protocol === 'rediss:' ? {} : undefined,
+      maxRetriesPerRequest: null,
+    };
   }
 
   /** A separate connection (e.g. for subscribe), closed with the service. */

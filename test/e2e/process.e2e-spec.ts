@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import * as argon2 from 'argon2';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -43,6 +44,39 @@ describe('the stowage process', () => {
     expect(child.stderr).toEqual([
       'stowage: invalid configuration: auth.session.lifetime: must be a duration such as 90s, 15m or 8h, at least 1000ms',
     ]);
+  });
+
+  it('create-admin creates an admin once and then refuses clearly; hash-password prints a usable hash', async () => {
+    const first = runTs(
+      'src/main.ts',
+      ['create-admin', '--username', 'Boss', '--password', 'a long enough password'],
+      baseEnv(),
+    );
+    expect(await first.exit).toBe(0);
+    expect(first.stdout.join('\n')).toMatch(/^[0-9a-f-]{36}$/);
+    const again = runTs(
+      'src/main.ts',
+      ['create-admin', '--username', 'boss', '--password', 'a long enough password'],
+      baseEnv(),
+    );
+    expect(await again.exit).toBe(2);
+    expect(again.stderr).toEqual(['stowage: username_taken: username already taken']);
+    const weak = runTs('src/main.ts', ['create-admin', '--username', 'other', '--password', 'short'], baseEnv());
+    expect(await weak.exit).toBe(2);
+    expect(weak.stderr.join('\n')).toMatch(/^stowage: weak_password: /);
+    const missing = runTs('src/main.ts', ['create-admin', '--password', 'x'], baseEnv());
+    expect(await missing.exit).toBe(2);
+    expect(missing.stderr).toEqual(['stowage: --username is required']);
+
+    const hashed = runTs('src/main.ts', ['hash-password', '--password', 'break glass'], {});
+    expect(await hashed.exit).toBe(0);
+    const [hash] = hashed.stdout;
+    expect(hash).toMatch(/^\$argon2id\$v=19\$m=65536,(t=3,p=2|p=2,t=3)\$/);
+    expect(await argon2.verify(hash, 'break glass')).toBe(true);
+
+    const help = runTs('src/main.ts', ['--help'], {});
+    expect(await help.exit).toBe(0);
+    expect(help.stdout.join('\n')).toMatch(/serve[\s\S]*create-admin[\s\S]*hash-password/);
   });
 
   it('lets an in-flight request finish on SIGTERM, then exits 0', async () => {
