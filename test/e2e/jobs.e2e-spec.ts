@@ -6,6 +6,16 @@ import { RedisService } from '../../src/redis/redis.service';
 import { TestApp, TestStack } from '../harness/app';
 import { seedUser } from '../harness/session';
 
+async function queueEvents(app: TestApp): Promise<QueueEvents> {
+  const redis = app.app.get(RedisService);
+  const events = new QueueEvents(QueueName.Maintenance, {
+    connection: redis.connectionOptions(),
+    prefix: `${redis.prefix}bull`,
+  });
+  await events.waitUntilReady();
+  return events;
+}
+
 describe('background jobs (BullMQ)', () => {
   let stack: TestStack;
   let app: TestApp;
@@ -39,13 +49,8 @@ describe('background jobs (BullMQ)', () => {
     await insert('idle', '+5 hours', '-3 hours');
     await insert('live', '+5 hours', '-1 minute');
 
-    const redis = app.app.get(RedisService);
     const queue = app.app.get<Queue>(getQueueToken(QueueName.Maintenance));
-    const events = new QueueEvents(QueueName.Maintenance, {
-      connection: redis.connectionOptions(),
-      prefix: `${redis.prefix}bull`,
-    });
-    await events.waitUntilReady();
+    const events = await queueEvents(app);
     try {
       const job = await queue.add(MaintenanceJob.PurgeExpiredSessions, {});
       expect(await job.waitUntilFinished(events, 15_000)).toEqual({ purged: 2 });
@@ -57,13 +62,8 @@ describe('background jobs (BullMQ)', () => {
   });
 
   it('fails an unknown job without retrying it', async () => {
-    const redis = app.app.get(RedisService);
     const queue = app.app.get<Queue>(getQueueToken(QueueName.Maintenance));
-    const events = new QueueEvents(QueueName.Maintenance, {
-      connection: redis.connectionOptions(),
-      prefix: `${redis.prefix}bull`,
-    });
-    await events.waitUntilReady();
+    const events = await queueEvents(app);
     try {
       const job = await queue.add('no-such-job', {});
       await expect(job.waitUntilFinished(events, 15_000)).rejects.toThrow(/unknown maintenance job/);
