@@ -10,8 +10,10 @@ import { JobsModule } from './jobs/jobs.module';
 import { DrainService } from './http/drain.service';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { ObjectsModule } from './objects/objects.module';
 import { RedisModule } from './redis/redis.module';
 import { SecretsModule } from './secrets/secrets.module';
+import { StorageBackendsModule } from './storage-backends/storage-backends.module';
 import { UserAdminModule } from './users/user-admin.module';
 
 export interface AppModuleOptions {
@@ -39,6 +41,8 @@ export class AppModule {
         AuthModule,
         UserAdminModule,
         JobsModule,
+        StorageBackendsModule,
+        ObjectsModule,
         ...(options.imports ?? []),
       ],
       providers: [DrainService],

@@ -11,6 +11,7 @@ import { GlobalErrorFilter } from './errors/error.filter';
 import { createValidationPipe } from './errors/validation.pipe';
 import { applyRouteBodyLimit } from './http/body-limit.decorator';
 import { DrainService } from './http/drain.service';
+import { enableRawBodyRoutes } from './http/raw-body';
 import { generateRequestId, REQUEST_ID_HEADER } from './http/request-id';
 import { securityHeadersHook } from './http/security-headers';
 import { trustProxySetting } from './http/trusted-proxies';
@@ -39,9 +40,12 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     requestTimeout: 0,
     connectionTimeout: 0,
     keepAliveTimeout: 65_000,
+    // The dashboard client calls collection routes with a trailing slash (`/api/admin/users/`).
+    routerOptions: { ignoreTrailingSlash: true },
   });
   const fastify = adapter.getInstance();
   fastify.addHook('onRoute', applyRouteBodyLimit);
+  enableRawBodyRoutes(fastify);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
     securityHeadersHook(request, reply, done);

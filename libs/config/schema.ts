@@ -114,6 +114,20 @@ export class AuthConfig {
   @ValidateNested() @Type(() => PasswordHashingConfig) hashing = new PasswordHashingConfig();
 }
 
+export const BACKEND_KINDS = [
+  'generic',
+  'aws',
+  'minio',
+  'garage',
+  'ceph',
+  'seaweedfs',
+  'r2',
+  'b2',
+  'wasabi',
+  's3rver',
+] as const;
+export type BackendKind = (typeof BACKEND_KINDS)[number];
+
 export class BackendConfig {
   @Matches(/^[a-z0-9][a-z0-9_-]{0,62}$/, {
     message: 'must be 1-63 characters of lower-case letters, digits, _ or -, starting with a letter or digit',
@@ -126,6 +140,10 @@ export class BackendConfig {
   @IsString() access_key_env = '';
   @IsString() secret_key_env = '';
   @IsBoolean() path_style = false;
+  /** What the upstream is; decides the capabilities Stowage assumes for it. */
+  @IsIn(BACKEND_KINDS) kind: BackendKind = 'generic';
+  /** `when_required` suits most S3-compatible servers; `when_supported` sends the SDK's default checksums. */
+  @IsIn(['when_required', 'when_supported']) checksums: 'when_required' | 'when_supported' = 'when_required';
 }
 
 export class QuotasConfig {

@@ -1,19 +1,34 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Inject } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 import { SessionsService } from '../auth/sessions.service';
 import { LOGGER } from '../logging/logging.module';
+import { RedisService } from '../redis/redis.service';
 import { MaintenanceJob, QueueName } from './queues';
 
 /** Housekeeping that any one replica may do: BullMQ hands each job to exactly one worker. */
 @Processor(QueueName.Maintenance, { concurrency: 1 })
-export class MaintenanceProcessor extends WorkerHost {
+export class MaintenanceProcessor extends WorkerHost implements BeforeApplicationShutdown {
   constructor(
     private readonly sessions: SessionsService,
+    private readonly redis: RedisService,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     super();
+  }
+
+  /**
+   * Stops taking jobs and lets the running one finish. With Redis unreachable that could wait
+   * forever, so the worker is then closed by force: shutdown must never hang.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    const redisUp = await this.redis.ping(500).then(
+      () => true,
+      () => false,
+    );
+    if (!redisUp) this.logger.warn('redis unreachable at shutdown; closing the job worker by force');
+    await this.worker.close(!redisUp);
   }
 
   async process(job: Job): Promise<{ purged: number }> {

@@ -1,4 +1,11 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { BackendKind } from '@stowage/config';
+
+/** Driver options that are not worth a column. */
+export interface BackendOptions {
+  kind?: BackendKind;
+  checksums?: 'when_required' | 'when_supported';
+}
 
 /**
  * A backend managed from the dashboard. YAML-defined backends never live here. The upstream
@@ -15,8 +22,7 @@ export class BackendEntity {
   @Column('text', { name: 'access_key', default: '' }) accessKey!: string;
   @Column('bytea', { name: 'secret_key_sealed', nullable: true, select: false }) secretKeySealed!: Buffer | null;
   @Column('boolean', { default: true }) enabled!: boolean;
-  /** Driver options that are not worth a column (checksum mode, backend kind, timeouts). */
-  @Column('jsonb', { default: {} }) options!: Record<string, unknown>;
+  @Column('jsonb', { default: {} }) options!: BackendOptions;
   @Column('timestamptz', { name: 'created_at', default: () => 'now()' }) createdAt!: Date;
   @Column('uuid', { name: 'created_by', nullable: true }) createdBy!: string | null;
   @Column('timestamptz', { name: 'updated_at', default: () => 'now()' }) updatedAt!: Date;

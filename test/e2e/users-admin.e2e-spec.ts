@@ -56,6 +56,11 @@ describe('users administration: /api/admin/users', () => {
   });
 
   describe('list and get', () => {
+    it('answers the collection with or without a trailing slash', async () => {
+      expect((await admin.request('/api/admin/users/')).status).toBe(200);
+      expect((await admin.request('/api/me/', {})).status).toBe(200);
+    });
+
     it('lists users with filters', async () => {
       await seedUser(app, { username: 'list-reader', role: 'readonly' });
       const all = await admin.request('/api/admin/users');

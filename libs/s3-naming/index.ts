@@ -1,0 +1,46 @@
+/**
+ * Naming rules for buckets and object keys, as S3 defines them. Framework-free so the API,
+ * the S3 proxy and the CLI share one definition.
+ */
+
+const BUCKET_CHARS = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const IPV4_LIKE = /^\d{1,3}(\.\d{1,3}){3}$/;
+const RESERVED_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-'];
+const RESERVED_SUFFIXES = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3'];
+
+/** Why a bucket name breaks the rules, or undefined when it is valid. */
+export function bucketNameProblem(name: string): string | undefined {
+  if (name.length < 3 || name.length > 63) return 'must be 3 to 63 characters long';
+  if (!BUCKET_CHARS.test(name)) {
+    return 'must use lower-case letters, digits, dots and hyphens, and start and end with a letter or digit';
+  }
+  if (name.includes('..')) return 'must not contain two adjacent dots';
+  if (name.includes('.-') || name.includes('-.')) return 'must not have a dot next to a hyphen';
+  if (IPV4_LIKE.test(name)) return 'must not look like an IP address';
+  if (RESERVED_PREFIXES.some((p) => name.startsWith(p))) return 'must not start with a reserved prefix';
+  if (RESERVED_SUFFIXES.some((s) => name.endsWith(s))) return 'must not end with a reserved suffix';
+  return undefined;
+}
+
+export function isValidBucketName(name: string): boolean {
+  return bucketNameProblem(name) === undefined;
+}
+
+export const MAX_KEY_BYTES = 1024;
+
+/** Why an object key is unusable, or undefined when it is valid. */
+export function objectKeyProblem(key: string): string | undefined {
+  if (key.length === 0) return 'must not be empty';
+  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) return `must be at most ${MAX_KEY_BYTES} bytes in UTF-8`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(key)) return 'must not contain control characters';
+  if (key.startsWith('/')) return 'must not start with "/"';
+  if (key.split('/').some((segment) => segment === '.' || segment === '..'))
+    return 'must not contain "." or ".." path segments';
+  return undefined;
+}
+
+/** Why a listing prefix is unusable (empty is fine), or undefined when it is valid. */
+export function prefixProblem(prefix: string): string | undefined {
+  return prefix === '' ? undefined : objectKeyProblem(prefix);
+}

@@ -1,0 +1,7 @@
+export * from './checksums';
+export * from './chunked';
+export * from './encoding';
+export * from './errors';
+export * from './parse';
+export * from './signing';
+export * from './verify';

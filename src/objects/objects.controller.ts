@@ -1,0 +1,187 @@
+import { Body, Controller, Delete, Get, Head, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { RequestOrigin } from '../audit/audit.types';
+import { Origin } from '../audit/origin.decorator';
+import { Authenticated } from '../auth/authenticated.decorator';
+import { Caller, Identity } from '../auth/identity';
+import { ApiErrors } from '../docs/api-errors.decorator';
+import { RawBody } from '../http/raw-body';
+import {
+  BulkDeleteDto,
+  BulkDeleteResultDto,
+  CreateFolderDto,
+  GetObjectQuery,
+  ListObjectsQuery,
+  ListObjectsResultDto,
+  ObjectInfoDto,
+  ObjectKeyQuery,
+  ObjectParams,
+  UploadQuery,
+} from './dto/object.dto';
+import { ObjectsService } from './objects.service';
+import { contentDisposition, parseRangeHeader } from './range';
+
+const OBJECT_ERRORS = ['bad_request', 'not_found', 'invalid_bucket', 'invalid_key', 'backend_error'] as const;
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+@ApiTags('objects')
+@Controller('api/backends/:bid/buckets/:bucket')
+export class ObjectsController {
+  constructor(private readonly objects: ObjectsService) {}
+
+  @Get('objects')
+  @Authenticated({ role: 'readonly' })
+  @ApiOperation({ summary: 'List objects and common prefixes, a page at a time.' })
+  @ApiOkResponse({ type: ListObjectsResultDto })
+  @ApiErrors(...OBJECT_ERRORS, 'invalid_prefix')
+  list(@Param() { bid, bucket }: ObjectParams, @Query() query: ListObjectsQuery): Promise<ListObjectsResultDto> {
+    return this.objects.list({ backendId: bid, bucket }, query);
+  }
+
+  @Get('object/info')
+  @Authenticated({ role: 'readonly' })
+  @ApiOperation({ summary: 'Size, type, ETag and metadata of an object.' })
+  @ApiOkResponse({ type: ObjectInfoDto })
+  @ApiErrors(...OBJECT_ERRORS)
+  info(@Param() { bid, bucket }: ObjectParams, @Query() { key, version_id }: ObjectKeyQuery): Promise<ObjectInfoDto> {
+    return this.objects.info({ backendId: bid, bucket }, key, version_id);
+  }
+
+  @Head('object')
+  @Authenticated({ role: 'readonly' })
+  @ApiOperation({ summary: 'The headers of a download, without the body.' })
+  @ApiErrors(...OBJECT_ERRORS)
+  async head(
+    @Param() { bid, bucket }: ObjectParams,
+    @Query() { key, version_id }: ObjectKeyQuery,
+    @Res() reply: FastifyReply,
+  ) {
+    const info = await this.objects.info({ backendId: bid, bucket }, key, version_id);
+    void reply
+      .header('Content-Type', info.content_type ?? 'application/octet-stream')
+      .header('Content-Length', String(info.size))
+      .header('Accept-Ranges', 'bytes');
+    if (info.etag) void reply.header('ETag', info.etag);
+    if (info.last_modified) void reply.header('Last-Modified', new Date(info.last_modified).toUTCString());
+    return reply.status(200).send();
+  }
+
+  @Get('object')
+  @Authenticated({ role: 'readonly' })
+  @ApiOperation({ summary: 'Download an object; honours Range, If-None-Match and If-Modified-Since.' })
+  @ApiProduces('application/octet-stream')
+  @ApiErrors(...OBJECT_ERRORS, 'bad_range')
+  async download(
+    @Param() { bid, bucket }: ObjectParams,
+    @Query() query: GetObjectQuery,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    const since = header(request, 'if-modified-since');
+    const controller = new AbortController();
+    request.raw.once('close', () => controller.abort());
+    const object = await this.objects.read({ backendId: bid, bucket }, query.key, {
+      versionId: query.version_id,
+      range: parseRangeHeader(header(request, 'range')),
+      ifNoneMatch: header(request, 'if-none-match'),
+      ifModifiedSince: since && !Number.isNaN(Date.parse(since)) ? new Date(since) : undefined,
+      signal: controller.signal,
+    });
+    const { info } = object;
+    if (info.etag) void reply.header('ETag', info.etag);
+    if (info.lastModified) void reply.header('Last-Modified', info.lastModified.toUTCString());
+    void reply.header('Cache-Control', 'private, no-cache');
+    if (object.notModified) {
+      object.body.destroy();
+      return reply.status(304).send();
+    }
+    void reply
+      .header('Content-Type', info.contentType ?? 'application/octet-stream')
+      .header('Content-Length', String(object.contentLength))
+      .header('Accept-Ranges', 'bytes')
+      .header('Content-Disposition', contentDisposition(query.disposition ?? 'attachment', query.key))
+      // Objects are user content: never let one run as a page of this origin.
+      .header(
+        'Content-Security-Policy',
+        "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'",
+      );
+    if (object.contentRange) void reply.status(206).header('Content-Range', object.contentRange);
+    return reply.send(object.body);
+  }
+
+  @Post('object')
+  @RawBody()
+  @Authenticated({ role: 'user' })
+  @ApiOperation({ summary: 'Upload an object: the request body is the object, streamed to the backend.' })
+  @ApiBody({ schema: { type: 'string', format: 'binary' } })
+  @ApiOkResponse({ type: ObjectInfoDto })
+  @ApiErrors(...OBJECT_ERRORS, 'length_required', 'too_large', 'object_exists')
+  upload(
+    @Param() { bid, bucket }: ObjectParams,
+    @Query() query: UploadQuery,
+    @Req() request: FastifyRequest,
+    @Caller() caller: Identity,
+    @Origin() origin: RequestOrigin,
+  ): Promise<ObjectInfoDto> {
+    const length = header(request, 'content-length');
+    return this.objects.upload(
+      { backendId: bid, bucket },
+      {
+        key: query.key,
+        body: request.raw,
+        size: length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,
+        contentType: request.originalContentType,
+        noOverwrite: query.no_overwrite,
+      },
+      { identity: caller, origin },
+    );
+  }
+
+  @Delete('object')
+  @HttpCode(204)
+  @Authenticated({ role: 'user' })
+  @ApiOperation({ summary: 'Delete an object (or one version of it).' })
+  @ApiErrors(...OBJECT_ERRORS)
+  async delete(
+    @Param() { bid, bucket }: ObjectParams,
+    @Query() { key, version_id }: ObjectKeyQuery,
+    @Caller() caller: Identity,
+    @Origin() origin: RequestOrigin,
+  ): Promise<void> {
+    await this.objects.delete({ backendId: bid, bucket }, key, version_id, { identity: caller, origin });
+  }
+
+  @Post('objects/delete')
+  @HttpCode(200)
+  @Authenticated({ role: 'user' })
+  @ApiOperation({ summary: 'Delete up to 1000 objects at once.' })
+  @ApiOkResponse({ type: BulkDeleteResultDto })
+  @ApiErrors(...OBJECT_ERRORS, 'too_many_keys')
+  bulkDelete(
+    @Param() { bid, bucket }: ObjectParams,
+    @Body() body: BulkDeleteDto,
+    @Caller() caller: Identity,
+    @Origin() origin: RequestOrigin,
+  ): Promise<BulkDeleteResultDto> {
+    return this.objects.bulkDelete({ backendId: bid, bucket }, body.keys, { identity: caller, origin });
+  }
+
+  @Post('objects/folder')
+  @Authenticated({ role: 'user' })
+  @ApiOperation({ summary: 'Create a "folder": an empty object whose key ends with "/".' })
+  @ApiOkResponse({ type: ObjectInfoDto })
+  @ApiErrors(...OBJECT_ERRORS)
+  folder(
+    @Param() { bid, bucket }: ObjectParams,
+    @Body() body: CreateFolderDto,
+    @Caller() caller: Identity,
+    @Origin() origin: RequestOrigin,
+  ): Promise<ObjectInfoDto> {
+    return this.objects.createFolder({ backendId: bid, bucket }, body.key, { identity: caller, origin });
+  }
+}

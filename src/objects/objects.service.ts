@@ -1,0 +1,181 @@
+import { Injectable } from '@nestjs/common';
+import { Readable } from 'node:stream';
+import { StowageError } from '@stowage/errors';
+import { objectKeyProblem, prefixProblem } from '@stowage/s3-naming';
+import { AuditService } from '../audit/audit.service';
+import { Backend, ByteRange, ObjectStream } from '../storage-backends/backend';
+import { BackendRegistry } from '../storage-backends/backend-registry.service';
+import { assertBucketName } from '../storage-backends/buckets.service';
+import { Actor } from '../users/users.service';
+import {
+  BulkDeleteResultDto,
+  ListObjectsQuery,
+  ListObjectsResultDto,
+  MAX_BULK_DELETE_KEYS,
+  ObjectIdentifierDto,
+  ObjectInfoDto,
+  toObjectInfoDto,
+} from './dto/object.dto';
+import { absoluteRange } from './range';
+
+/** The largest object a single upload request may carry (S3's own single-PUT limit). */
+export const MAX_SINGLE_UPLOAD_BYTES = 5 * 1024 ** 3;
+
+export interface ObjectTarget {
+  backendId: string;
+  bucket: string;
+}
+
+export interface ReadOptions {
+  versionId?: string;
+  range?: ByteRange;
+  ifNoneMatch?: string;
+  ifModifiedSince?: Date;
+  signal?: AbortSignal;
+}
+
+export interface Upload {
+  key: string;
+  body: Readable;
+  size: number | undefined;
+  contentType?: string;
+  noOverwrite?: boolean;
+}
+
+export function assertKey(key: string): void {
+  const problem = objectKeyProblem(key);
+  if (problem) throw new StowageError('invalid_key', undefined, `key: ${problem}`);
+}
+
+/** Object reads and writes through the backend seam: validation, streaming, audit. */
+@Injectable()
+export class ObjectsService {
+  constructor(
+    private readonly registry: BackendRegistry,
+    private readonly audit: AuditService,
+  ) {}
+
+  private backend(target: ObjectTarget): Backend {
+    const backend = this.registry.get(target.backendId);
+    assertBucketName(target.bucket);
+    return backend;
+  }
+
+  async list(target: ObjectTarget, query: ListObjectsQuery): Promise<ListObjectsResultDto> {
+    const backend = this.backend(target);
+    const prefix = query.prefix ?? '';
+    const problem = prefixProblem(prefix);
+    if (problem) throw new StowageError('invalid_prefix', undefined, `prefix: ${problem}`);
+    const delimiter = query.delimiter ?? '/';
+    const result = await backend.listObjects({
+      bucket: target.bucket,
+      prefix,
+      delimiter: delimiter || undefined,
+      continuationToken: query.token || undefined,
+      maxKeys: query.max_keys ?? 1000,
+    });
+    return {
+      prefix,
+      delimiter,
+      common_prefixes: result.commonPrefixes,
+      objects: result.objects.map(toObjectInfoDto),
+      is_truncated: result.isTruncated,
+      next_continuation_token: result.nextContinuationToken ?? '',
+    };
+  }
+
+  async info(target: ObjectTarget, key: string, versionId?: string): Promise<ObjectInfoDto> {
+    const backend = this.backend(target);
+    assertKey(key);
+    return toObjectInfoDto(await backend.headObject(target.bucket, key, versionId));
+  }
+
+  async read(target: ObjectTarget, key: string, options: ReadOptions): Promise<ObjectStream> {
+    const backend = this.backend(target);
+    assertKey(key);
+    let range = options.range;
+    if (range?.suffixLength !== undefined && !backend.capabilities.suffix_ranges) {
+      range = absoluteRange(range, (await backend.headObject(target.bucket, key, options.versionId)).size);
+    }
+    return backend.getObject(target.bucket, key, { ...options, range });
+  }
+
+  async upload(target: ObjectTarget, upload: Upload, actor: Actor): Promise<ObjectInfoDto> {
+    const backend = this.backend(target);
+    assertKey(upload.key);
+    if (upload.size === undefined)
+      throw new StowageError('length_required', undefined, 'send the body with a Content-Length');
+    if (upload.size > MAX_SINGLE_UPLOAD_BYTES) {
+      throw new StowageError(
+        'too_large',
+        undefined,
+        `a single upload is limited to ${MAX_SINGLE_UPLOAD_BYTES} bytes; use multipart`,
+      );
+    }
+    const info = await backend.putObject({
+      bucket: target.bucket,
+      key: upload.key,
+      body: upload.body,
+      size: upload.size,
+      contentType: upload.contentType,
+      ifNoneMatch: upload.noOverwrite,
+    });
+    await this.record(actor, 'object.upload', target, upload.key, { size: upload.size });
+    return toObjectInfoDto(info);
+  }
+
+  async createFolder(target: ObjectTarget, key: string, actor: Actor): Promise<ObjectInfoDto> {
+    const folder = key.endsWith('/') ? key : `${key}/`;
+    return this.upload(
+      target,
+      { key: folder, body: Readable.from([]), size: 0, contentType: 'application/x-directory' },
+      actor,
+    );
+  }
+
+  async delete(target: ObjectTarget, key: string, versionId: string | undefined, actor: Actor): Promise<void> {
+    const backend = this.backend(target);
+    assertKey(key);
+    await backend.deleteObject(target.bucket, key, versionId);
+    await this.record(actor, 'object.delete', target, key, versionId ? { version_id: versionId } : {});
+  }
+
+  async bulkDelete(target: ObjectTarget, keys: ObjectIdentifierDto[], actor: Actor): Promise<BulkDeleteResultDto> {
+    const backend = this.backend(target);
+    if (keys.length > MAX_BULK_DELETE_KEYS)
+      throw new StowageError('too_many_keys', undefined, `at most ${MAX_BULK_DELETE_KEYS} keys per request`);
+    keys.forEach((k) => assertKey(k.key));
+    const result = await backend.deleteObjects(
+      target.bucket,
+      keys.map((k) => ({ key: k.key, versionId: k.version_id })),
+    );
+    await this.record(actor, 'object.bulk_delete', target, null, {
+      keys: keys.map((k) => k.key),
+      deleted: result.deleted.length,
+      errors: result.errors.length,
+    });
+    return {
+      deleted: result.deleted.map((d) => ({ key: d.key, ...(d.versionId ? { version_id: d.versionId } : {}) })),
+      errors: result.errors,
+    };
+  }
+
+  private record(
+    actor: Actor,
+    action: string,
+    target: ObjectTarget,
+    key: string | null,
+    detail: Record<string, unknown> = {},
+  ) {
+    return this.audit.record({
+      ...actor.origin,
+      action,
+      userId: actor.identity.id,
+      username: actor.identity.username,
+      backendId: target.backendId,
+      bucket: target.bucket,
+      key,
+      detail,
+    });
+  }
+}

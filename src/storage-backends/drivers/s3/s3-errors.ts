@@ -1,0 +1,101 @@
+import { isStowageError, StowageError } from '@stowage/errors';
+
+/** What the SDK throws: a service exception (with `$metadata`) or a Node network error. */
+interface UpstreamError {
+  name?: string;
+  Code?: string;
+  code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+export interface ErrorContext {
+  /** The request was a PutObject with `If-None-Match: *`: a 412 means the key exists. */
+  ifNoneMatchPut?: boolean;
+  /** Strings never to repeat in a `detail` (credentials). */
+  secrets?: readonly string[];
+}
+
+const NOT_FOUND = new Set(['NoSuchBucket', 'NoSuchKey', 'NotFound', 'NoSuchUpload', 'NoSuchVersion']);
+const CONFLICT = new Set(['BucketAlreadyExists', 'BucketAlreadyOwnedByYou', 'BucketNotEmpty']);
+const NOT_SUPPORTED = new Set(['NotImplemented', 'MethodNotAllowed']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/** The upstream error code: the XML `<Code>` when there was one, else the exception's name. */
+export function upstreamCode(err: unknown): string {
+  const e = (err ?? {}) as UpstreamError;
+  return e.Code || e.name || 'Error';
+}
+
+/** The HTTP status the upstream answered with; undefined when no answer arrived. */
+export function upstreamStatus(err: unknown): number | undefined {
+  return ((err ?? {}) as UpstreamError).$metadata?.httpStatusCode;
+}
+
+function redact(text: string, secrets: readonly string[] = []): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret) out = out.split(secret).join('***');
+  }
+  return out;
+}
+
+/** `Code: message` for a `detail`; the SDK says "UnknownError" for bodiless answers (HEAD, 304). */
+export function describeUpstreamError(err: unknown, secrets?: readonly string[]): string {
+  const e = (err ?? {}) as UpstreamError;
+  const status = upstreamStatus(err);
+  let message = e.message || '';
+  if ((!message || message === 'UnknownError') && status !== undefined) message = `HTTP ${status}`;
+  const code =
+    status === undefined && e.code && e.code !== e.name ? `${upstreamCode(err)} (${e.code})` : upstreamCode(err);
+  return redact(message ? `${code}: ${message}` : code, secrets);
+}
+
+/**
+ * Turns whatever the SDK threw into a {@link StowageError}. A `StowageError` (from a body stream,
+ * say) passes through untouched. Answers map by S3 code first, then by status; network failures,
+ * timeouts and aborts become `backend_error` 502, like every other refusal.
+ */
+export function mapS3Error(err: unknown, context: ErrorContext = {}): StowageError {
+  if (isStowageError(err)) return err;
+  const code = upstreamCode(err);
+  const status = upstreamStatus(err);
+  const detail = describeUpstreamError(err, context.secrets);
+  const options = { cause: err };
+
+  if (status === undefined || status < 100) {
+    const netCode = ((err ?? {}) as UpstreamError).code;
+    const why =
+      code === 'AbortError'
+        ? 'the request was aborted'
+        : code === 'TimeoutError' || netCode === 'ETIMEDOUT'
+          ? 'the upstream did not answer in time'
+          : netCode && NETWORK_CODES.has(netCode)
+            ? 'the upstream could not be reached'
+            : undefined;
+    return new StowageError('backend_error', undefined, why ? `${why} (${detail})` : detail, {
+      ...options,
+      status: 502,
+    });
+  }
+  if (NOT_FOUND.has(code) || status === 404) return new StowageError('not_found', undefined, detail, options);
+  if (CONFLICT.has(code)) return new StowageError('conflict', undefined, detail, options);
+  if (code === 'InvalidRange' || status === 416) return new StowageError('bad_range', undefined, detail, options);
+  if (context.ifNoneMatchPut && (code === 'PreconditionFailed' || status === 412)) {
+    return new StowageError('object_exists', undefined, detail, options);
+  }
+  if (NOT_SUPPORTED.has(code) || status === 501 || status === 405) {
+    return new StowageError('not_supported', undefined, detail, options);
+  }
+  return new StowageError('backend_error', undefined, detail, { ...options, status: 502 });
+}

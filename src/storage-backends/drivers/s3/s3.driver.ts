@@ -1,0 +1,827 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import {
+  AbortMultipartUploadCommand,
+  BucketLocationConstraint,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteBucketCommand,
+  DeleteBucketCorsCommand,
+  DeleteBucketLifecycleCommand,
+  DeleteBucketPolicyCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  DeleteObjectTaggingCommand,
+  GetBucketCorsCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketPolicyCommand,
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  GetObjectTaggingCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  HeadObjectCommandOutput,
+  ListBucketsCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  ListObjectVersionsCommand,
+  ListPartsCommand,
+  PutBucketCorsCommand,
+  PutBucketLifecycleConfigurationCommand,
+  PutBucketPolicyCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { BackendKind } from '@stowage/config';
+import { StowageError } from '@stowage/errors';
+import type {
+  Backend,
+  BucketSummary,
+  Capabilities,
+  CompletedPart,
+  CopyOptions,
+  CorsRule,
+  DeleteObjectsResult,
+  GetObjectOptions,
+  LifecycleRule,
+  ListObjectsRequest,
+  ListObjectsResult,
+  MultipartUpload,
+  ObjectIdentifier,
+  ObjectInfo,
+  ObjectRef,
+  ObjectStream,
+  ObjectVersion,
+  PutObjectRequest,
+  UploadedPart,
+} from '../../backend';
+import { capabilitiesFor, CapabilityFlag, requireCapability } from '../capabilities';
+import { formatRangeHeader, isSuffixRange, parseContentRange } from '../range';
+import { S3_DRIVER_DEFAULTS, S3DriverConfig } from './s3-driver.config';
+import { ErrorContext, mapS3Error, upstreamCode, upstreamStatus } from './s3-errors';
+import {
+  copySource,
+  corsFromS3,
+  corsToS3,
+  lifecycleFromS3,
+  lifecycleToS3,
+  objectInfoFrom,
+  tagSetToTags,
+  tagsToHeader,
+  tagsToTagSet,
+} from './s3-mappers';
+
+/** Kinds known to enforce `If-None-Match: *` on PutObject; the others also get a HeadObject check. */
+const HONOURS_IF_NONE_MATCH: ReadonlySet<BackendKind> = new Set(['aws', 'minio', 'ceph', 'r2']);
+/** Kinds that ignore the `x-amz-tagging` header on PutObject and lack DeleteObjectTagging. */
+const NO_TAGGING_HEADER: ReadonlySet<BackendKind> = new Set(['s3rver']);
+
+/** Codes that mean "nothing configured" rather than an error, per sub-resource. */
+const NO_CORS = new Set(['NoSuchCORSConfiguration']);
+const NO_POLICY = new Set(['NoSuchBucketPolicy']);
+const NO_LIFECYCLE = new Set(['NoSuchLifecycleConfiguration']);
+const NO_TAGS = new Set(['NoSuchTagSet', 'NoSuchTagSetError']);
+
+const DELETE_BATCH = 1000;
+const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
+
+/** The SDK logs to the console unless given a logger; failures reach callers as StowageErrors. */
+const SILENT_LOGGER = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * The production driver: any S3-compatible upstream through `@aws-sdk/client-s3`. Bodies stream
+ * both ways; nothing here holds an object in memory. Operations outside the upstream's
+ * capabilities (decided by `kind`) fail with `not_supported` before any request is sent.
+ */
+export class S3Driver implements Backend {
+  readonly id: string;
+  readonly displayName: string;
+  readonly capabilities: Capabilities;
+  private readonly kind: BackendKind;
+  private readonly client: S3Client;
+  private readonly secrets: readonly string[];
+  private presignClient?: S3Client;
+
+  constructor(private readonly config: S3DriverConfig) {
+    this.id = config.id;
+    this.displayName = config.name || config.id;
+    this.kind = config.kind;
+    this.capabilities = capabilitiesFor(config.kind);
+    this.secrets = [config.secretKey];
+    this.client = this.buildClient(config.checksums, true);
+  }
+
+  private buildClient(checksums: S3DriverConfig['checksums'], withHandler: boolean): S3Client {
+    const c = this.config;
+    const mode = checksums === 'when_supported' ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED';
+    const maxSockets = c.maxSockets ?? S3_DRIVER_DEFAULTS.maxSockets;
+    const client = new S3Client({
+      endpoint: c.endpoint,
+      region: c.region || 'us-east-1',
+      forcePathStyle: c.pathStyle,
+      credentials: { accessKeyId: c.accessKey, secretAccessKey: c.secretKey },
+      requestChecksumCalculation: mode,
+      responseChecksumValidation: mode,
+      retryMode: 'standard',
+      maxAttempts: S3_DRIVER_DEFAULTS.maxAttempts,
+      logger: SILENT_LOGGER,
+      ...(withHandler
+        ? {
+            requestHandler: new NodeHttpHandler({
+              connectionTimeout: S3_DRIVER_DEFAULTS.connectionTimeoutMs,
+              // An idle timeout, not a total one: a large body may legitimately stream for hours.
+              socketTimeout: c.requestTimeoutMs ?? S3_DRIVER_DEFAULTS.requestTimeoutMs,
+              httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
+              httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
+            }),
+          }
+        : {}),
+    });
+    if (this.kind === 's3rver') {
+      // s3rver checks signatures against `/bucket` while the SDK signs bucket-level requests as
+      // `/bucket/`; dropping the slash before signing makes both agree.
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          const request = args.request as { path?: unknown };
+          if (typeof request.path === 'string' && /^\/[^/]+\/$/.test(request.path)) {
+            request.path = request.path.slice(0, -1);
+          }
+          return next(args);
+        },
+        { step: 'build', name: 'stowageS3rverBucketPath' },
+      );
+    }
+    return client;
+  }
+
+  /** Runs one upstream call, turning whatever it throws into a StowageError. */
+  private async call<T>(run: () => Promise<T>, context: ErrorContext = {}): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      throw mapS3Error(err, { ...context, secrets: this.secrets });
+    }
+  }
+
+  /** Like {@link call}, but answers `fallback` when the upstream says the sub-resource is unset. */
+  private async callOr<T>(run: () => Promise<T>, unset: ReadonlySet<string>, fallback: T): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      if (unset.has(upstreamCode(err))) return fallback;
+      throw mapS3Error(err, { secrets: this.secrets });
+    }
+  }
+
+  private require(flag: CapabilityFlag, operation: string): void {
+    requireCapability(this.capabilities, flag, operation);
+  }
+
+  // Buckets
+
+  async listBuckets(signal?: AbortSignal): Promise<BucketSummary[]> {
+    const out = await this.call(() => this.client.send(new ListBucketsCommand({}), { abortSignal: signal }));
+    return (out.Buckets ?? [])
+      .filter((b) => b.Name)
+      .map((b) => (b.CreationDate ? { name: b.Name!, createdAt: b.CreationDate } : { name: b.Name! }));
+  }
+
+  async createBucket(name: string, region?: string): Promise<void> {
+    // AWS in us-east-1 and Ceph RGW answer 200 when the caller already owns the bucket, so look
+    // first. Racy (two creators can both pass the look), but then one of them owns the bucket.
+    if (await this.bucketVisible(name)) {
+      throw new StowageError('conflict', undefined, `BucketAlreadyOwnedByYou: ${name} already exists`);
+    }
+    // us-east-1 is the one region that must not be named as a location constraint. Other
+    // upstreams name regions freely (a Ceph zonegroup, say), beyond the SDK's list of AWS ones.
+    const constraint = region && region !== 'us-east-1' ? (region as BucketLocationConstraint) : undefined;
+    await this.call(() =>
+      this.client.send(
+        new CreateBucketCommand({
+          Bucket: name,
+          ...(constraint ? { CreateBucketConfiguration: { LocationConstraint: constraint } } : {}),
+        }),
+      ),
+    );
+  }
+
+  /** True when HeadBucket succeeds; a refusal (403: someone else's bucket) is left to the caller's next call. */
+  private async bucketVisible(name: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: name }));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async deleteBucket(name: string): Promise<void> {
+    await this.call(() => this.client.send(new DeleteBucketCommand({ Bucket: name })));
+  }
+
+  async headBucket(name: string): Promise<void> {
+    await this.call(() => this.client.send(new HeadBucketCommand({ Bucket: name })));
+  }
+
+  // Bucket settings
+
+  async getBucketVersioning(bucket: string): Promise<boolean> {
+    this.require('versioning', 'getBucketVersioning');
+    const out = await this.call(() => this.client.send(new GetBucketVersioningCommand({ Bucket: bucket })));
+    return out.Status === 'Enabled';
+  }
+
+  async setBucketVersioning(bucket: string, enabled: boolean): Promise<void> {
+    this.require('versioning', 'setBucketVersioning');
+    await this.call(() =>
+      this.client.send(
+        new PutBucketVersioningCommand({
+          Bucket: bucket,
+          VersioningConfiguration: { Status: enabled ? 'Enabled' : 'Suspended' },
+        }),
+      ),
+    );
+  }
+
+  async getBucketCors(bucket: string): Promise<CorsRule[]> {
+    this.require('cors', 'getBucketCors');
+    const out = await this.callOr(
+      () => this.client.send(new GetBucketCorsCommand({ Bucket: bucket })),
+      NO_CORS,
+      undefined,
+    );
+    return corsFromS3(out?.CORSRules);
+  }
+
+  /** An empty list removes the configuration. */
+  async setBucketCors(bucket: string, rules: CorsRule[]): Promise<void> {
+    this.require('cors', 'setBucketCors');
+    if (rules.length === 0) {
+      await this.call(() => this.client.send(new DeleteBucketCorsCommand({ Bucket: bucket })));
+      return;
+    }
+    await this.call(() =>
+      this.client.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: corsToS3(rules) } })),
+    );
+  }
+
+  /** The policy document, or '' when the bucket has none. */
+  async getBucketPolicy(bucket: string): Promise<string> {
+    this.require('bucket_policy', 'getBucketPolicy');
+    const out = await this.callOr(
+      () => this.client.send(new GetBucketPolicyCommand({ Bucket: bucket })),
+      NO_POLICY,
+      undefined,
+    );
+    return out?.Policy ?? '';
+  }
+
+  async setBucketPolicy(bucket: string, policy: string): Promise<void> {
+    this.require('bucket_policy', 'setBucketPolicy');
+    await this.call(() => this.client.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: policy })));
+  }
+
+  async deleteBucketPolicy(bucket: string): Promise<void> {
+    this.require('bucket_policy', 'deleteBucketPolicy');
+    await this.call(() => this.client.send(new DeleteBucketPolicyCommand({ Bucket: bucket })));
+  }
+
+  async getBucketLifecycle(bucket: string): Promise<LifecycleRule[]> {
+    this.require('lifecycle', 'getBucketLifecycle');
+    const out = await this.callOr(
+      () => this.client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket })),
+      NO_LIFECYCLE,
+      undefined,
+    );
+    return lifecycleFromS3(out?.Rules);
+  }
+
+  /** An empty list removes the configuration. */
+  async setBucketLifecycle(bucket: string, rules: LifecycleRule[]): Promise<void> {
+    this.require('lifecycle', 'setBucketLifecycle');
+    if (rules.length === 0) {
+      await this.call(() => this.client.send(new DeleteBucketLifecycleCommand({ Bucket: bucket })));
+      return;
+    }
+    const s3Rules = lifecycleToS3(rules);
+    await this.call(() =>
+      this.client.send(
+        new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: s3Rules } }),
+      ),
+    );
+  }
+
+  // Objects
+
+  async listObjects(request: ListObjectsRequest, signal?: AbortSignal): Promise<ListObjectsResult> {
+    const maxKeys =
+      request.maxKeys === undefined ? undefined : Math.min(1000, Math.max(1, Math.floor(request.maxKeys)));
+    const out = await this.call(() =>
+      this.client.send(
+        new ListObjectsV2Command({
+          Bucket: request.bucket,
+          Prefix: request.prefix || undefined,
+          Delimiter: request.delimiter || undefined,
+          ContinuationToken: request.continuationToken || undefined,
+          MaxKeys: maxKeys,
+        }),
+        { abortSignal: signal },
+      ),
+    );
+    const objects: ObjectInfo[] = (out.Contents ?? [])
+      .filter((o) => o.Key !== undefined)
+      .map((o) => {
+        const info: ObjectInfo = { key: o.Key!, size: o.Size ?? 0 };
+        if (o.ETag) info.etag = o.ETag;
+        if (o.StorageClass) info.storageClass = o.StorageClass;
+        if (o.LastModified) info.lastModified = o.LastModified;
+        return info;
+      });
+    const result: ListObjectsResult = {
+      objects,
+      commonPrefixes: (out.CommonPrefixes ?? []).map((p) => p.Prefix).filter((p): p is string => !!p),
+      isTruncated: out.IsTruncated === true,
+    };
+    if (out.IsTruncated && out.NextContinuationToken) result.nextContinuationToken = out.NextContinuationToken;
+    return result;
+  }
+
+  async getObject(bucket: string, key: string, options: GetObjectOptions = {}): Promise<ObjectStream> {
+    let range: string | undefined;
+    if (options.range) {
+      range = formatRangeHeader(options.range);
+      if (isSuffixRange(options.range)) this.require('suffix_ranges', 'getObject with a suffix range');
+    }
+    let out;
+    try {
+      out = await this.client.send(
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          VersionId: options.versionId,
+          Range: range,
+          IfMatch: options.ifMatch,
+          IfNoneMatch: options.ifNoneMatch,
+          IfModifiedSince: options.ifModifiedSince,
+          IfUnmodifiedSince: options.ifUnmodifiedSince,
+        }),
+        { abortSignal: options.signal },
+      );
+    } catch (err) {
+      if (upstreamStatus(err) === 304) return notModified(key, err);
+      throw mapS3Error(err, { secrets: this.secrets });
+    }
+    const contentLength = out.ContentLength ?? 0;
+    const served = parseContentRange(out.ContentRange);
+    const info = objectInfoFrom(key, out, served?.total ?? contentLength);
+    const stream: ObjectStream = { info, contentLength, body: toNodeReadable(out.Body) };
+    if (out.ContentRange) stream.contentRange = out.ContentRange;
+    return stream;
+  }
+
+  async headObject(bucket: string, key: string, versionId?: string): Promise<ObjectInfo> {
+    const out = await this.head(bucket, key, versionId);
+    return objectInfoFrom(key, out);
+  }
+
+  private head(bucket: string, key: string, versionId?: string): Promise<HeadObjectCommandOutput> {
+    return this.call(() => this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId })));
+  }
+
+  /** Every version and delete marker under the prefix: by key, newest first within a key. */
+  async listObjectVersions(bucket: string, keyPrefix: string): Promise<ObjectVersion[]> {
+    this.require('versioning', 'listObjectVersions');
+    const versions: (ObjectVersion & { order: number })[] = [];
+    let keyMarker: string | undefined;
+    let versionIdMarker: string | undefined;
+    for (;;) {
+      const out = await this.call(() =>
+        this.client.send(
+          new ListObjectVersionsCommand({
+            Bucket: bucket,
+            Prefix: keyPrefix || undefined,
+            KeyMarker: keyMarker,
+            VersionIdMarker: versionIdMarker,
+          }),
+        ),
+      );
+      for (const v of out.Versions ?? []) {
+        if (v.Key === undefined) continue;
+        const version: ObjectVersion & { order: number } = {
+          key: v.Key,
+          versionId: v.VersionId ?? 'null',
+          isLatest: v.IsLatest === true,
+          isDeleteMarker: false,
+          size: v.Size ?? 0,
+          order: versions.length,
+        };
+        if (v.ETag) version.etag = v.ETag;
+        if (v.StorageClass) version.storageClass = v.StorageClass;
+        if (v.LastModified) version.lastModified = v.LastModified;
+        versions.push(version);
+      }
+      for (const m of out.DeleteMarkers ?? []) {
+        if (m.Key === undefined) continue;
+        const marker: ObjectVersion & { order: number } = {
+          key: m.Key,
+          versionId: m.VersionId ?? 'null',
+          isLatest: m.IsLatest === true,
+          isDeleteMarker: true,
+          size: 0,
+          order: versions.length,
+        };
+        if (m.LastModified) marker.lastModified = m.LastModified;
+        versions.push(marker);
+      }
+      if (!out.IsTruncated || (!out.NextKeyMarker && !out.NextVersionIdMarker)) break;
+      keyMarker = out.NextKeyMarker;
+      versionIdMarker = out.NextVersionIdMarker;
+    }
+    // S3 answers versions and delete markers in two lists; merge them back into one history.
+    versions.sort(
+      (a, b) =>
+        (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) ||
+        (b.lastModified?.getTime() ?? 0) - (a.lastModified?.getTime() ?? 0) ||
+        a.order - b.order,
+    );
+    return versions.map(({ order: _order, ...v }) => v);
+  }
+
+  async putObject(request: PutObjectRequest): Promise<ObjectInfo> {
+    const { bucket, key, body, size } = request;
+    const tags = request.tags && Object.keys(request.tags).length > 0 ? request.tags : undefined;
+    if (tags) this.require('tagging', 'putObject with tags');
+    const tagsSeparately = tags !== undefined && NO_TAGGING_HEADER.has(this.kind);
+
+    if (request.ifNoneMatch && !HONOURS_IF_NONE_MATCH.has(this.kind)) {
+      // This upstream may ignore `If-None-Match: *` (s3rver does), so look first. Racy: another
+      // writer can create the key between this HeadObject and the PutObject below; the header,
+      // still sent, closes that window on upstreams that do enforce it.
+      if (await this.exists(bucket, key)) {
+        throw new StowageError('object_exists', undefined, `${bucket}/${key} already exists`);
+      }
+    }
+
+    const out = await this.call(
+      () =>
+        this.client.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: body,
+            ContentLength: size,
+            ContentType: request.contentType,
+            Metadata: request.metadata,
+            Tagging: tags && !tagsSeparately ? tagsToHeader(tags) : undefined,
+            IfNoneMatch: request.ifNoneMatch ? '*' : undefined,
+          }),
+        ),
+      { ifNoneMatchPut: request.ifNoneMatch === true },
+    );
+    if (tags && tagsSeparately) {
+      await this.call(() =>
+        this.client.send(
+          new PutObjectTaggingCommand({
+            Bucket: bucket,
+            Key: key,
+            VersionId: out.VersionId,
+            Tagging: { TagSet: tagsToTagSet(tags) },
+          }),
+        ),
+      );
+    }
+    const info: ObjectInfo = { key, size };
+    if (out.ETag) info.etag = out.ETag;
+    if (request.contentType) info.contentType = request.contentType;
+    if (out.VersionId && out.VersionId !== 'null') info.versionId = out.VersionId;
+    if (request.metadata) info.metadata = { ...request.metadata };
+    return info;
+  }
+
+  private async exists(bucket: string, key: string): Promise<boolean> {
+    try {
+      await this.head(bucket, key);
+      return true;
+    } catch (err) {
+      if (err instanceof StowageError && err.code === 'not_found') {
+        // A missing bucket is not "free to write": let the PutObject report it.
+        return false;
+      }
+      throw err;
+    }
+  }
+
+  async deleteObject(bucket: string, key: string, versionId?: string): Promise<void> {
+    await this.call(() =>
+      this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId })),
+    );
+  }
+
+  async deleteObjects(bucket: string, keys: ObjectIdentifier[]): Promise<DeleteObjectsResult> {
+    const result: DeleteObjectsResult = { deleted: [], errors: [] };
+    for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+      const batch = keys.slice(i, i + DELETE_BATCH);
+      const out = await this.call(() =>
+        this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: bucket,
+            Delete: { Objects: batch.map((k) => ({ Key: k.key, VersionId: k.versionId })), Quiet: false },
+          }),
+        ),
+      );
+      for (const d of out.Deleted ?? []) {
+        if (d.Key === undefined) continue;
+        result.deleted.push(d.VersionId ? { key: d.Key, versionId: d.VersionId } : { key: d.Key });
+      }
+      for (const e of out.Errors ?? []) {
+        result.errors.push({ key: e.Key ?? '', code: e.Code ?? 'Error', message: e.Message ?? '' });
+      }
+    }
+    return result;
+  }
+
+  async copyObject(source: ObjectRef, target: ObjectRef, options: CopyOptions = {}): Promise<void> {
+    const replace = options.metadata !== undefined || options.contentType !== undefined;
+    // REPLACE drops every stored header; carry over from the source what the caller did not set.
+    const current = replace ? await this.head(source.bucket, source.key, source.versionId) : undefined;
+    await this.call(() =>
+      this.client.send(
+        new CopyObjectCommand({
+          Bucket: target.bucket,
+          Key: target.key,
+          CopySource: copySource(source.bucket, source.key, source.versionId),
+          ...(current
+            ? {
+                MetadataDirective: 'REPLACE',
+                Metadata: options.metadata ?? current.Metadata ?? {},
+                ContentType: options.contentType ?? current.ContentType,
+                CacheControl: current.CacheControl,
+                ContentDisposition: current.ContentDisposition,
+                ContentEncoding: current.ContentEncoding,
+                ContentLanguage: current.ContentLanguage,
+              }
+            : {}),
+        }),
+      ),
+    );
+  }
+
+  // Tags and metadata
+
+  async getObjectTagging(bucket: string, key: string, versionId?: string): Promise<Record<string, string>> {
+    this.require('tagging', 'getObjectTagging');
+    const out = await this.callOr(
+      () => this.client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key, VersionId: versionId })),
+      NO_TAGS,
+      undefined,
+    );
+    return tagSetToTags(out?.TagSet);
+  }
+
+  async setObjectTagging(bucket: string, key: string, tags: Record<string, string>, versionId?: string): Promise<void> {
+    this.require('tagging', 'setObjectTagging');
+    if (Object.keys(tags).length === 0 && !NO_TAGGING_HEADER.has(this.kind)) {
+      await this.call(() =>
+        this.client.send(new DeleteObjectTaggingCommand({ Bucket: bucket, Key: key, VersionId: versionId })),
+      );
+      return;
+    }
+    // An empty tag set also clears the tags where DeleteObjectTagging is missing.
+    await this.call(() =>
+      this.client.send(
+        new PutObjectTaggingCommand({
+          Bucket: bucket,
+          Key: key,
+          VersionId: versionId,
+          Tagging: { TagSet: tagsToTagSet(tags) },
+        }),
+      ),
+    );
+  }
+
+  /** A self-copy with MetadataDirective REPLACE that keeps the content type and other headers. */
+  async updateObjectMetadata(bucket: string, key: string, metadata: Record<string, string>): Promise<void> {
+    await this.copyObject({ bucket, key }, { bucket, key }, { metadata });
+  }
+
+  // Multipart uploads
+
+  async createMultipart(
+    bucket: string,
+    key: string,
+    options: { contentType?: string; metadata?: Record<string, string> } = {},
+  ): Promise<string> {
+    const out = await this.call(() =>
+      this.client.send(
+        new CreateMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          ContentType: options.contentType,
+          Metadata: options.metadata,
+        }),
+      ),
+    );
+    if (!out.UploadId) throw new StowageError('backend_error', undefined, 'CreateMultipartUpload returned no UploadId');
+    return out.UploadId;
+  }
+
+  async uploadPart(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: Readable,
+    size: number,
+  ): Promise<string> {
+    const max = this.capabilities.max_multipart_parts;
+    if (!Number.isSafeInteger(partNumber) || partNumber < 1 || (max > 0 && partNumber > max)) {
+      throw new StowageError('bad_request', undefined, `part numbers run from 1 to ${max}, not ${partNumber}`);
+    }
+    const out = await this.call(() =>
+      this.client.send(
+        new UploadPartCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: uploadId,
+          PartNumber: partNumber,
+          Body: body,
+          ContentLength: size,
+        }),
+      ),
+    );
+    if (!out.ETag) throw new StowageError('backend_error', undefined, 'UploadPart returned no ETag');
+    return out.ETag;
+  }
+
+  async completeMultipart(bucket: string, key: string, uploadId: string, parts: CompletedPart[]): Promise<ObjectInfo> {
+    const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
+    const out = await this.call(() =>
+      this.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: sorted.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+        }),
+      ),
+    );
+    // The answer carries no size, and some upstreams (Ceph RGW) an empty ETag: ask for both.
+    const versionId = out.VersionId && out.VersionId !== 'null' ? out.VersionId : undefined;
+    const info = objectInfoFrom(key, await this.head(bucket, key, versionId));
+    if (!info.etag && out.ETag) info.etag = out.ETag;
+    return info;
+  }
+
+  async abortMultipart(bucket: string, key: string, uploadId: string): Promise<void> {
+    this.require('multipart_management', 'abortMultipart');
+    await this.call(() =>
+      this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })),
+    );
+  }
+
+  async listMultipartUploads(bucket: string, prefix?: string): Promise<MultipartUpload[]> {
+    this.require('multipart_management', 'listMultipartUploads');
+    const uploads: MultipartUpload[] = [];
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    for (;;) {
+      const out = await this.call(() =>
+        this.client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: bucket,
+            Prefix: prefix || undefined,
+            KeyMarker: keyMarker,
+            UploadIdMarker: uploadIdMarker,
+          }),
+        ),
+      );
+      for (const u of out.Uploads ?? []) {
+        if (u.Key === undefined || u.UploadId === undefined) continue;
+        uploads.push(
+          u.Initiated
+            ? { key: u.Key, uploadId: u.UploadId, initiated: u.Initiated }
+            : { key: u.Key, uploadId: u.UploadId },
+        );
+      }
+      if (!out.IsTruncated || (!out.NextKeyMarker && !out.NextUploadIdMarker)) break;
+      keyMarker = out.NextKeyMarker;
+      uploadIdMarker = out.NextUploadIdMarker;
+    }
+    return uploads;
+  }
+
+  async listParts(bucket: string, key: string, uploadId: string): Promise<UploadedPart[]> {
+    this.require('multipart_management', 'listParts');
+    const parts: UploadedPart[] = [];
+    let marker: string | undefined;
+    for (;;) {
+      const out = await this.call(() =>
+        this.client.send(
+          new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }),
+        ),
+      );
+      for (const p of out.Parts ?? []) {
+        if (p.PartNumber === undefined) continue;
+        const part: UploadedPart = { partNumber: p.PartNumber, etag: p.ETag ?? '', size: p.Size ?? 0 };
+        if (p.LastModified) part.lastModified = p.LastModified;
+        parts.push(part);
+      }
+      if (!out.IsTruncated || !out.NextPartNumberMarker || out.NextPartNumberMarker === marker) break;
+      marker = out.NextPartNumberMarker;
+    }
+    return parts;
+  }
+
+  // Presigned URLs
+
+  async presignGet(bucket: string, key: string, ttlSeconds: number): Promise<string> {
+    checkTtl(ttlSeconds);
+    return this.call(() =>
+      getSignedUrl(this.signer(), new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: ttlSeconds }),
+    );
+  }
+
+  async presignPut(bucket: string, key: string, ttlSeconds: number, contentType?: string): Promise<string> {
+    checkTtl(ttlSeconds);
+    // A content type is signed, so the upload must declare exactly that type.
+    return this.call(() =>
+      getSignedUrl(this.signer(), new PutObjectCommand({ Bucket: bucket, Key: key, ContentType: contentType }), {
+        expiresIn: ttlSeconds,
+        ...(contentType ? { signableHeaders: new Set(['content-type']) } : {}),
+      }),
+    );
+  }
+
+  /**
+   * The client that signs URLs. With `when_supported` checksums the SDK would sign a CRC32 of an
+   * empty body into presigned PUTs, which no real upload matches; signing always uses "when
+   * required". Presigning sends nothing, so this client needs no connection pool.
+   */
+  private signer(): S3Client {
+    if (this.config.checksums === 'when_required') return this.client;
+    this.presignClient ??= this.buildClient('when_required', false);
+    return this.presignClient;
+  }
+
+  // Lifecycle of the driver
+
+  async probe(timeoutMs: number): Promise<void> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      await this.client.send(new ListBucketsCommand({}), { abortSignal: signal });
+    } catch (err) {
+      if (signal.aborted) {
+        throw new StowageError('backend_error', undefined, `no answer within ${timeoutMs} ms`, {
+          status: 502,
+          cause: err,
+        });
+      }
+      throw mapS3Error(err, { secrets: this.secrets });
+    }
+  }
+
+  close(): void {
+    this.client.destroy();
+    this.presignClient?.destroy();
+  }
+}
+
+function checkTtl(ttlSeconds: number): void {
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_PRESIGN_SECONDS) {
+    throw new StowageError('bad_request', undefined, `a presigned URL lives 1 to ${MAX_PRESIGN_SECONDS} seconds`);
+  }
+}
+
+/** The answer to a conditional GET whose condition matched (304): headers only, no body. */
+function notModified(key: string, err: unknown): ObjectStream {
+  const headers = ((err as { $response?: { headers?: Record<string, string> } }).$response?.headers ?? {}) as Record<
+    string,
+    string | undefined
+  >;
+  const info: ObjectInfo = { key, size: 0 };
+  if (headers.etag) info.etag = headers.etag;
+  if (headers['last-modified']) {
+    const date = new Date(headers['last-modified']);
+    if (!Number.isNaN(date.getTime())) info.lastModified = date;
+  }
+  return { info, contentLength: 0, notModified: true, body: Readable.from([]) };
+}
+
+/** The SDK's body is an IncomingMessage under Node; anything else is adapted. */
+function toNodeReadable(body: unknown): Readable {
+  if (body instanceof Readable) return body;
+  if (body && typeof (body as { transformToWebStream?: unknown }).transformToWebStream === 'function') {
+    const web = (body as { transformToWebStream(): WebReadableStream }).transformToWebStream();
+    return Readable.fromWeb(web);
+  }
+  return Readable.from([]);
+}

@@ -1,0 +1,31 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { BACKEND_ID_PATTERN } from './backend.dto';
+
+export class BucketDto {
+  @ApiProperty() name!: string;
+  @ApiPropertyOptional({ format: 'date-time' }) created_at?: string;
+  @ApiProperty({ description: 'Whether the size scanner counts this bucket.' }) size_tracked!: boolean;
+  @ApiPropertyOptional() size_bytes?: number;
+  @ApiPropertyOptional() object_count?: number;
+  @ApiPropertyOptional({ format: 'date-time' }) computed_at?: string;
+}
+
+export class BucketListDto {
+  @ApiProperty({ type: [BucketDto] }) buckets!: BucketDto[];
+}
+
+export class CreateBucketDto {
+  @ApiProperty({ example: 'team-assets' }) @IsString() @MaxLength(255) name!: string;
+  @ApiPropertyOptional({ example: 'us-east-1' }) @IsOptional() @IsString() @MaxLength(64) region?: string;
+}
+
+export class CreatedBucketDto {
+  @ApiProperty() name!: string;
+}
+
+export class BucketParams {
+  @Matches(BACKEND_ID_PATTERN, { message: 'must be a backend id' }) bid!: string;
+  /** Checked against the naming rules by the service (`invalid_bucket`). */
+  @IsString() @MaxLength(255) bucket!: string;
+}

@@ -1,0 +1,24 @@
+import { Module } from '@nestjs/common';
+import { AdminBackendsController } from './admin-backends.controller';
+import { BackendHealthService } from './backend-health.service';
+import { BackendRegistry } from './backend-registry.service';
+import { BackendFactory } from './backend.factory';
+import { BackendsController } from './backends.controller';
+import { BackendsRepository } from './backends.repository';
+import { BackendsService } from './backends.service';
+import { BucketsService } from './buckets.service';
+
+/** The backend registry, health probes, buckets, and the administration of backends. */
+@Module({
+  controllers: [BackendsController, AdminBackendsController],
+  providers: [
+    BackendFactory,
+    BackendRegistry,
+    BackendHealthService,
+    BackendsRepository,
+    BackendsService,
+    BucketsService,
+  ],
+  exports: [BackendRegistry],
+})
+export class StorageBackendsModule {}
