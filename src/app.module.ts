@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { StowageConfig } from '@stowage/config';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { BucketSettingsModule } from './bucket-settings/bucket-settings.module';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
@@ -11,7 +12,9 @@ import { DrainService } from './http/drain.service';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ObjectsModule } from './objects/objects.module';
+import { PinsModule } from './pins/pins.module';
 import { RedisModule } from './redis/redis.module';
+import { SearchModule } from './search/search.module';
 import { SecretsModule } from './secrets/secrets.module';
 import { StorageBackendsModule } from './storage-backends/storage-backends.module';
 import { UserAdminModule } from './users/user-admin.module';
@@ -43,6 +46,9 @@ export class AppModule {
         JobsModule,
         StorageBackendsModule,
         ObjectsModule,
+        BucketSettingsModule,
+        PinsModule,
+        SearchModule,
         ...(options.imports ?? []),
       ],
       providers: [DrainService],

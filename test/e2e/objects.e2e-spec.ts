@@ -3,7 +3,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { TestApp, TestStack } from '../harness/app';
 
-import { login, seedUser, Session } from '../harness/session';
+import { Session } from '../harness/session';
+import { bootWithBackend } from '../harness/storage';
 
 /** A POST without Content-Length (chunked transfer encoding), which fetch cannot send. */
 function chunkedPost(
@@ -34,29 +35,7 @@ describe('objects: /api/backends/{bid}/buckets/{bucket}/…', () => {
 
   beforeAll(async () => {
     stack = await TestStack.start();
-    const s3 = stack.s3!;
-    app = await stack.boot({
-      config: {
-        ratelimit: { login_per_ip: 0, api_per_minute: 0 },
-        backends: [
-          {
-            id: 'local',
-            endpoint: s3.endpoint,
-            access_key_env: 'K',
-            secret_key_env: 'S',
-            path_style: true,
-            kind: 's3rver',
-          },
-        ],
-      },
-      env: { K: s3.accessKey, S: s3.secretKey },
-    });
-    const admin = await login(app, (await seedUser(app, { role: 'admin' })).username);
-    expect(
-      (await admin.request('/api/backends/local/buckets', { method: 'POST', body: { name: 'objects-test' } })).status,
-    ).toBe(201);
-    user = await login(app, (await seedUser(app, { role: 'user' })).username);
-    reader = await login(app, (await seedUser(app, { role: 'readonly' })).username);
+    ({ app, user, reader } = await bootWithBackend(stack, { bucket: 'objects-test' }));
   });
   afterAll(() => stack.stop());
 

@@ -1,0 +1,97 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+
+export const MAX_CORS_RULES = 100;
+export const MAX_LIFECYCLE_RULES = 1000;
+export const MAX_POLICY_BYTES = 20 * 1024;
+
+export class VersioningDto {
+  @ApiProperty() @IsBoolean() enabled!: boolean;
+}
+
+export class CorsRuleDto {
+  @ApiProperty({ type: [String], example: ['https://app.example.com'] })
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @MaxLength(1024, { each: true })
+  allowed_origins!: string[];
+
+  @ApiProperty({ type: [String], example: ['GET', 'HEAD'] })
+  @IsArray()
+  @ArrayMaxSize(5)
+  @IsString({ each: true })
+  @MaxLength(16, { each: true })
+  allowed_methods!: string[];
+
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @MaxLength(256, { each: true })
+  allowed_headers?: string[];
+
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @MaxLength(256, { each: true })
+  expose_headers?: string[];
+
+  @ApiPropertyOptional({ minimum: 0 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(2_147_483_647)
+  max_age_seconds?: number;
+}
+
+export class CorsDto {
+  @ApiProperty({ type: [CorsRuleDto], description: 'An empty list removes the configuration.' })
+  @IsArray()
+  @ArrayMaxSize(MAX_CORS_RULES * 10)
+  @ValidateNested({ each: true })
+  @Type(() => CorsRuleDto)
+  rules!: CorsRuleDto[];
+}
+
+export class PolicyDto {
+  @ApiProperty({ description: 'The policy document (JSON text), passed to the backend untouched.' })
+  @IsString()
+  @MaxLength(MAX_POLICY_BYTES)
+  policy!: string;
+}
+
+export class LifecycleRuleDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1024) id?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1024) prefix?: string;
+  @ApiProperty() @IsBoolean() enabled!: boolean;
+  @ApiPropertyOptional({ minimum: 1 }) @IsOptional() @IsInt() expiration_days?: number;
+  @ApiPropertyOptional({ minimum: 1 }) @IsOptional() @IsInt() noncurrent_expire_days?: number;
+  @ApiPropertyOptional({ minimum: 1 }) @IsOptional() @IsInt() abort_incomplete_days?: number;
+  @ApiPropertyOptional({ minimum: 0 }) @IsOptional() @IsInt() transition_days?: number;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) transition_storage_class?: string;
+}
+
+export class LifecycleDto {
+  @ApiProperty({ type: [LifecycleRuleDto], description: 'An empty list removes the configuration.' })
+  @IsArray()
+  @ArrayMaxSize(MAX_LIFECYCLE_RULES * 10)
+  @ValidateNested({ each: true })
+  @Type(() => LifecycleRuleDto)
+  rules!: LifecycleRuleDto[];
+}

@@ -1,0 +1,46 @@
+import type { TestApp, TestStack } from './app';
+import { login, seedUser, Session } from './session';
+
+export interface StorageFixture {
+  app: TestApp;
+  admin: Session;
+  user: Session;
+  reader: Session;
+}
+
+/**
+ * Boots an app whose backend `local` is the stack's S3 server, signs in an admin, a user and a
+ * readonly user, and creates `bucket` when given. Rate limits are off: tests make many calls.
+ */
+export async function bootWithBackend(
+  stack: TestStack,
+  options: { bucket?: string; kind?: string; config?: Record<string, unknown> } = {},
+): Promise<StorageFixture> {
+  const s3 = stack.s3!;
+  const app = await stack.boot({
+    config: {
+      ratelimit: { login_per_ip: 0, api_per_minute: 0 },
+      backends: [
+        {
+          id: 'local',
+          endpoint: s3.endpoint,
+          region: s3.region,
+          access_key_env: 'K',
+          secret_key_env: 'S',
+          path_style: true,
+          kind: options.kind ?? 's3rver',
+        },
+      ],
+      ...(options.config ?? {}),
+    },
+    env: { K: s3.accessKey, S: s3.secretKey },
+  });
+  const [admin, user, reader] = await Promise.all(
+    (['admin', 'user', 'readonly'] as const).map(async (role) => login(app, (await seedUser(app, { role })).username)),
+  );
+  if (options.bucket) {
+    const res = await admin.request('/api/backends/local/buckets', { method: 'POST', body: { name: options.bucket } });
+    if (res.status !== 201) throw new Error(`could not create bucket ${options.bucket}: ${res.status} ${res.text}`);
+  }
+  return { app, admin, user, reader };
+}
