@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { DataSource } from 'typeorm';
 import { TestApp, TestStack } from '../harness/app';
-import { login, seedUser, Session } from '../harness/session';
+import { bootWithBackend } from '../harness/storage';
+import { Session } from '../harness/session';
 
 const MiB = 1024 * 1024;
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -46,29 +47,7 @@ describe('multipart uploads: /api/backends/{bid}/buckets/{bucket}/multipart/…'
 
   beforeAll(async () => {
     stack = await TestStack.start();
-    const s3 = stack.s3!;
-    app = await stack.boot({
-      config: {
-        ratelimit: { login_per_ip: 0, api_per_minute: 0 },
-        backends: [
-          {
-            id: 'local',
-            endpoint: s3.endpoint,
-            access_key_env: 'K',
-            secret_key_env: 'S',
-            path_style: true,
-            kind: 's3rver',
-          },
-        ],
-      },
-      env: { K: s3.accessKey, S: s3.secretKey },
-    });
-    const admin = await login(app, (await seedUser(app, { role: 'admin' })).username);
-    expect(
-      (await admin.request('/api/backends/local/buckets', { method: 'POST', body: { name: 'multipart-test' } })).status,
-    ).toBe(201);
-    user = await login(app, (await seedUser(app, { role: 'user' })).username);
-    reader = await login(app, (await seedUser(app, { role: 'readonly' })).username);
+    ({ app, user, reader } = await bootWithBackend(stack, { bucket: 'multipart-test' }));
   });
   afterAll(() => stack.stop());
 

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { TestApp, TestStack } from '../harness/app';
-import { login, seedUser, Session } from '../harness/session';
+import { bootWithBackend } from '../harness/storage';
+import { Session } from '../harness/session';
 
 describe('object tags, metadata and versions: /api/backends/{bid}/buckets/{bucket}/object/…', () => {
   let stack: TestStack;
@@ -11,30 +12,7 @@ describe('object tags, metadata and versions: /api/backends/{bid}/buckets/{bucke
 
   beforeAll(async () => {
     stack = await TestStack.start();
-    const s3 = stack.s3!;
-    app = await stack.boot({
-      config: {
-        ratelimit: { login_per_ip: 0, api_per_minute: 0 },
-        backends: [
-          {
-            id: 'local',
-            endpoint: s3.endpoint,
-            access_key_env: 'K',
-            secret_key_env: 'S',
-            path_style: true,
-            kind: 's3rver',
-          },
-        ],
-      },
-      env: { K: s3.accessKey, S: s3.secretKey },
-    });
-    const admin = await login(app, (await seedUser(app, { role: 'admin' })).username);
-    expect(
-      (await admin.request('/api/backends/local/buckets', { method: 'POST', body: { name: 'attributes-test' } }))
-        .status,
-    ).toBe(201);
-    user = await login(app, (await seedUser(app, { role: 'user' })).username);
-    reader = await login(app, (await seedUser(app, { role: 'readonly' })).username);
+    ({ app, user, reader } = await bootWithBackend(stack, { bucket: 'attributes-test' }));
     for (const key of ['tagged.txt', 'meta.txt', 'plain.txt']) {
       const res = await user.request(`${base}/object?key=${key}`, {
         method: 'POST',
