@@ -6,11 +6,15 @@ import { ObjectAttributesController } from './object-attributes.controller';
 import { ObjectAttributesService } from './object-attributes.service';
 import { ObjectsController } from './objects.controller';
 import { ObjectsService } from './objects.service';
+import { TransfersController } from './transfers.controller';
+import { TransfersService } from './transfers.service';
+import { ZipController } from './zip.controller';
+import { ZipService } from './zip.service';
 
 /** Object listing, download, upload and deletion through the backend seam. */
 @Module({
   imports: [StorageBackendsModule],
-  controllers: [ObjectsController, MultipartController, ObjectAttributesController],
-  providers: [ObjectsService, MultipartService, ObjectAttributesService],
+  controllers: [ObjectsController, MultipartController, ObjectAttributesController, TransfersController, ZipController],
+  providers: [ObjectsService, MultipartService, ObjectAttributesService, TransfersService, ZipService],
 })
 export class ObjectsModule {}
