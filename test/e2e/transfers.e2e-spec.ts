@@ -217,6 +217,19 @@ describe('transfers: copy, move, copy-prefix, delete-prefix and zip', () => {
     expect((await download(local, 'big/blob.bin')).status).toBe(404);
   }, 120_000);
 
+  it('copies a 200 MiB object across backends, byte for byte', async () => {
+    const data = randomBytes(200 * MiB + 1);
+    await upload(local, 'big/200.bin', data);
+    const res = await user.request(`${local}/object/copy`, {
+      method: 'POST',
+      body: { src_key: 'big/200.bin', dst_backend: 'remote', dst_bucket: 'xfer-remote', dst_key: 'big/200.bin' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.object.size).toBe(data.length);
+    const copy = await download(remote, 'big/200.bin');
+    expect(sha256(copy.data)).toBe(sha256(data));
+  }, 180_000);
+
   it('aborts the multipart upload when a part fails, leaving no destination object', async () => {
     await upload(local, 'big/fails.bin', randomBytes(17 * MiB));
     const target = backendOf('remote');
