@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, Head, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { StowageError } from '@stowage/errors';
 import { RequestOrigin } from '../audit/audit.types';
 import { Origin } from '../audit/origin.decorator';
 import { Authenticated } from '../auth/authenticated.decorator';
@@ -117,7 +118,10 @@ export class ObjectsController {
   @Post('object')
   @RawBody()
   @Authenticated({ role: 'user' })
-  @ApiOperation({ summary: 'Upload an object: the request body is the object, streamed to the backend.' })
+  @ApiOperation({
+    summary:
+      'Upload an object: the raw request body (streamed), or a browser form with `file`, `key` and `content_type`.',
+  })
   @ApiBody({ schema: { type: 'string', format: 'binary' } })
   @ApiOkResponse({ type: ObjectInfoDto })
   @ApiErrors(...OBJECT_ERRORS, 'length_required', 'too_large', 'object_exists')
@@ -128,9 +132,16 @@ export class ObjectsController {
     @Caller() caller: Identity,
     @Origin() origin: RequestOrigin,
   ): Promise<ObjectInfoDto> {
+    const target = { backendId: bid, bucket };
+    const actor = { identity: caller, origin };
+    const type = request.originalContentType ?? '';
+    if (/^multipart\/form-data/i.test(type)) {
+      return this.objects.uploadForm(target, request.raw, type, query.no_overwrite ?? false, actor);
+    }
+    if (!query.key) throw new StowageError('bad_request', undefined, 'key: required');
     const length = header(request, 'content-length');
     return this.objects.upload(
-      { backendId: bid, bucket },
+      target,
       {
         key: query.key,
         body: request.raw,
@@ -138,7 +149,7 @@ export class ObjectsController {
         contentType: request.originalContentType,
         noOverwrite: query.no_overwrite,
       },
-      { identity: caller, origin },
+      actor,
     );
   }
 

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { StorageBackendsModule } from '../storage-backends/storage-backends.module';
+import { FormUploadService } from './form-upload.service';
 import { MultipartController } from './multipart.controller';
 import { MultipartService } from './multipart.service';
 import { ObjectAttributesController } from './object-attributes.controller';
@@ -15,6 +16,13 @@ import { ZipService } from './zip.service';
 @Module({
   imports: [StorageBackendsModule],
   controllers: [ObjectsController, MultipartController, ObjectAttributesController, TransfersController, ZipController],
-  providers: [ObjectsService, MultipartService, ObjectAttributesService, TransfersService, ZipService],
+  providers: [
+    ObjectsService,
+    FormUploadService,
+    MultipartService,
+    ObjectAttributesService,
+    TransfersService,
+    ZipService,
+  ],
 })
 export class ObjectsModule {}

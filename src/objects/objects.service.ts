@@ -1,7 +1,8 @@
+import type { IncomingMessage } from 'node:http';
 import { Injectable } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import { StowageError } from '@stowage/errors';
-import { objectKeyProblem, prefixProblem } from '@stowage/s3-naming';
+import { prefixProblem } from '@stowage/s3-naming';
 import { AuditService } from '../audit/audit.service';
 import { Backend, ByteRange, ObjectStream } from '../storage-backends/backend';
 import { BackendRegistry } from '../storage-backends/backend-registry.service';
@@ -16,10 +17,11 @@ import {
   ObjectInfoDto,
   toObjectInfoDto,
 } from './dto/object.dto';
-import { absoluteRange } from './range';
+import { FormUploadService } from './form-upload.service';
+import { assertKey, MAX_SINGLE_UPLOAD_BYTES } from './object-rules';
 
-/** The largest object a single upload request may carry (S3's own single-PUT limit). */
-export const MAX_SINGLE_UPLOAD_BYTES = 5 * 1024 ** 3;
+export { assertKey, MAX_SINGLE_UPLOAD_BYTES };
+import { absoluteRange } from './range';
 
 export interface ObjectTarget {
   backendId: string;
@@ -42,16 +44,12 @@ export interface Upload {
   noOverwrite?: boolean;
 }
 
-export function assertKey(key: string): void {
-  const problem = objectKeyProblem(key);
-  if (problem) throw new StowageError('invalid_key', undefined, `key: ${problem}`);
-}
-
 /** Object reads and writes through the backend seam: validation, streaming, audit. */
 @Injectable()
 export class ObjectsService {
   constructor(
     private readonly registry: BackendRegistry,
+    private readonly forms: FormUploadService,
     private readonly audit: AuditService,
   ) {}
 
@@ -122,6 +120,20 @@ export class ObjectsService {
     });
     await this.record(actor, 'object.upload', target, upload.key, { size: upload.size });
     return toObjectInfoDto(info);
+  }
+
+  /** A browser form upload (`multipart/form-data` with `file`, `key`, `content_type`). */
+  async uploadForm(
+    target: ObjectTarget,
+    request: IncomingMessage,
+    contentType: string,
+    noOverwrite: boolean,
+    actor: Actor,
+  ): Promise<ObjectInfoDto> {
+    const backend = this.backend(target);
+    const result = await this.forms.receive(backend, target.bucket, request, contentType, noOverwrite);
+    await this.record(actor, 'object.upload', target, result.key, { size: result.size, form: true });
+    return toObjectInfoDto(await backend.headObject(target.bucket, result.key));
   }
 
   async createFolder(target: ObjectTarget, key: string, actor: Actor): Promise<ObjectInfoDto> {

@@ -59,6 +59,54 @@ describe('objects: /api/backends/{bid}/buckets/{bucket}/…', () => {
     expect(sha256(Buffer.from(await res.arrayBuffer()))).toBe(sha256(data));
   });
 
+  it('accepts a browser form upload (file before key), small and multi-part, and leaves no staging object', async () => {
+    const form = (data: Buffer, key?: string, type?: string) => {
+      const fd = new FormData();
+      fd.set('file', new Blob([data]), 'picked-name.bin');
+      if (key) fd.set('key', key);
+      if (type) fd.set('content_type', type);
+      return fetch(`${app.url}${base}/object`, {
+        method: 'POST',
+        body: fd,
+        headers: { cookie: user.cookie, 'x-csrf-token': user.csrf },
+      });
+    };
+    const big = randomBytes(20 * 1024 * 1024 + 5);
+    const res = await form(big, 'forms/big.bin', 'application/x-test');
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({
+      key: 'forms/big.bin',
+      size: big.length,
+      content_type: 'application/x-test',
+    });
+    const back = await fetch(`${app.url}${base}/object?key=forms%2Fbig.bin`, { headers: { cookie: reader.cookie } });
+    expect(sha256(Buffer.from(await back.arrayBuffer()))).toBe(sha256(big));
+    const small = await form(Buffer.from('tiny'));
+    expect(await small.json()).toMatchObject({ key: 'picked-name.bin', size: 4 });
+    const again = await fetch(`${app.url}${base}/object?no_overwrite=true`, {
+      method: 'POST',
+      body: (() => {
+        const fd = new FormData();
+        fd.set('file', new Blob(['x']));
+        fd.set('key', 'forms/big.bin');
+        return fd;
+      })(),
+      headers: { cookie: user.cookie, 'x-csrf-token': user.csrf },
+    });
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { error: { code: string } }).error.code).toBe('object_exists');
+    const noFile = new FormData();
+    noFile.set('key', 'x');
+    const bad = await fetch(`${app.url}${base}/object`, {
+      method: 'POST',
+      body: noFile,
+      headers: { cookie: user.cookie, 'x-csrf-token': user.csrf },
+    });
+    expect(bad.status).toBe(400);
+    const staging = await reader.request(`${base}/objects?prefix=.stowage-uploads/&delimiter=`);
+    expect(staging.body.objects).toEqual([]);
+  });
+
   it('keeps JSON and text uploads byte for byte (no body parsing on the upload route)', async () => {
     const json = '{"not": "parsed", "n": 1}';
     expect((await upload('doc.json', json, { 'content-type': 'application/json' })).status).toBe(201);

@@ -77,7 +77,11 @@ export class GetObjectQuery extends ObjectKeyQuery {
 }
 
 export class UploadQuery {
-  @ApiProperty() @IsString() @MaxLength(2048) key!: string;
+  @ApiPropertyOptional({ description: 'Required for a raw body; a form upload may send it as the `key` field.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  key?: string;
   @ApiPropertyOptional({ description: 'Refuse to replace an existing object (409 object_exists).' })
   @IsOptional()
   @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))

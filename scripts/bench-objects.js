@@ -1,0 +1,522 @@
+'use strict';
+
+/*
+ * Object transfer throughput and small-request rates of the real service against a real S3 server,
+ * each compared with the same operation sent straight to that server:
+ *   (a) upload and download of one large object (BENCH_OBJECT_MIB, default 1024 MiB), streamed:
+ *       MB/s through Stowage and direct, their ratio, SHA-256 of what was written and read, and
+ *       the Stowage server's peak RSS growth during each transfer
+ *   (b) requests/s, p50 and p99 of listing a bucket of ~100 objects and of reading a 1 KiB object
+ *       (direct: presigned URLs)
+ *
+ *   npm run bench:objects            (builds first; BENCH_SECONDS=20 for longer load runs)
+ *
+ * The S3 server is a throwaway single-node Ceph RGW started with test/ceph/ceph-rgw-up.sh (objects
+ * in RAM); without the Ceph binaries, an s3rver in a child process. Uses the machine's PostgreSQL
+ * and Redis (STOWAGE_BENCH_PG_ADMIN_URL, STOWAGE_BENCH_REDIS_URL): a throwaway database and Redis
+ * key prefix are created and removed again. The server runs from dist/ pinned to CPU 0; this
+ * process moves to CPU 1. Loopback only; everything started is stopped again, also on failure.
+ */
+
+const { spawn, execFile, execFileSync } = require('node:child_process');
+const { accessSync, constants, mkdtempSync, readFileSync, writeFileSync, rmSync } = require('node:fs');
+const http = require('node:http');
+const { tmpdir } = require('node:os');
+const { delimiter, join } = require('node:path');
+const { createCipheriv, createHash, randomBytes } = require('node:crypto');
+const { Readable, Writable } = require('node:stream');
+const { pipeline } = require('node:stream/promises');
+const { fixed, latency, load, printTable, tasksetWorks } = require('./lib/bench');
+
+const ROOT = join(__dirname, '..');
+const PG_ADMIN_URL = process.env.STOWAGE_BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.STOWAGE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const OBJECT_MIB = Number(process.env.BENCH_OBJECT_MIB ?? 1024);
+const WARMUP_SECONDS = 3;
+const PASSWORD = 'bench password 1234';
+const MiB = 1024 * 1024;
+const CHUNK = MiB;
+const SMALL_OBJECTS = 100;
+const CEPH_BINARIES = ['ceph-mon', 'ceph-osd', 'radosgw', 'ceph', 'radosgw-admin', 'monmaptool', 'curl'];
+
+async function withPg(fn) {
+  const { Client } = require('pg');
+  const client = new Client({ connectionString: PG_ADMIN_URL });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function freePort() {
+  const net = require('node:net');
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function onPath(bin) {
+  return [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin'].some((dir) => {
+    if (!dir) return false;
+    try {
+      accessSync(join(dir, bin), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function runScript(script, env, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    execFile('bash', [script], { env, timeout: timeoutMs, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${script} failed: ${(stderr || stdout).trim().split('\n').pop() ?? err.message}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** A throwaway Ceph RGW, or (without the Ceph binaries) an s3rver in a child process. */
+async function startS3(dir, cleanups) {
+  const accessKey = randomBytes(10).toString('hex').toUpperCase();
+  const secretKey = randomBytes(20).toString('hex');
+  const missing = CEPH_BINARIES.filter((bin) => !onPath(bin));
+  if (missing.length === 0) {
+    const cephDir = join(dir, 'ceph');
+    const [port, monPort, monV2Port] = [await freePort(), await freePort(), await freePort()];
+    const env = {
+      ...process.env,
+      CEPH_DIR: cephDir,
+      RGW_PORT: String(port),
+      MON_PORT: String(monPort),
+      MON_V2_PORT: String(monV2Port),
+      S3_ACCESS_KEY: accessKey,
+      S3_SECRET_KEY: secretKey,
+    };
+    cleanups.push(() => runScript(join(ROOT, 'test/ceph/ceph-rgw-down.sh'), env, 60_000));
+    await runScript(join(ROOT, 'test/ceph/ceph-rgw-up.sh'), env, 180_000);
+    const conf = join(cephDir, 'ceph.conf');
+    return {
+      name: 'Ceph RGW',
+      kind: 'ceph',
+      endpoint: `http://127.0.0.1:${port}`,
+      accessKey,
+      secretKey,
+      // Deleted objects' data stays until RGW's garbage collection; memstore holds 2 GiB at most.
+      collectGarbage: () =>
+        new Promise((resolve) =>
+          execFile('radosgw-admin', ['-c', conf, 'gc', 'process', '--include-all'], { timeout: 120_000 }, () =>
+            resolve(),
+          ),
+        ),
+    };
+  }
+  console.log(`note: Ceph RGW not installed (missing ${missing.join(', ')}); using s3rver instead`);
+  const directory = join(dir, 's3rver');
+  const code = `
+    const S3rver = require('@20minutes/s3rver');
+    const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: ${JSON.stringify(directory)},
+      allowMismatchedSignatures: true });
+    server.run().then(({ port }) => process.stdout.write(port + '\\n'));
+    process.on('SIGTERM', () => server.close().then(() => process.exit(0)));`;
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', code], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  cleanups.push(() => stopChild(child));
+  const port = await new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`s3rver exited (${code})`)));
+    child.stdout.once('data', (data) => resolve(Number(String(data).trim())));
+  });
+  return {
+    name: 's3rver',
+    kind: 's3rver',
+    endpoint: `http://127.0.0.1:${port}`,
+    accessKey: 'S3RVER',
+    secretKey: 'S3RVER',
+    collectGarbage: async () => undefined,
+  };
+}
+
+function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+function stowage(args, env, pin) {
+  const command = pin ? 'taskset' : process.execPath;
+  const argv = [join(ROOT, 'dist/src/main.js'), ...args];
+  return spawn(command, pin ? ['-c', '0', process.execPath, ...argv] : argv, { env: { ...process.env, ...env } });
+}
+
+async function waitForHealth(base, child, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode})`);
+    try {
+      if ((await fetch(`${base}/healthz`)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('server not ready');
+}
+
+async function clearPrefix(prefix) {
+  const Redis = require('ioredis');
+  const redis = new Redis(REDIS_URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+    if (keys.length) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  redis.disconnect();
+}
+
+/** `size` pseudo-random bytes (an AES-CTR keystream), made a chunk at a time, hashed as they go. */
+function generatedBody(size, seed) {
+  const cipher = createCipheriv('aes-128-ctr', seed, Buffer.alloc(16));
+  const zeros = Buffer.alloc(CHUNK);
+  const hash = createHash('sha256');
+  let left = size;
+  const body = new Readable({
+    highWaterMark: CHUNK,
+    read() {
+      if (left === 0) return void this.push(null);
+      const piece = cipher.update(left >= CHUNK ? zeros : zeros.subarray(0, left));
+      left -= piece.length;
+      hash.update(piece);
+      this.push(piece);
+    },
+  });
+  return { body, sha256: () => hash.digest('hex') };
+}
+
+/** Consumes a stream, keeping only its SHA-256 and length. */
+async function digest(stream) {
+  const hash = createHash('sha256');
+  let size = 0;
+  await pipeline(
+    stream,
+    new Writable({
+      write(chunk, _enc, done) {
+        hash.update(chunk);
+        size += chunk.length;
+        done();
+      },
+    }),
+  );
+  return { sha256: hash.digest('hex'), size };
+}
+
+/** Peak VmRSS growth of `pid` (sampled every 50 ms) while `fn` runs. */
+async function watchRss(pid, fn) {
+  const rss = () => {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : NaN;
+  };
+  const before = rss();
+  let peak = before;
+  const timer = setInterval(() => {
+    try {
+      peak = Math.max(peak, rss());
+    } catch {
+      // process gone; the transfer fails on its own
+    }
+  }, 50);
+  const started = process.hrtime.bigint();
+  try {
+    const value = await fn();
+    peak = Math.max(peak, rss());
+    return { value, seconds: Number(process.hrtime.bigint() - started) / 1e9, growth: peak - before };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** One HTTP request whose response is hashed and discarded; rejects on a non-2xx status. */
+function stowageRequest(url, { method = 'GET', headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method, headers }, (res) => {
+      if (res.statusCode >= 300) {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (part) => (text += part));
+        res.on('end', () => reject(new Error(`${method} ${url} answered ${res.statusCode}: ${text.slice(0, 300)}`)));
+        return;
+      }
+      digest(res).then(resolve, reject);
+    });
+    request.on('error', reject);
+    if (body) body.on('error', (err) => request.destroy(err)).pipe(request);
+    else request.end();
+  });
+}
+
+async function main() {
+  const pin = tasksetWorks(['-c', '0', 'true']);
+  if (pin && tasksetWorks(['-cp', '1', String(process.pid)]))
+    console.log('server pinned to CPU 0, load generator on CPU 1');
+  else console.log('note: taskset unavailable; server and load generator share the CPUs');
+
+  const database = `stowage_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const prefix = `stowage-bench:${process.pid}:`;
+  const dir = mkdtempSync(join(tmpdir(), 'stowage-bench-objects-'));
+  const cleanups = [];
+  let cleaning;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      for (const step of cleanups.reverse()) {
+        try {
+          await step();
+        } catch (err) {
+          console.error(`cleanup: ${err.message}`);
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    })());
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => {
+      console.error(`\n${signal}: cleaning up`);
+      void cleanup().finally(() => process.exit(130));
+    });
+  }
+
+  try {
+    const s3 = await startS3(dir, cleanups);
+    console.log(`S3 server: ${s3.name} on ${s3.endpoint}`);
+
+    const port = await freePort();
+    const dbUrl = new URL(PG_ADMIN_URL);
+    dbUrl.pathname = `/${database}`;
+    const configFile = join(dir, 'stowage.yaml');
+    writeFileSync(
+      configFile,
+      [
+        `server: { listen: "127.0.0.1:${port}" }`,
+        `db: { url: "${dbUrl}" }`,
+        `redis: { url: "${REDIS_URL}", key_prefix: "${prefix}" }`,
+        'log: { level: warn }',
+        'ratelimit: { api_per_minute: 0 }',
+        'backends:',
+        `  - { id: b, endpoint: "${s3.endpoint}", region: us-east-1, kind: ${s3.kind}, path_style: true,`,
+        '      access_key_env: BENCH_S3_ACCESS_KEY, secret_key_env: BENCH_S3_SECRET_KEY }',
+        '',
+      ].join('\n'),
+    );
+    const env = {
+      STOWAGE_CONFIG: configFile,
+      BENCH_S3_ACCESS_KEY: s3.accessKey,
+      BENCH_S3_SECRET_KEY: s3.secretKey,
+      STOWAGE_LOG_LEVEL: 'warn',
+    };
+    await withPg((c) => c.query(`CREATE DATABASE "${database}"`));
+    cleanups.push(async () => {
+      await withPg((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
+      await clearPrefix(prefix);
+    });
+    execFileSync(
+      process.execPath,
+      [join(ROOT, 'dist/src/main.js'), 'create-admin', '--username', 'bench', '--password', PASSWORD],
+      { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    const server = stowage(['serve'], env, pin);
+    cleanups.push(() => stopChild(server));
+    server.stdout.resume();
+    server.stderr.pipe(process.stderr);
+    const base = `http://127.0.0.1:${port}`;
+    await waitForHealth(base, server, 30_000);
+
+    const login = await fetch(`${base}/auth/login/local`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'bench', password: PASSWORD }),
+    });
+    if (login.status !== 200) throw new Error(`login answered ${login.status}`);
+    const cookies = Object.fromEntries(
+      login.headers.getSetCookie().map((line) => line.split(';')[0].split(/=(.*)/s).slice(0, 2)),
+    );
+    const cookie = Object.entries(cookies)
+      .map(([name, value]) => `${name}=${value}`)
+      .join('; ');
+    const auth = { cookie, 'x-csrf-token': cookies.stowage_csrf };
+
+    const bucket = `bench-${randomBytes(4).toString('hex')}`;
+    const created = await fetch(`${base}/api/backends/b/buckets`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: bucket }),
+    });
+    if (created.status !== 201) throw new Error(`creating the bucket answered ${created.status}`);
+
+    const {
+      S3Client,
+      PutObjectCommand,
+      GetObjectCommand,
+      DeleteObjectCommand,
+      ListObjectsV2Command,
+    } = require('@aws-sdk/client-s3');
+    const { getSignedUrl } = require('@aws-sdk/s3-request-presigner');
+    const { NodeHttpHandler } = require('@smithy/node-http-handler');
+    const client = new S3Client({
+      endpoint: s3.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: s3.accessKey, secretAccessKey: s3.secretKey },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: true }) }),
+    });
+    cleanups.push(() => client.destroy());
+
+    // (a) one large object, through Stowage and then directly.
+    const size = OBJECT_MIB * MiB;
+    const seed = randomBytes(16);
+    const objectUrl = (key) => `${base}/api/backends/b/buckets/${bucket}/object?key=${encodeURIComponent(key)}`;
+    const transfers = [];
+    const record = (path, direction, written, read, run) => {
+      const mbps = size / 1e6 / run.seconds;
+      transfers.push({ path, direction, mbps, growth: run.growth, ok: written === read });
+      console.log(
+        `${path} ${direction}: ${fixed(mbps, 0)} MB/s, peak server RSS +${fixed(run.growth / MiB, 1)} MiB` +
+          (read === undefined ? '' : `, sha256 ${written === read ? 'matches' : 'DIFFERS'}`),
+      );
+    };
+
+    console.log(`\nlarge object: ${OBJECT_MIB} MiB`);
+    {
+      const key = 'large/stowage.bin';
+      const gen = generatedBody(size, seed);
+      const up = await watchRss(server.pid, () =>
+        stowageRequest(objectUrl(key), {
+          method: 'POST',
+          headers: { ...auth, 'content-type': 'application/octet-stream', 'content-length': String(size) },
+          body: gen.body,
+        }),
+      );
+      const written = gen.sha256();
+      record('Stowage', 'upload', written, written, up);
+      const down = await watchRss(server.pid, () => stowageRequest(objectUrl(key), { headers: auth }));
+      if (down.value.size !== size) throw new Error(`Stowage download returned ${down.value.size} bytes`);
+      record('Stowage', 'download', written, down.value.sha256, down);
+      const del = await fetch(objectUrl(key), { method: 'DELETE', headers: auth });
+      if (del.status !== 204) throw new Error(`DELETE answered ${del.status}`);
+      await s3.collectGarbage();
+    }
+    {
+      const key = 'large/direct.bin';
+      const gen = generatedBody(size, seed);
+      const up = await watchRss(server.pid, () =>
+        client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: gen.body, ContentLength: size })),
+      );
+      const written = gen.sha256();
+      record('direct', 'upload', written, written, up);
+      const down = await watchRss(server.pid, async () => {
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        return digest(out.Body);
+      });
+      if (down.value.size !== size) throw new Error(`direct download returned ${down.value.size} bytes`);
+      record('direct', 'download', written, down.value.sha256, down);
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      await s3.collectGarbage();
+    }
+
+    // (b) a bucket of SMALL_OBJECTS objects of 1 KiB: listing and reading one.
+    const small = randomBytes(1024);
+    for (let i = 0; i < SMALL_OBJECTS; i += 10) {
+      await Promise.all(
+        Array.from({ length: Math.min(10, SMALL_OBJECTS - i) }, (_, j) =>
+          client.send(
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: `small-${String(i + j).padStart(3, '0')}.bin`,
+              Body: small,
+              ContentLength: small.length,
+            }),
+          ),
+        ),
+      );
+    }
+    const smallKey = 'small-000.bin';
+    // The direct listing asks what Stowage asks its backend for (delimiter "/", up to 1000 keys).
+    const routes = [
+      ['GET objects (list 100)', 'Stowage', `${base}/api/backends/b/buckets/${bucket}/objects`, auth],
+      [
+        'GET objects (list 100)',
+        'direct',
+        await getSignedUrl(client, new ListObjectsV2Command({ Bucket: bucket, Delimiter: '/', MaxKeys: 1000 }), {
+          expiresIn: 3600,
+        }),
+        {},
+      ],
+      ['GET object 1 KiB', 'Stowage', objectUrl(smallKey), auth],
+      [
+        'GET object 1 KiB',
+        'direct',
+        await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: smallKey }), { expiresIn: 3600 }),
+        {},
+      ],
+    ];
+    const listing = await (await fetch(routes[0][2], { headers: auth })).json();
+    const listed = (listing.objects ?? listing.items ?? listing.contents ?? []).length;
+    console.log(`\nbucket listing through Stowage: ${listed} objects`);
+    const rows = [];
+    for (const [route, path, url, headers] of routes) {
+      await load({ url, headers, seconds: WARMUP_SECONDS, serverPid: server.pid });
+      const { result } = await load({ url, headers, seconds: SECONDS, serverPid: server.pid });
+      rows.push([
+        route,
+        path,
+        fixed(result.requests.average, 0),
+        latency(result.latency.p50),
+        latency(result.latency.p99),
+        `${result.errors}/${result.non2xx}`,
+      ]);
+      console.log(`${route} ${path}: ${fixed(result.requests.average, 0)} req/s`);
+    }
+
+    const mbps = (path, direction) => transfers.find((t) => t.path === path && t.direction === direction);
+    console.log(`\nS3 server: ${s3.name}; large object ${OBJECT_MIB} MiB`);
+    printTable(
+      ['transfer', 'Stowage MB/s', 'direct MB/s', 'Stowage/direct', 'sha256', 'Stowage peak RSS growth MiB'],
+      ['upload', 'download'].map((direction) => {
+        const ours = mbps('Stowage', direction);
+        const theirs = mbps('direct', direction);
+        return [
+          direction,
+          fixed(ours.mbps, 0),
+          fixed(theirs.mbps, 0),
+          fixed(ours.mbps / theirs.mbps, 2),
+          ours.ok && theirs.ok ? 'equal' : 'DIFFERS',
+          fixed(ours.growth / MiB, 1),
+        ];
+      }),
+      1,
+    );
+    console.log('(targets: Stowage/direct >= 0.8, RSS growth < 100 MiB)\n');
+    printTable(['route', 'path', 'requests/s', 'p50 ms', 'p99 ms', 'errors/non-2xx'], rows, 2);
+    if (transfers.some((t) => !t.ok)) process.exitCode = 1;
+  } finally {
+    await cleanup();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
