@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { LOGGER } from '../logging/logging.module';
 import { MetricsService } from '../metrics/metrics.service';
 import { AuditEventEntity } from './audit-event.entity';
-import { AuditRecord } from './audit.types';
+import { Actor, AuditRecord, RequestOrigin } from './audit.types';
 
 /**
  * The audit seam: every module records its catalogue actions through `record`. A failed write
@@ -18,6 +18,11 @@ export class AuditService {
     private readonly metrics: MetricsService,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
+
+  /** Records an action done by a signed-in user, from where they did it. */
+  recordBy(actor: Actor, event: Omit<AuditRecord, keyof RequestOrigin | 'userId' | 'username'>): Promise<void> {
+    return this.record({ ...actor.origin, ...event, userId: actor.identity.id, username: actor.identity.username });
+  }
 
   async record(event: AuditRecord): Promise<void> {
     try {

@@ -22,6 +22,12 @@ export interface AuditRecord extends RequestOrigin {
   detail?: Record<string, unknown>;
 }
 
+/** Who did something, and from where: what every audited action records about its author. */
+export interface Actor {
+  identity: { id: string; username: string };
+  origin: RequestOrigin;
+}
+
 export function originOf(request: FastifyRequest): RequestOrigin {
   const agent = request.headers['user-agent'];
   return {

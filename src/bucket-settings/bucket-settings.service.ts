@@ -9,7 +9,7 @@ import { BackendRegistry } from '../storage-backends/backend-registry.service';
 import { assertBucketName } from '../storage-backends/buckets.service';
 import { CapabilityFlag, requireCapability } from '../storage-backends/drivers';
 import { upstreamStatus } from '../storage-backends/drivers/s3/s3-errors';
-import { Actor } from '../users/users.service';
+import { Actor } from '../audit/audit.types';
 import { CorsRuleDto, LifecycleRuleDto, MAX_CORS_RULES, MAX_LIFECYCLE_RULES } from './dto/bucket-settings.dto';
 
 export interface BucketTarget {
@@ -109,11 +109,8 @@ export class BucketSettingsService {
   }
 
   private record(actor: Actor, action: string, target: BucketTarget, detail?: Record<string, unknown>) {
-    return this.audit.record({
-      ...actor.origin,
+    return this.audit.recordBy(actor, {
       action,
-      userId: actor.identity.id,
-      username: actor.identity.username,
       backendId: target.backendId,
       bucket: target.bucket,
       ...(detail ? { detail } : {}),

@@ -7,7 +7,7 @@ import { Backend, CompletedPart, UploadedPart } from '../storage-backends/backen
 import { BackendRegistry } from '../storage-backends/backend-registry.service';
 import { assertBucketName } from '../storage-backends/buckets.service';
 import { requireCapability } from '../storage-backends/drivers';
-import { Actor } from '../users/users.service';
+import { Actor } from '../audit/audit.types';
 import { ObjectInfoDto, toObjectInfoDto } from './dto/object.dto';
 import {
   MAX_PART_NUMBER,
@@ -101,11 +101,8 @@ export class MultipartService {
       checkAgainstUploaded(parts, await backend.listParts(target.bucket, key, uploadId));
     }
     const info = await backend.completeMultipart(target.bucket, key, uploadId, parts);
-    await this.audit.record({
-      ...actor.origin,
+    await this.audit.recordBy(actor, {
       action: 'object.upload',
-      userId: actor.identity.id,
-      username: actor.identity.username,
       backendId: target.backendId,
       bucket: target.bucket,
       key,

@@ -7,7 +7,7 @@ import { AuditService } from '../audit/audit.service';
 import { Backend, ByteRange, ObjectStream } from '../storage-backends/backend';
 import { BackendRegistry } from '../storage-backends/backend-registry.service';
 import { assertBucketName } from '../storage-backends/buckets.service';
-import { Actor } from '../users/users.service';
+import { Actor } from '../audit/audit.types';
 import {
   BulkDeleteResultDto,
   ListObjectsQuery,
@@ -179,11 +179,8 @@ export class ObjectsService {
     key: string | null,
     detail: Record<string, unknown> = {},
   ) {
-    return this.audit.record({
-      ...actor.origin,
+    return this.audit.recordBy(actor, {
       action,
-      userId: actor.identity.id,
-      username: actor.identity.username,
       backendId: target.backendId,
       bucket: target.bucket,
       key,

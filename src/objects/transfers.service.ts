@@ -8,7 +8,7 @@ import { LOGGER } from '../logging/logging.module';
 import { Backend, CompletedPart, ObjectInfo } from '../storage-backends/backend';
 import { BackendRegistry } from '../storage-backends/backend-registry.service';
 import { assertBucketName } from '../storage-backends/buckets.service';
-import { Actor } from '../users/users.service';
+import { Actor } from '../audit/audit.types';
 import { toObjectInfoDto } from './dto/object.dto';
 import { CopyObjectDto, CopyObjectResultDto, CopyPrefixDto } from './dto/transfer.dto';
 import { normalizeMetadata } from './object-attributes.service';
@@ -512,11 +512,8 @@ export class TransfersService {
     key: string | null,
     detail: Record<string, unknown> = {},
   ) {
-    return this.audit.record({
-      ...actor.origin,
+    return this.audit.recordBy(actor, {
       action,
-      userId: actor.identity.id,
-      username: actor.identity.username,
       backendId: target.backendId,
       bucket: target.bucket,
       key,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { StowageConfig } from '@stowage/config';
 import { StowageError } from '@stowage/errors';
 import { AuditService } from '../audit/audit.service';
-import { Actor } from '../users/users.service';
+import { Actor } from '../audit/audit.types';
 import { BackendHealthService, ProbeRecord } from './backend-health.service';
 import { BackendRegistry, backendSecretContext, RegisteredBackend } from './backend-registry.service';
 import { BackendSpec } from './backend-spec';
@@ -269,12 +269,9 @@ export class BackendsService {
     detail: Record<string, unknown> = {},
     status = 'ok',
   ) {
-    return this.audit.record({
-      ...actor.origin,
+    return this.audit.recordBy(actor, {
       action,
       status,
-      userId: actor.identity.id,
-      username: actor.identity.username,
       backendId,
       detail,
     });

@@ -6,7 +6,7 @@ import { bucketNameProblem } from '@stowage/s3-naming';
 import { AuditService } from '../audit/audit.service';
 import { BucketSizeTrackingEntity } from '../quotas/bucket-size-tracking.entity';
 import { BucketUsageEntity } from '../quotas/bucket-usage.entity';
-import { Actor } from '../users/users.service';
+import { Actor } from '../audit/audit.types';
 import { BackendRegistry } from './backend-registry.service';
 import { BucketDto } from './dto/bucket.dto';
 
@@ -59,11 +59,8 @@ export class BucketsService {
   }
 
   private record(actor: Actor, action: string, backendId: string, bucket: string) {
-    return this.audit.record({
-      ...actor.origin,
+    return this.audit.recordBy(actor, {
       action,
-      userId: actor.identity.id,
-      username: actor.identity.username,
       backendId,
       bucket,
     });

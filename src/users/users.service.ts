@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { StowageConfig } from '@stowage/config';
 import { StowageError } from '@stowage/errors';
 import { AuditService } from '../audit/audit.service';
-import { RequestOrigin } from '../audit/audit.types';
+import { Actor } from '../audit/audit.types';
 import { Identity } from '../auth/identity';
 import { LockoutService } from '../auth/lockout.service';
 import { PasswordHasher } from '../auth/password-hasher.service';
@@ -13,10 +13,8 @@ import { UserCache } from './user-cache.service';
 import { UserEntity } from './user.entity';
 import { UsersRepository } from './users.repository';
 
-export interface Actor {
-  identity: Identity;
-  origin: RequestOrigin;
-}
+/** An actor with their session: password changes keep or end sessions. */
+type SessionActor = Actor & { identity: Identity };
 
 export interface NewLocalUser {
   username: string;
@@ -55,7 +53,7 @@ export class UsersService {
     });
   }
 
-  async create(dto: CreateUserDto, actor: Actor): Promise<UserDto> {
+  async create(dto: CreateUserDto, actor: SessionActor): Promise<UserDto> {
     const user = await this.createLocal({
       username: dto.username,
       email: dto.email,
@@ -80,7 +78,7 @@ export class UsersService {
     return toUserDto(user, locks.get(id));
   }
 
-  async patch(id: string, dto: PatchUserDto, actor: Actor): Promise<UserDto> {
+  async patch(id: string, dto: PatchUserDto, actor: SessionActor): Promise<UserDto> {
     const { before, after } = await this.users.withAdminLock(async (manager) => {
       const user = await this.mustFind(id, manager);
       if (user.identitySource === 'static') throw new StowageError('static_user');
@@ -111,7 +109,7 @@ export class UsersService {
     return this.get(id);
   }
 
-  async resetPassword(id: string, newPassword: string, actor: Actor): Promise<void> {
+  async resetPassword(id: string, newPassword: string, actor: SessionActor): Promise<void> {
     const user = await this.mustFind(id);
     if (user.identitySource === 'static') throw new StowageError('static_user');
     if (user.identitySource !== 'local') throw new StowageError('not_local');
@@ -129,13 +127,13 @@ export class UsersService {
     await this.record(actor, 'user.password_reset', user);
   }
 
-  async unlock(id: string, actor: Actor): Promise<void> {
+  async unlock(id: string, actor: SessionActor): Promise<void> {
     const user = await this.mustFind(id);
     await this.lockout.clear(id);
     await this.record(actor, 'auth.unlock', user);
   }
 
-  async delete(id: string, actor: Actor): Promise<void> {
+  async delete(id: string, actor: SessionActor): Promise<void> {
     if (id === actor.identity.id) throw new StowageError('self_delete');
     const user = await this.users.withAdminLock(async (manager) => {
       const target = await this.mustFind(id, manager);
@@ -153,7 +151,7 @@ export class UsersService {
   }
 
   /** Self-service rotation: checks the current password, applies the policy, ends other sessions. */
-  async changeOwnPassword(actor: Actor, currentPassword: string, newPassword: string): Promise<void> {
+  async changeOwnPassword(actor: SessionActor, currentPassword: string, newPassword: string): Promise<void> {
     const { identity } = actor;
     if (identity.identitySource === 'static') throw new StowageError('static_user');
     if (identity.identitySource !== 'local') throw new StowageError('not_local');
@@ -184,18 +182,15 @@ export class UsersService {
   }
 
   private record(
-    actor: Actor,
+    actor: SessionActor,
     action: string,
     target: UserEntity,
     detail: Record<string, unknown> = {},
     status = 'ok',
   ) {
-    return this.audit.record({
-      ...actor.origin,
+    return this.audit.recordBy(actor, {
       action,
       status,
-      userId: actor.identity.id,
-      username: actor.identity.username,
       detail: { target_id: target.id, target_username: target.username, ...detail },
     });
   }
