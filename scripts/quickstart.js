@@ -74,6 +74,7 @@ function writeConfig() {
       '    access_key_env: STOWAGE_LOCAL_S3_ACCESS_KEY',
       '    secret_key_env: STOWAGE_LOCAL_S3_SECRET_KEY',
       '    path_style: true',
+      '    kind: s3rver',
       '',
     ].join('\n'),
   );
