@@ -27,10 +27,17 @@ const { createCipheriv, createHash, randomBytes } = require('node:crypto');
 const { Readable, Writable } = require('node:stream');
 const { pipeline } = require('node:stream/promises');
 const { fixed, latency, load, printTable, tasksetWorks } = require('./lib/bench');
+const {
+  ROOT,
+  PG_ADMIN_URL,
+  REDIS_URL,
+  withPg,
+  freePort,
+  stowage,
+  waitForHealth,
+  clearPrefix,
+} = require('./lib/stowage-process');
 
-const ROOT = join(__dirname, '..');
-const PG_ADMIN_URL = process.env.STOWAGE_BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.STOWAGE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const OBJECT_MIB = Number(process.env.BENCH_OBJECT_MIB ?? 1024);
 const WARMUP_SECONDS = 3;
@@ -39,27 +46,6 @@ const MiB = 1024 * 1024;
 const CHUNK = MiB;
 const SMALL_OBJECTS = 100;
 const CEPH_BINARIES = ['ceph-mon', 'ceph-osd', 'radosgw', 'ceph', 'radosgw-admin', 'monmaptool', 'curl'];
-
-async function withPg(fn) {
-  const { Client } = require('pg');
-  const client = new Client({ connectionString: PG_ADMIN_URL });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-function freePort() {
-  const net = require('node:net');
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function onPath(bin) {
   return [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin'].some((dir) => {
@@ -154,38 +140,6 @@ function stopChild(child) {
     });
     child.kill('SIGTERM');
   });
-}
-
-function stowage(args, env, pin) {
-  const command = pin ? 'taskset' : process.execPath;
-  const argv = [join(ROOT, 'dist/src/main.js'), ...args];
-  return spawn(command, pin ? ['-c', '0', process.execPath, ...argv] : argv, { env: { ...process.env, ...env } });
-}
-
-async function waitForHealth(base, child, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode})`);
-    try {
-      if ((await fetch(`${base}/healthz`)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('server not ready');
-}
-
-async function clearPrefix(prefix) {
-  const Redis = require('ioredis');
-  const redis = new Redis(REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    if (keys.length) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  redis.disconnect();
 }
 
 /** `size` pseudo-random bytes (an AES-CTR keystream), made a chunk at a time, hashed as they go. */

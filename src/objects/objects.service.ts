@@ -118,7 +118,13 @@ export class ObjectsService {
       contentType: upload.contentType,
       ifNoneMatch: upload.noOverwrite,
     });
-    await this.record(actor, 'object.upload', target, upload.key, { size: upload.size });
+    await this.audit.recordBy(actor, {
+      action: 'object.upload',
+      backendId: target.backendId,
+      bucket: target.bucket,
+      key: upload.key,
+      detail: { size: upload.size },
+    });
     return toObjectInfoDto(info);
   }
 
@@ -132,7 +138,13 @@ export class ObjectsService {
   ): Promise<ObjectInfoDto> {
     const backend = this.backend(target);
     const result = await this.forms.receive(backend, target.bucket, request, contentType, noOverwrite);
-    await this.record(actor, 'object.upload', target, result.key, { size: result.size, form: true });
+    await this.audit.recordBy(actor, {
+      action: 'object.upload',
+      backendId: target.backendId,
+      bucket: target.bucket,
+      key: result.key,
+      detail: { size: result.size, form: true },
+    });
     return toObjectInfoDto(await backend.headObject(target.bucket, result.key));
   }
 
@@ -149,7 +161,13 @@ export class ObjectsService {
     const backend = this.backend(target);
     assertKey(key);
     await backend.deleteObject(target.bucket, key, versionId);
-    await this.record(actor, 'object.delete', target, key, versionId ? { version_id: versionId } : {});
+    await this.audit.recordBy(actor, {
+      action: 'object.delete',
+      backendId: target.backendId,
+      bucket: target.bucket,
+      key: key,
+      detail: versionId ? { version_id: versionId } : {},
+    });
   }
 
   async bulkDelete(target: ObjectTarget, keys: ObjectIdentifierDto[], actor: Actor): Promise<BulkDeleteResultDto> {
@@ -161,30 +179,20 @@ export class ObjectsService {
       target.bucket,
       keys.map((k) => ({ key: k.key, versionId: k.version_id })),
     );
-    await this.record(actor, 'object.bulk_delete', target, null, {
-      keys: keys.map((k) => k.key),
-      deleted: result.deleted.length,
-      errors: result.errors.length,
+    await this.audit.recordBy(actor, {
+      action: 'object.bulk_delete',
+      backendId: target.backendId,
+      bucket: target.bucket,
+      key: null,
+      detail: {
+        keys: keys.map((k) => k.key),
+        deleted: result.deleted.length,
+        errors: result.errors.length,
+      },
     });
     return {
       deleted: result.deleted.map((d) => ({ key: d.key, ...(d.versionId ? { version_id: d.versionId } : {}) })),
       errors: result.errors,
     };
-  }
-
-  private record(
-    actor: Actor,
-    action: string,
-    target: ObjectTarget,
-    key: string | null,
-    detail: Record<string, unknown> = {},
-  ) {
-    return this.audit.recordBy(actor, {
-      action,
-      backendId: target.backendId,
-      bucket: target.bucket,
-      key,
-      detail,
-    });
   }
 }

@@ -155,13 +155,19 @@ export class TransfersService {
     });
     if (body.move) await src.backend.deleteObject(src.bucket, body.src_key);
     const cross = src.backendId !== dst.backendId;
-    await this.record(actor, cross ? 'object.transfer' : 'object.copy', source, body.src_key, {
-      dst_backend: dst.backendId,
-      dst_bucket: dst.bucket,
-      dst_key: body.dst_key,
-      size,
-      move: body.move === true,
-      ...(body.version_id ? { version_id: body.version_id } : {}),
+    await this.audit.recordBy(actor, {
+      action: cross ? 'object.transfer' : 'object.copy',
+      backendId: source.backendId,
+      bucket: source.bucket,
+      key: body.src_key,
+      detail: {
+        dst_backend: dst.backendId,
+        dst_bucket: dst.bucket,
+        dst_key: body.dst_key,
+        size,
+        move: body.move === true,
+        ...(body.version_id ? { version_id: body.version_id } : {}),
+      },
     });
     const info = await dst.backend.headObject(dst.bucket, body.dst_key);
     return { bucket: dst.bucket, backend: dst.backendId, key: body.dst_key, object: toObjectInfoDto(info) };
@@ -207,16 +213,22 @@ export class TransfersService {
     let recorded = false;
     const record = (complete: boolean) => {
       recorded = true;
-      return this.record(actor, cross ? 'object.transfer_prefix' : 'object.copy_prefix', source, null, {
-        src_prefix: body.src_prefix,
-        dst_backend: dst.backendId,
-        dst_bucket: dst.bucket,
-        dst_prefix: body.dst_prefix,
-        move,
-        copied,
-        failed,
-        bytes,
-        complete,
+      return this.audit.recordBy(actor, {
+        action: cross ? 'object.transfer_prefix' : 'object.copy_prefix',
+        backendId: source.backendId,
+        bucket: source.bucket,
+        key: null,
+        detail: {
+          src_prefix: body.src_prefix,
+          dst_backend: dst.backendId,
+          dst_bucket: dst.bucket,
+          dst_prefix: body.dst_prefix,
+          move,
+          copied,
+          failed,
+          bytes,
+          complete,
+        },
       });
     };
     const copyEntry = async (object: ObjectInfo): Promise<TransferEvent> => {
@@ -293,7 +305,13 @@ export class TransfersService {
     let recorded = false;
     const record = (complete: boolean) => {
       recorded = true;
-      return this.record(actor, 'object.delete_prefix', target, null, { prefix, deleted, failed, complete });
+      return this.audit.recordBy(actor, {
+        action: 'object.delete_prefix',
+        backendId: target.backendId,
+        bucket: target.bucket,
+        key: null,
+        detail: { prefix, deleted, failed, complete },
+      });
     };
     try {
       yield { event: 'start', backend: side.backendId, bucket: side.bucket, prefix };
@@ -503,21 +521,5 @@ export class TransfersService {
       return { code: err.code, message: err.detail ? `${err.message} ${err.detail}` : err.message };
     this.logger.error({ err: (err as Error)?.message }, 'transfer failed');
     return { code: 'internal', message: 'Internal error.' };
-  }
-
-  private record(
-    actor: Actor,
-    action: string,
-    target: ObjectTarget,
-    key: string | null,
-    detail: Record<string, unknown> = {},
-  ) {
-    return this.audit.recordBy(actor, {
-      action,
-      backendId: target.backendId,
-      bucket: target.bucket,
-      key,
-      detail,
-    });
   }
 }

@@ -9,12 +9,12 @@ export interface StorageFixture {
 }
 
 /**
- * Boots an app whose backend `local` is the stack's S3 server, signs in an admin, a user and a
+ * Boots an app whose backend (`local` unless `id` says otherwise) is the stack's S3 server, signs in an admin, a user and a
  * readonly user, and creates `bucket` when given. Rate limits are off: tests make many calls.
  */
 export async function bootWithBackend(
   stack: TestStack,
-  options: { bucket?: string; kind?: string; config?: Record<string, unknown> } = {},
+  options: { id?: string; bucket?: string; kind?: string; config?: Record<string, unknown> } = {},
 ): Promise<StorageFixture> {
   const s3 = stack.s3!;
   const app = await stack.boot({
@@ -22,7 +22,7 @@ export async function bootWithBackend(
       ratelimit: { login_per_ip: 0, api_per_minute: 0 },
       backends: [
         {
-          id: 'local',
+          id: options.id ?? 'local',
           endpoint: s3.endpoint,
           region: s3.region,
           access_key_env: 'K',
@@ -39,7 +39,10 @@ export async function bootWithBackend(
     (['admin', 'user', 'readonly'] as const).map(async (role) => login(app, (await seedUser(app, { role })).username)),
   );
   if (options.bucket) {
-    const res = await admin.request('/api/backends/local/buckets', { method: 'POST', body: { name: options.bucket } });
+    const res = await admin.request(`/api/backends/${options.id ?? 'local'}/buckets`, {
+      method: 'POST',
+      body: { name: options.bucket },
+    });
     if (res.status !== 201) throw new Error(`could not create bucket ${options.bucket}: ${res.status} ${res.text}`);
   }
   return { app, admin, user, reader };

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { TestApp, TestStack } from '../harness/app';
-import { login, seedUser, Session } from '../harness/session';
+import { bootWithBackend } from '../harness/storage';
+import { Session } from '../harness/session';
 
 describe('bucket settings against Ceph RGW', () => {
   let stack: TestStack;
@@ -12,27 +13,7 @@ describe('bucket settings against Ceph RGW', () => {
 
   beforeAll(async () => {
     stack = await TestStack.start({ s3: 'ceph' });
-    const s3 = stack.s3!;
-    app = await stack.boot({
-      config: {
-        ratelimit: { login_per_ip: 0, api_per_minute: 0 },
-        backends: [
-          {
-            id: 'ceph',
-            endpoint: s3.endpoint,
-            region: s3.region,
-            access_key_env: 'K',
-            secret_key_env: 'S',
-            path_style: true,
-            kind: 'ceph',
-          },
-        ],
-      },
-      env: { K: s3.accessKey, S: s3.secretKey },
-    });
-    admin = await login(app, (await seedUser(app, { role: 'admin' })).username);
-    const created = await admin.request('/api/backends/ceph/buckets', { method: 'POST', body: { name: bucket } });
-    expect(created.status).toBe(201);
+    ({ app, admin } = await bootWithBackend(stack, { id: 'ceph', kind: 'ceph', bucket }));
     base = `/api/backends/ceph/buckets/${bucket}`;
   });
   afterAll(async () => {

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { Backend } from '../../src/storage-backends/backend';
 import { BackendRegistry } from '../../src/storage-backends/backend-registry.service';
 import { TestApp, TestStack } from '../harness/app';
+import { bootWithBackend } from '../harness/storage';
 import { login, seedUser, Session } from '../harness/session';
 
 const MiB = 1024 * 1024;
@@ -19,31 +20,8 @@ describe('multipart uploads, resume and versions through the API against Ceph RG
 
   beforeAll(async () => {
     stack = await TestStack.start({ s3: 'ceph' });
-    const s3 = stack.s3!;
-    app = await stack.boot({
-      config: {
-        ratelimit: { login_per_ip: 0, api_per_minute: 0 },
-        backends: [
-          {
-            id: 'ceph',
-            endpoint: s3.endpoint,
-            region: s3.region,
-            access_key_env: 'K',
-            secret_key_env: 'S',
-            path_style: true,
-            kind: 'ceph',
-          },
-        ],
-      },
-      env: { K: s3.accessKey, S: s3.secretKey },
-    });
+    ({ app, user, reader } = await bootWithBackend(stack, { id: 'ceph', kind: 'ceph', bucket }));
     backend = app.app.get(BackendRegistry).get('ceph');
-    const admin = await login(app, (await seedUser(app, { role: 'admin' })).username);
-    expect((await admin.request('/api/backends/ceph/buckets', { method: 'POST', body: { name: bucket } })).status).toBe(
-      201,
-    );
-    user = await login(app, (await seedUser(app, { role: 'user' })).username);
-    reader = await login(app, (await seedUser(app, { role: 'readonly' })).username);
   });
 
   afterAll(async () => {
