@@ -18,190 +18,22 @@
  * process moves to CPU 1. Loopback only; everything started is stopped again, also on failure.
  */
 
-const { spawn, execFile, execFileSync } = require('node:child_process');
-const { accessSync, constants, mkdtempSync, readFileSync, writeFileSync, rmSync } = require('node:fs');
+const { mkdtempSync } = require('node:fs');
 const http = require('node:http');
 const { tmpdir } = require('node:os');
-const { delimiter, join } = require('node:path');
-const { createCipheriv, createHash, randomBytes } = require('node:crypto');
-const { Readable, Writable } = require('node:stream');
-const { pipeline } = require('node:stream/promises');
+const { join } = require('node:path');
+const { randomBytes } = require('node:crypto');
 const { fixed, latency, load, printTable, tasksetWorks } = require('./lib/bench');
-const {
-  ROOT,
-  PG_ADMIN_URL,
-  REDIS_URL,
-  withPg,
-  freePort,
-  stowage,
-  waitForHealth,
-  clearPrefix,
-} = require('./lib/stowage-process');
+const { bootStowage, cleanupRunner } = require('./lib/stowage-process');
+const { startS3 } = require('./lib/s3-server');
+const { digest, generatedBody, watchRss } = require('./lib/transfer');
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const OBJECT_MIB = Number(process.env.BENCH_OBJECT_MIB ?? 1024);
 const WARMUP_SECONDS = 3;
 const PASSWORD = 'bench password 1234';
 const MiB = 1024 * 1024;
-const CHUNK = MiB;
 const SMALL_OBJECTS = 100;
-const CEPH_BINARIES = ['ceph-mon', 'ceph-osd', 'radosgw', 'ceph', 'radosgw-admin', 'monmaptool', 'curl'];
-
-function onPath(bin) {
-  return [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin'].some((dir) => {
-    if (!dir) return false;
-    try {
-      accessSync(join(dir, bin), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-function runScript(script, env, timeoutMs) {
-  return new Promise((resolve, reject) => {
-    execFile('bash', [script], { env, timeout: timeoutMs, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${script} failed: ${(stderr || stdout).trim().split('\n').pop() ?? err.message}`));
-      else resolve(stdout);
-    });
-  });
-}
-
-/** A throwaway Ceph RGW, or (without the Ceph binaries) an s3rver in a child process. */
-async function startS3(dir, cleanups) {
-  const accessKey = randomBytes(10).toString('hex').toUpperCase();
-  const secretKey = randomBytes(20).toString('hex');
-  const missing = CEPH_BINARIES.filter((bin) => !onPath(bin));
-  if (missing.length === 0) {
-    const cephDir = join(dir, 'ceph');
-    const [port, monPort, monV2Port] = [await freePort(), await freePort(), await freePort()];
-    const env = {
-      ...process.env,
-      CEPH_DIR: cephDir,
-      RGW_PORT: String(port),
-      MON_PORT: String(monPort),
-      MON_V2_PORT: String(monV2Port),
-      S3_ACCESS_KEY: accessKey,
-      S3_SECRET_KEY: secretKey,
-    };
-    cleanups.push(() => runScript(join(ROOT, 'test/ceph/ceph-rgw-down.sh'), env, 60_000));
-    await runScript(join(ROOT, 'test/ceph/ceph-rgw-up.sh'), env, 180_000);
-    const conf = join(cephDir, 'ceph.conf');
-    return {
-      name: 'Ceph RGW',
-      kind: 'ceph',
-      endpoint: `http://127.0.0.1:${port}`,
-      accessKey,
-      secretKey,
-      // Deleted objects' data stays until RGW's garbage collection; memstore holds 2 GiB at most.
-      collectGarbage: () =>
-        new Promise((resolve) =>
-          execFile('radosgw-admin', ['-c', conf, 'gc', 'process', '--include-all'], { timeout: 120_000 }, () =>
-            resolve(),
-          ),
-        ),
-    };
-  }
-  console.log(`note: Ceph RGW not installed (missing ${missing.join(', ')}); using s3rver instead`);
-  const directory = join(dir, 's3rver');
-  const code = `
-    const S3rver = require('@20minutes/s3rver');
-    const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: ${JSON.stringify(directory)},
-      allowMismatchedSignatures: true });
-    server.run().then(({ port }) => process.stdout.write(port + '\\n'));
-    process.on('SIGTERM', () => server.close().then(() => process.exit(0)));`;
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', code], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  cleanups.push(() => stopChild(child));
-  const port = await new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`s3rver exited (${code})`)));
-    child.stdout.once('data', (data) => resolve(Number(String(data).trim())));
-  });
-  return {
-    name: 's3rver',
-    kind: 's3rver',
-    endpoint: `http://127.0.0.1:${port}`,
-    accessKey: 'S3RVER',
-    secretKey: 'S3RVER',
-    collectGarbage: async () => undefined,
-  };
-}
-
-function stopChild(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-/** `size` pseudo-random bytes (an AES-CTR keystream), made a chunk at a time, hashed as they go. */
-function generatedBody(size, seed) {
-  const cipher = createCipheriv('aes-128-ctr', seed, Buffer.alloc(16));
-  const zeros = Buffer.alloc(CHUNK);
-  const hash = createHash('sha256');
-  let left = size;
-  const body = new Readable({
-    highWaterMark: CHUNK,
-    read() {
-      if (left === 0) return void this.push(null);
-      const piece = cipher.update(left >= CHUNK ? zeros : zeros.subarray(0, left));
-      left -= piece.length;
-      hash.update(piece);
-      this.push(piece);
-    },
-  });
-  return { body, sha256: () => hash.digest('hex') };
-}
-
-/** Consumes a stream, keeping only its SHA-256 and length. */
-async function digest(stream) {
-  const hash = createHash('sha256');
-  let size = 0;
-  await pipeline(
-    stream,
-    new Writable({
-      write(chunk, _enc, done) {
-        hash.update(chunk);
-        size += chunk.length;
-        done();
-      },
-    }),
-  );
-  return { sha256: hash.digest('hex'), size };
-}
-
-/** Peak VmRSS growth of `pid` (sampled every 50 ms) while `fn` runs. */
-async function watchRss(pid, fn) {
-  const rss = () => {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) * 1024 : NaN;
-  };
-  const before = rss();
-  let peak = before;
-  const timer = setInterval(() => {
-    try {
-      peak = Math.max(peak, rss());
-    } catch {
-      // process gone; the transfer fails on its own
-    }
-  }, 50);
-  const started = process.hrtime.bigint();
-  try {
-    const value = await fn();
-    peak = Math.max(peak, rss());
-    return { value, seconds: Number(process.hrtime.bigint() - started) / 1e9, growth: peak - before };
-  } finally {
-    clearInterval(timer);
-  }
-}
 
 /** One HTTP request whose response is hashed and discarded; rejects on a non-2xx status. */
 function stowageRequest(url, { method = 'GET', headers = {}, body } = {}) {
@@ -228,87 +60,27 @@ async function main() {
     console.log('server pinned to CPU 0, load generator on CPU 1');
   else console.log('note: taskset unavailable; server and load generator share the CPUs');
 
-  const database = `stowage_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
-  const prefix = `stowage-bench:${process.pid}:`;
   const dir = mkdtempSync(join(tmpdir(), 'stowage-bench-objects-'));
-  const cleanups = [];
-  let cleaning;
-  const cleanup = () =>
-    (cleaning ??= (async () => {
-      for (const step of cleanups.reverse()) {
-        try {
-          await step();
-        } catch (err) {
-          console.error(`cleanup: ${err.message}`);
-        }
-      }
-      rmSync(dir, { recursive: true, force: true });
-    })());
-  for (const signal of ['SIGINT', 'SIGTERM']) {
-    process.once(signal, () => {
-      console.error(`\n${signal}: cleaning up`);
-      void cleanup().finally(() => process.exit(130));
-    });
-  }
+  const { cleanups, cleanup } = cleanupRunner(dir);
 
   try {
     const s3 = await startS3(dir, cleanups);
     console.log(`S3 server: ${s3.name} on ${s3.endpoint}`);
 
-    const port = await freePort();
-    const dbUrl = new URL(PG_ADMIN_URL);
-    dbUrl.pathname = `/${database}`;
-    const configFile = join(dir, 'stowage.yaml');
-    writeFileSync(
-      configFile,
-      [
-        `server: { listen: "127.0.0.1:${port}" }`,
-        `db: { url: "${dbUrl}" }`,
-        `redis: { url: "${REDIS_URL}", key_prefix: "${prefix}" }`,
+    const { server, base, auth } = await bootStowage({
+      dir,
+      cleanups,
+      pin,
+      password: PASSWORD,
+      config: [
         'log: { level: warn }',
         'ratelimit: { api_per_minute: 0 }',
         'backends:',
         `  - { id: b, endpoint: "${s3.endpoint}", region: us-east-1, kind: ${s3.kind}, path_style: true,`,
         '      access_key_env: BENCH_S3_ACCESS_KEY, secret_key_env: BENCH_S3_SECRET_KEY }',
-        '',
-      ].join('\n'),
-    );
-    const env = {
-      STOWAGE_CONFIG: configFile,
-      BENCH_S3_ACCESS_KEY: s3.accessKey,
-      BENCH_S3_SECRET_KEY: s3.secretKey,
-      STOWAGE_LOG_LEVEL: 'warn',
-    };
-    await withPg((c) => c.query(`CREATE DATABASE "${database}"`));
-    cleanups.push(async () => {
-      await withPg((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
-      await clearPrefix(prefix);
+      ],
+      env: { BENCH_S3_ACCESS_KEY: s3.accessKey, BENCH_S3_SECRET_KEY: s3.secretKey, STOWAGE_LOG_LEVEL: 'warn' },
     });
-    execFileSync(
-      process.execPath,
-      [join(ROOT, 'dist/src/main.js'), 'create-admin', '--username', 'bench', '--password', PASSWORD],
-      { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] },
-    );
-    const server = stowage(['serve'], env, pin);
-    cleanups.push(() => stopChild(server));
-    server.stdout.resume();
-    server.stderr.pipe(process.stderr);
-    const base = `http://127.0.0.1:${port}`;
-    await waitForHealth(base, server, 30_000);
-
-    const login = await fetch(`${base}/auth/login/local`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'bench', password: PASSWORD }),
-    });
-    if (login.status !== 200) throw new Error(`login answered ${login.status}`);
-    const cookies = Object.fromEntries(
-      login.headers.getSetCookie().map((line) => line.split(';')[0].split(/=(.*)/s).slice(0, 2)),
-    );
-    const cookie = Object.entries(cookies)
-      .map(([name, value]) => `${name}=${value}`)
-      .join('; ');
-    const auth = { cookie, 'x-csrf-token': cookies.stowage_csrf };
 
     const bucket = `bench-${randomBytes(4).toString('hex')}`;
     const created = await fetch(`${base}/api/backends/b/buckets`, {

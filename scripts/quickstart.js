@@ -22,6 +22,7 @@ const DATA = join(ROOT, '.stowage');
 const CONFIG = join(DATA, 'stowage.yaml');
 const LISTEN_PORT = Number(process.env.STOWAGE_QUICKSTART_PORT ?? 8080);
 const S3_PORT = Number(process.env.STOWAGE_QUICKSTART_S3_PORT ?? 9000);
+const PROXY_PORT = Number(process.env.STOWAGE_QUICKSTART_PROXY_PORT ?? 8090);
 const DATABASE_URL = process.env.STOWAGE_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/stowage';
 const S3_KEY = 'S3RVER';
 
@@ -75,6 +76,9 @@ function writeConfig() {
       '    secret_key_env: STOWAGE_LOCAL_S3_SECRET_KEY',
       '    path_style: true',
       '    kind: s3rver',
+      's3_proxy:',
+      '  enabled: true',
+      `  listen: "127.0.0.1:${PROXY_PORT}"`,
       '',
     ].join('\n'),
   );
@@ -157,7 +161,7 @@ async function main() {
     Swagger UI      ${base}/api/docs
     Health          ${base}/healthz  ${base}/readyz
     Metrics         ${base}/metrics
-    S3 proxy        http://localhost:8090 (once enabled: s3_proxy.enabled in ${CONFIG})
+    S3 proxy        http://localhost:${PROXY_PORT} (path-style; credentials: POST ${base}/api/me/s3-credentials)
     Local S3        http://127.0.0.1:${S3_PORT} (objects under ${join(DATA, 's3')})
   Press Ctrl-C to stop.
 `);

@@ -14,8 +14,11 @@ import { MetricsModule } from './metrics/metrics.module';
 import { ObjectsModule } from './objects/objects.module';
 import { PinsModule } from './pins/pins.module';
 import { RedisModule } from './redis/redis.module';
+import { S3AccessModule } from './s3-proxy/access/s3-access.module';
+import { S3ProxyModule } from './s3-proxy/proxy/s3-proxy.module';
 import { SearchModule } from './search/search.module';
 import { SecretsModule } from './secrets/secrets.module';
+import { SharesModule } from './shares/shares.module';
 import { StorageBackendsModule } from './storage-backends/storage-backends.module';
 import { UserAdminModule } from './users/user-admin.module';
 
@@ -48,7 +51,10 @@ export class AppModule {
         ObjectsModule,
         BucketSettingsModule,
         PinsModule,
+        S3AccessModule,
+        S3ProxyModule,
         SearchModule,
+        SharesModule,
         ...(options.imports ?? []),
       ],
       providers: [DrainService],

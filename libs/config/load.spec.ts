@@ -106,12 +106,26 @@ quotas: { scan_interval: -1s }
       /audit\.sampling\.proxy_success_read_rate: must not be greater than 1/,
     ],
     ['ratelimit: { api_per_minute: -1 }', /ratelimit\.api_per_minute: must not be less than 0/],
+    ['ratelimit: { share_per_ip: -1 }', /ratelimit\.share_per_ip: must not be less than 0/],
+    ['ratelimit: { share_unlock_per_ip: 1.5 }', /ratelimit\.share_unlock_per_ip: must be an integer/],
+    ['ratelimit: { share_window: 10ms }', /ratelimit\.share_window: must be a duration .* at least 1000ms/],
     ['- a\n- b', /the top level must be a mapping/],
     ['server: [unclosed', /invalid YAML/],
   ])('refuses %p with a one-line reason', (text, pattern) => {
     const message = problem(text);
     expect(message).toMatch(pattern);
     expect(message).not.toContain('\n');
+  });
+
+  it('gives the public share routes their own per-address limits', () => {
+    expect(load('').ratelimit).toMatchObject({
+      share_per_ip: 60,
+      share_window: 60_000,
+      share_unlock_per_ip: 10,
+      share_unlock_window: 900_000,
+    });
+    const config = load('ratelimit: { share_per_ip: 0, share_unlock_per_ip: 3, share_unlock_window: 1h }');
+    expect(config.ratelimit).toMatchObject({ share_per_ip: 0, share_unlock_per_ip: 3, share_unlock_window: 3_600_000 });
   });
 
   it('names the key, never the value', () => {

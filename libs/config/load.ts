@@ -4,6 +4,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import { parse as parseYaml } from 'yaml';
 import { StowageConfig } from './schema';
+import { parseListen } from './listen';
 
 /** A configuration problem; `message` is one line naming the key and the rule, never the value. */
 export class ConfigError extends Error {
@@ -123,10 +124,20 @@ function crossFieldProblems(config: StowageConfig): string[] {
   if (staticOn && !config.auth.static.password_hash_env) {
     problems.push('auth.static.password_hash_env: is required when static mode is enabled');
   }
-  if (config.s3_proxy.enabled && config.s3_proxy.listen.trim() === config.server.listen.trim()) {
-    problems.push('s3_proxy.listen: must differ from server.listen');
+  if (config.s3_proxy.enabled) {
+    const proxy = parseListen(config.s3_proxy.listen);
+    const server = parseListen(config.server.listen);
+    // Port 0 asks the system for a free port each time, so two of them never collide.
+    if (proxy && server && proxy.port !== 0 && proxy.port === server.port && sameHost(proxy.host, server.host)) {
+      problems.push('s3_proxy.listen: must differ from server.listen');
+    }
   }
   return problems;
+}
+
+function sameHost(a: string, b: string): boolean {
+  const wildcard = (h: string) => h === '0.0.0.0' || h === '::';
+  return a === b || wildcard(a) || wildcard(b);
 }
 
 /**

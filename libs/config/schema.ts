@@ -156,6 +156,12 @@ export class RateLimitConfig {
   /** Failed logins allowed per client IP within `login_window`; 0 disables. */
   @IsInt() @Min(0) login_per_ip = 10;
   @Duration() @IsDurationMs({ min: 1000 }) login_window = 15 * 60_000;
+  /** Requests per client IP to the public share routes (`/s/…`) within `share_window`; 0 disables. */
+  @IsInt() @Min(0) share_per_ip = 60;
+  @Duration() @IsDurationMs({ min: 1000 }) share_window = 60_000;
+  /** Wrong share passwords allowed per client IP within `share_unlock_window`; 0 disables. */
+  @IsInt() @Min(0) share_unlock_per_ip = 10;
+  @Duration() @IsDurationMs({ min: 1000 }) share_unlock_window = 15 * 60_000;
 }
 
 export class S3ProxyKubernetesConfig {

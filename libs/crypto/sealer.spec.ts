@@ -47,6 +47,17 @@ describe('Sealer', () => {
     expect(a.fingerprint).not.toBe(sealer.fingerprint);
     expect(key.toString('hex')).not.toContain(a.fingerprint);
   });
+
+  it('derives a stable, independent subkey per purpose', () => {
+    const key = generateRootKey();
+    const a = new Sealer(key).deriveKey('share-session');
+    expect(a).toHaveLength(32);
+    expect(a.equals(new Sealer(key).deriveKey('share-session'))).toBe(true);
+    expect(a.equals(new Sealer(key).deriveKey('other'))).toBe(false);
+    expect(a.equals(new Sealer(generateRootKey()).deriveKey('share-session'))).toBe(false);
+    expect(a.equals(key)).toBe(false);
+    expect(() => sealer.deriveKey('')).toThrow(SealError);
+  });
 });
 
 describe('parseRootKey', () => {

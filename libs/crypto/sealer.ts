@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 
 const ENVELOPE_VERSION = 1;
 const IV_BYTES = 12;
@@ -28,6 +28,15 @@ export class Sealer {
   /** A short, non-reversible identifier of the key, safe to log and to compare across replicas. */
   get fingerprint(): string {
     return createHash('sha256').update('stowage-root-key-fingerprint').update(this.key).digest('hex').slice(0, 16);
+  }
+
+  /**
+   * A subkey for one purpose (HKDF-SHA256 with the purpose as its info), so the root key itself
+   * only ever seals: every other use (e.g. signing cookies) gets its own independent key.
+   */
+  deriveKey(purpose: string, length = 32): Buffer {
+    if (!purpose) throw new SealError('a derived key needs a purpose');
+    return Buffer.from(hkdfSync('sha256', this.key, Buffer.alloc(0), `stowage:${purpose}`, length));
   }
 
   seal(plaintext: string | Buffer, aad?: string): Buffer {

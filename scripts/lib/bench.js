@@ -24,23 +24,53 @@ function processCpuSeconds(pid) {
   }
 }
 
+/** The `p`th percentile (0..100) of ascending `sorted` values, nearest rank. */
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
 /**
  * Drives `url` with autocannon for `seconds` and returns the result plus the CPU the client
- * and (when `serverPid` is given) the server spent per wall-clock second.
+ * and (when `serverPid` is given) the server spent per wall-clock second. `request` adds
+ * autocannon options (method, body, setupClient). With `precise`, every response time is kept
+ * and `latency` holds their p50 and p99 in fractional milliseconds (autocannon's own histogram
+ * has whole milliseconds only).
  */
-async function load({ url, headers = {}, seconds, connections = 50, pipelining = 1, serverPid }) {
+async function load({
+  url,
+  headers = {},
+  seconds,
+  connections = 50,
+  pipelining = 1,
+  serverPid,
+  request = {},
+  precise,
+}) {
   const autocannon = require('autocannon');
   const startCpu = process.cpuUsage();
   const startServerCpu = serverPid ? processCpuSeconds(serverPid) : undefined;
   const startWall = process.hrtime.bigint();
-  const result = await autocannon({ url, connections, pipelining, duration: seconds, headers });
+  const times = precise ? [] : undefined;
+  const result = await new Promise((resolve, reject) => {
+    const instance = autocannon({ url, connections, pipelining, duration: seconds, headers, ...request }, (err, res) =>
+      err ? reject(err) : resolve(res),
+    );
+    if (times) instance.on('response', (_client, _status, _bytes, ms) => times.push(ms));
+  });
   const cpu = process.cpuUsage(startCpu);
   const wallUs = Number(process.hrtime.bigint() - startWall) / 1000;
   const endServerCpu = serverPid ? processCpuSeconds(serverPid) : undefined;
   const serverCpuSeconds =
     startServerCpu === undefined || endServerCpu === undefined ? undefined : endServerCpu - startServerCpu;
+  let latency;
+  if (times) {
+    times.sort((a, b) => a - b);
+    latency = { p50: percentile(times, 50), p99: percentile(times, 99), count: times.length };
+  }
   return {
     result,
+    latency,
     clientCpu: (cpu.user + cpu.system) / wallUs,
     serverCpu: serverCpuSeconds === undefined ? undefined : (serverCpuSeconds * 1e6) / wallUs,
     serverCpuSeconds,
@@ -66,4 +96,4 @@ function printTable(header, lines, textColumns = 2) {
   for (const line of lines) console.log(format(line));
 }
 
-module.exports = { tasksetWorks, processCpuSeconds, load, fixed, latency, printTable };
+module.exports = { tasksetWorks, processCpuSeconds, percentile, load, fixed, latency, printTable };

@@ -1,9 +1,12 @@
 'use strict';
 
 // Running the built service from a benchmark: throwaway database and Redis prefix, a free port,
-// the process itself (optionally pinned to CPU 0), and waiting for it to answer.
+// the process itself (optionally pinned to CPU 0), waiting for it to answer, signing in, and
+// undoing all of it again.
 
-const { spawn } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
+const { randomBytes } = require('node:crypto');
+const { rmSync, writeFileSync } = require('node:fs');
 const net = require('node:net');
 const { join } = require('node:path');
 
@@ -32,10 +35,14 @@ function freePort() {
   });
 }
 
-/** `node dist/src/main.js ARGS`, pinned to CPU 0 when `pin` is set. */
+/**
+ * `node dist/src/main.js ARGS`, pinned to CPU 0 when `pin` is set. STOWAGE_BENCH_NODE_ARGS adds
+ * flags for node itself, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` for a profile of the server.
+ */
 function stowage(args, env, pin) {
   const command = pin ? 'taskset' : process.execPath;
-  const argv = [join(ROOT, 'dist/src/main.js'), ...args];
+  const nodeArgs = (process.env.STOWAGE_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const argv = [...nodeArgs, join(ROOT, 'dist/src/main.js'), ...args];
   return spawn(command, pin ? ['-c', '0', process.execPath, ...argv] : argv, { env: { ...process.env, ...env } });
 }
 
@@ -66,4 +73,116 @@ async function clearPrefix(prefix) {
   redis.disconnect();
 }
 
-module.exports = { ROOT, PG_ADMIN_URL, REDIS_URL, withPg, freePort, stowage, waitForHealth, clearPrefix };
+/** SIGTERM, then SIGKILL after 10 s; resolves once the child has exited. */
+function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/**
+ * Undo steps run in reverse order, once, and `dir` removed at the end; SIGINT and SIGTERM run
+ * them before exiting. Push a step onto `cleanups` right after starting what it undoes.
+ */
+function cleanupRunner(dir) {
+  const cleanups = [];
+  let cleaning;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      for (const step of cleanups.reverse()) {
+        try {
+          await step();
+        } catch (err) {
+          console.error(`cleanup: ${err.message}`);
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    })());
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => {
+      console.error(`\n${signal}: cleaning up`);
+      void cleanup().finally(() => process.exit(130));
+    });
+  }
+  return { cleanups, cleanup };
+}
+
+/** Signs in with a password; answers the headers of a session that may also write (CSRF). */
+async function login(base, username, password) {
+  const res = await fetch(`${base}/auth/login/local`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (res.status !== 200) throw new Error(`login answered ${res.status}`);
+  const cookies = Object.fromEntries(
+    res.headers.getSetCookie().map((line) => line.split(';')[0].split(/=(.*)/s).slice(0, 2)),
+  );
+  const cookie = Object.entries(cookies)
+    .map(([name, value]) => `${name}=${value}`)
+    .join('; ');
+  return { cookie, 'x-csrf-token': cookies.stowage_csrf };
+}
+
+/**
+ * The built service on a throwaway database and Redis prefix with an admin signed in: writes
+ * `stowage.yaml` into `dir` (listen, db and redis lines, then `config`), creates the database
+ * and the admin, starts `serve` and waits until it answers. Registers its undo steps.
+ */
+async function bootStowage({ dir, cleanups, pin, config = [], env = {}, username = 'bench', password }) {
+  const database = `stowage_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const prefix = `stowage-bench:${process.pid}:`;
+  const port = await freePort();
+  const dbUrl = new URL(PG_ADMIN_URL);
+  dbUrl.pathname = `/${database}`;
+  const configFile = join(dir, 'stowage.yaml');
+  writeFileSync(
+    configFile,
+    [
+      `server: { listen: "127.0.0.1:${port}" }`,
+      `db: { url: "${dbUrl}" }`,
+      `redis: { url: "${REDIS_URL}", key_prefix: "${prefix}" }`,
+      ...config,
+      '',
+    ].join('\n'),
+  );
+  const fullEnv = { ...env, STOWAGE_CONFIG: configFile };
+  await withPg((c) => c.query(`CREATE DATABASE "${database}"`));
+  cleanups.push(async () => {
+    await withPg((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
+    await clearPrefix(prefix);
+  });
+  execFileSync(
+    process.execPath,
+    [join(ROOT, 'dist/src/main.js'), 'create-admin', '--username', username, '--password', password],
+    { env: { ...process.env, ...fullEnv }, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const server = stowage(['serve'], fullEnv, pin);
+  cleanups.push(() => stopChild(server));
+  server.stdout.resume();
+  server.stderr.pipe(process.stderr);
+  const base = `http://127.0.0.1:${port}`;
+  await waitForHealth(base, server, 30_000);
+  return { server, base, auth: await login(base, username, password) };
+}
+
+module.exports = {
+  ROOT,
+  PG_ADMIN_URL,
+  REDIS_URL,
+  withPg,
+  freePort,
+  stowage,
+  waitForHealth,
+  clearPrefix,
+  stopChild,
+  cleanupRunner,
+  login,
+  bootStowage,
+};

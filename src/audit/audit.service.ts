@@ -24,27 +24,37 @@ export class AuditService {
     return this.record({ ...actor.origin, ...event, userId: actor.identity.id, username: actor.identity.username });
   }
 
-  async record(event: AuditRecord): Promise<void> {
+  record(event: AuditRecord): Promise<void> {
+    return this.recordMany([event]);
+  }
+
+  /** Writes several events in one statement (high-volume recorders batch through this). */
+  async recordMany(events: readonly AuditRecord[]): Promise<void> {
+    if (events.length === 0) return;
     try {
-      await this.dataSource.getRepository(AuditEventEntity).insert({
-        action: event.action,
-        userId: event.userId ?? null,
-        username: event.username ?? null,
-        backendId: event.backendId ?? null,
-        bucket: event.bucket ?? null,
-        objectKey: event.key ?? null,
-        requestId: event.requestId ?? null,
-        ip: event.ip ?? null,
-        userAgent: event.userAgent ?? null,
-        status: event.status ?? 'ok',
-        detail: event.detail ?? null,
-      });
+      await this.dataSource.getRepository(AuditEventEntity).insert(events.map(toRow));
     } catch (err) {
-      this.metrics.auditWriteFailures.inc();
+      this.metrics.auditWriteFailures.inc(events.length);
       this.logger.error(
-        { err: (err as Error).message, action: event.action, reqId: event.requestId },
+        { err: (err as Error).message, action: events[0].action, reqId: events[0].requestId, events: events.length },
         'audit write failed',
       );
     }
   }
+}
+
+function toRow(event: AuditRecord): Partial<AuditEventEntity> {
+  return {
+    action: event.action,
+    userId: event.userId ?? null,
+    username: event.username ?? null,
+    backendId: event.backendId ?? null,
+    bucket: event.bucket ?? null,
+    objectKey: event.key ?? null,
+    requestId: event.requestId ?? null,
+    ip: event.ip ?? null,
+    userAgent: event.userAgent ?? null,
+    status: event.status ?? 'ok',
+    detail: event.detail ?? null,
+  };
 }

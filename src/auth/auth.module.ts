@@ -4,6 +4,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { StowageConfig } from '@stowage/config';
 import { RedisService } from '../redis/redis.service';
+import { S3AccessEventsModule } from '../s3-proxy/access/s3-access-events.module';
 import { UsersModule } from '../users/users.module';
 import { UsersService } from '../users/users.service';
 import { ApiThrottlerGuard } from './api-throttler.guard';
@@ -24,6 +25,7 @@ import { StaticAccountService } from './static-account.service';
 @Module({
   imports: [
     UsersModule,
+    S3AccessEventsModule,
     ThrottlerModule.forRootAsync({
       inject: [StowageConfig, RedisService],
       useFactory: (config: StowageConfig, redis: RedisService) => ({

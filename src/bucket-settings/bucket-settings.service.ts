@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ErrorCode, isStowageError, StowageError } from '@stowage/errors';
 import { AuditService } from '../audit/audit.service';
+import { S3AccessEvents } from '../s3-proxy/access/s3-access-events.service';
 import { BucketCorsEntity } from '../s3-proxy/bucket-cors.entity';
 import { Backend, CorsRule, LifecycleRule } from '../storage-backends/backend';
 import { BackendRegistry } from '../storage-backends/backend-registry.service';
@@ -31,6 +32,7 @@ export class BucketSettingsService {
     private readonly registry: BackendRegistry,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly audit: AuditService,
+    private readonly s3Access: S3AccessEvents,
   ) {}
 
   async getVersioning(target: BucketTarget): Promise<boolean> {
@@ -66,6 +68,7 @@ export class BucketSettingsService {
         ['backendId', 'bucket'],
       );
     }
+    await this.s3Access.corsChanged(target.backendId, target.bucket);
     await this.record(actor, 'bucket.cors.set', target, { rules: rules.length });
     return rules;
   }

@@ -24,5 +24,6 @@ import { ZipService } from './zip.service';
     TransfersService,
     ZipService,
   ],
+  exports: [ObjectsService],
 })
 export class ObjectsModule {}

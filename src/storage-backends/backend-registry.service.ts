@@ -15,6 +15,8 @@ import { BackendsRepository } from './backends.repository';
 
 export interface RegisteredBackend {
   backend: Backend;
+  /** Endpoint and keys: what the S3 proxy needs to sign for this upstream itself. */
+  spec: BackendSpec;
   source: BackendSource;
   /** When the stored row last changed (epoch ms); unchanged rows keep their driver. */
   version?: number;
@@ -158,7 +160,7 @@ export class BackendRegistry implements OnModuleInit, OnApplicationShutdown {
 
   private install(spec: BackendSpec, version?: number): void {
     const previous = this.entries.get(spec.id);
-    this.entries.set(spec.id, { backend: this.factory.create(spec), source: spec.source, version });
+    this.entries.set(spec.id, { backend: this.factory.create(spec), spec, source: spec.source, version });
     previous?.backend.close();
   }
 

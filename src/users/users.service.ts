@@ -8,6 +8,7 @@ import { LockoutService } from '../auth/lockout.service';
 import { PasswordHasher } from '../auth/password-hasher.service';
 import { assertPasswordPolicy } from '../auth/password-policy';
 import { SessionsService } from '../auth/sessions.service';
+import { S3AccessEvents } from '../s3-proxy/access/s3-access-events.service';
 import { CreateUserDto, ListUsersQuery, PatchUserDto, toUserDto, UserDto } from './dto/user.dto';
 import { UserCache } from './user-cache.service';
 import { UserEntity } from './user.entity';
@@ -36,6 +37,7 @@ export class UsersService {
     private readonly sessions: SessionsService,
     private readonly lockout: LockoutService,
     private readonly audit: AuditService,
+    private readonly s3Access: S3AccessEvents,
   ) {}
 
   /** Creates a local account (also used by the `create-admin` command). */
@@ -101,6 +103,7 @@ export class UsersService {
       return { before: user, after: (await this.users.findById(id, manager))! };
     });
     await this.cache.invalidate(id);
+    if (before.enabled !== after.enabled) await this.s3Access.userChanged(id);
     if (before.enabled && !after.enabled) await this.sessions.revokeUser(id);
     await this.record(actor, 'user.update', after, {
       changes: Object.keys(dto).filter((k) => dto[k as keyof PatchUserDto] !== undefined),
@@ -146,6 +149,7 @@ export class UsersService {
       return target;
     });
     await this.cache.invalidate(id);
+    await this.s3Access.userChanged(id);
     await this.lockout.clear(id);
     await this.record(actor, 'user.delete', user);
   }

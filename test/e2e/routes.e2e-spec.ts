@@ -17,6 +17,12 @@ const PUBLIC_ROUTES = [
   'POST /auth/login/local',
   'POST /auth/logout',
   'GET /api/auth/config',
+  'GET /s/:code',
+  'GET /s/assets/share.js',
+  'GET /s/assets/share.css',
+  'GET /s/:code/info',
+  'POST /s/:code/unlock',
+  'GET /s/:code/raw',
 ];
 
 interface Route {

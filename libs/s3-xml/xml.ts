@@ -1,0 +1,88 @@
+const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
+const S3_NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/';
+// Markup characters, the C0 controls XML 1.0 forbids, lone surrogates and the two non-characters.
+// eslint-disable-next-line no-control-regex
+const SPECIAL = /[&<>"'\u0000-\u0008\u000b\u000c\u000e-\u001f\ud800-\udfff\ufffe\uffff]/;
+
+/** Escapes text for an XML element or attribute; characters XML 1.0 cannot carry become U+FFFD. */
+export function escapeXml(value: string): string {
+  if (!SPECIAL.test(value)) return value;
+  let out = '';
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    switch (c) {
+      case 0x26:
+        out += '&amp;';
+        continue;
+      case 0x3c:
+        out += '&lt;';
+        continue;
+      case 0x3e:
+        out += '&gt;';
+        continue;
+      case 0x22:
+        out += '&quot;';
+        continue;
+      case 0x27:
+        out += '&apos;';
+        continue;
+    }
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < value.length) {
+      const next = value.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        out += value[i] + value[i + 1];
+        i++;
+        continue;
+      }
+    }
+    const forbidden =
+      (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) ||
+      (c >= 0xd800 && c <= 0xdfff) ||
+      c === 0xfffe ||
+      c === 0xffff;
+    out += forbidden ? '\ufffd' : value[i];
+  }
+  return out;
+}
+
+function element(name: string, value: string): string {
+  return `<${name}>${escapeXml(value)}</${name}>`;
+}
+
+export interface S3ErrorDocument {
+  code: string;
+  message: string;
+  requestId: string;
+  resource?: string;
+  bucketName?: string;
+  key?: string;
+  /** Further S3 error fields (e.g. `StringToSign`); names must be XML names. */
+  extra?: Readonly<Record<string, string>>;
+}
+
+/** The body S3 answers an error with: `<Error><Code>…</Code>…</Error>`. */
+export function errorXml(error: S3ErrorDocument): string {
+  let body = `${XML_DECLARATION}<Error>${element('Code', error.code)}${element('Message', error.message)}`;
+  if (error.bucketName !== undefined) body += element('BucketName', error.bucketName);
+  if (error.key !== undefined) body += element('Key', error.key);
+  if (error.resource !== undefined) body += element('Resource', error.resource);
+  for (const name in error.extra ?? {}) body += element(name, error.extra![name]);
+  return `${body}${element('RequestId', error.requestId)}</Error>`;
+}
+
+export interface ListedBucket {
+  name: string;
+  creationDate: Date;
+}
+
+/** A `ListAllMyBucketsResult` document. */
+export function listBucketsXml(owner: { id: string; displayName: string }, buckets: readonly ListedBucket[]): string {
+  let body = `${XML_DECLARATION}<ListAllMyBucketsResult xmlns="${S3_NAMESPACE}"><Owner>${element('ID', owner.id)}${element(
+    'DisplayName',
+    owner.displayName,
+  )}</Owner><Buckets>`;
+  for (const bucket of buckets) {
+    body += `<Bucket>${element('Name', bucket.name)}${element('CreationDate', bucket.creationDate.toISOString())}</Bucket>`;
+  }
+  return `${body}</Buckets></ListAllMyBucketsResult>`;
+}

@@ -1,0 +1,528 @@
+'use strict';
+
+/*
+ * The embedded S3 proxy against the S3 server behind it: the same signed requests sent through
+ * the proxy (virtual credential) and straight to the server (its own keys), in one process.
+ *   forwarded cases  GetObject 1 KiB, PutObject 1 KiB, HeadObject, ListObjectsV2 (100 objects),
+ *                    GetObject 1 MiB (MB/s), PutObject 64 MiB (MB/s, one stream): throughput
+ *                    under load, proxy/direct ratio, and the latency the proxy adds (p50, p99
+ *                    at one connection)
+ *   proxy only       bad-signature rejects (valid access key, wrong signature: 403 before any
+ *                    upstream call) and the synthesised ListBuckets, with server CPU per request
+ *   memory           peak RSS of the service, and its RSS growth while one large object
+ *                    (BENCH_OBJECT_MIB, default 1024) goes up and down through the proxy,
+ *                    generated and hashed on the fly; the SHA-256 read back must equal the one sent
+ *
+ *   npm run bench:proxy     (builds first)
+ *   BENCH_SECONDS (8) per measured run, BENCH_WARMUP_SECONDS (2), BENCH_LATENCY_SECONDS (3),
+ *   BENCH_CONNECTIONS (50), BENCH_LOG_LEVEL (info)
+ *
+ * Requests are signed once per run with the project's SigV4 code (dist/libs/sigv4) and replayed,
+ * which the proxy accepts within the 15-minute clock-skew window; uploads sign their SHA-256.
+ * The S3 server is a throwaway single-node Ceph RGW (test/ceph/ceph-rgw-up.sh, objects in RAM);
+ * without the Ceph binaries, an s3rver. Uses the machine's PostgreSQL and Redis
+ * (STOWAGE_BENCH_PG_ADMIN_URL, STOWAGE_BENCH_REDIS_URL): a throwaway database and Redis key
+ * prefix, removed again. Stowage runs from dist/ pinned to CPU 0 with production settings (log
+ * level info, audit sampling of successful proxy reads 0); this process moves to the other CPUs.
+ * Loopback only; everything started is stopped again, also on failure.
+ */
+
+const { mkdtempSync } = require('node:fs');
+const http = require('node:http');
+const { tmpdir, cpus, loadavg } = require('node:os');
+const { join } = require('node:path');
+const { randomBytes } = require('node:crypto');
+const { fixed, load, percentile, printTable, processCpuSeconds, tasksetWorks } = require('./lib/bench');
+const { ROOT, bootStowage, cleanupRunner, freePort } = require('./lib/stowage-process');
+const { startS3 } = require('./lib/s3-server');
+const { digest, generatedBody, generatedSha256, peakRssOf, rssOf, watchRss } = require('./lib/transfer');
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
+const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const OBJECT_MIB = Number(process.env.BENCH_OBJECT_MIB ?? 1024);
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
+const PASSWORD = 'bench password 1234';
+const REGION = 'us-east-1';
+const MiB = 1024 * 1024;
+const LIST_OBJECTS = 100;
+const BIG_PUT_SIZE = 64 * MiB;
+/** Most 64 MiB uploads per side, so overwritten data stays well inside Ceph memstore's 2 GiB. */
+const BIG_PUT_MAX = 8;
+
+const sigv4 = require(join(ROOT, 'dist/libs/sigv4'));
+
+/**
+ * SigV4 headers (host, x-amz-date, x-amz-content-sha256, authorization) for one request to
+ * `target`; `secretKey` overrides the target's secret (to sign wrongly on purpose).
+ */
+function signedHeaders(target, { method, path, query = '', payloadHash = sigv4.EMPTY_SHA256, secretKey }) {
+  const amzDate = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
+  const day = amzDate.slice(0, 8);
+  const headers = {
+    host: new URL(target.endpoint).host,
+    'x-amz-content-sha256': payloadHash,
+    'x-amz-date': amzDate,
+  };
+  const names = Object.keys(headers).sort();
+  const canonical = sigv4.buildCanonicalRequest({ method, path, query, headers, signedHeaders: names, payloadHash });
+  const scope = `${day}/${REGION}/s3/aws4_request`;
+  const key = sigv4.deriveSigningKey(secretKey ?? target.secretKey, day, REGION, 's3');
+  const signature = sigv4.signString(key, sigv4.buildStringToSign(amzDate, scope, canonical));
+  return {
+    ...headers,
+    authorization: `AWS4-HMAC-SHA256 Credential=${target.accessKey}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`,
+  };
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+
+/**
+ * One signed request; `body` is a Buffer or a stream (then `payloadHash` and `size` are needed).
+ * Resolves with the status, headers, the SHA-256 and size of the response body, and its first
+ * 64 KiB as text.
+ */
+function s3Call(target, { method = 'GET', path, query = '', body, size, payloadHash }) {
+  const buffer = Buffer.isBuffer(body) ? body : undefined;
+  const hash = payloadHash ?? (buffer ? sigv4.sha256Hex(buffer) : sigv4.EMPTY_SHA256);
+  const headers = signedHeaders(target, { method, path, query, payloadHash: hash });
+  const length = buffer ? buffer.length : size;
+  if (length !== undefined) headers['content-length'] = String(length);
+  const url = `${target.endpoint}${path}${query ? `?${query}` : ''}`;
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method, headers, agent }, (res) => {
+      let text = '';
+      res.on('data', (chunk) => {
+        if (text.length < 65536) text += chunk.toString('utf8', 0, Math.min(chunk.length, 65536 - text.length));
+      });
+      digest(res).then(
+        ({ sha256, size: received }) =>
+          resolve({ status: res.statusCode, headers: res.headers, sha256, size: received, text }),
+        reject,
+      );
+    });
+    request.on('error', reject);
+    if (buffer) request.end(buffer);
+    else if (body) body.on('error', (err) => request.destroy(err)).pipe(request);
+    else request.end();
+  });
+}
+
+/** Throws with the request and the answer when a call's status is not `expected`. */
+function expectStatus(what, answer, expected = 200) {
+  if (answer.status !== expected) {
+    throw new Error(`${what} answered ${answer.status} (expected ${expected}): ${answer.text.slice(0, 500)}`);
+  }
+  return answer;
+}
+
+/** autocannon reads a body after every answer's headers; HEAD answers have none. */
+function skipResponseBodies(client) {
+  const parser = client.parser;
+  const slot = parser.constructor.kOnHeadersComplete;
+  let handler;
+  Object.defineProperty(parser, slot, {
+    configurable: true,
+    get: () => handler,
+    set: (fn) => {
+      handler = (...args) => {
+        fn(...args);
+        return true;
+      };
+    },
+  });
+}
+
+const ms = (value) => fixed(value, 2);
+const signedMs = (value) => (Number.isFinite(value) ? `${value >= 0 ? '+' : ''}${value.toFixed(2)}` : '-');
+
+async function main() {
+  const pin = tasksetWorks(['-c', '0', 'true']);
+  const others = Array.from({ length: Math.max(1, cpus().length - 1) }, (_, i) => i + 1).join(',');
+  if (pin && cpus().length > 1 && tasksetWorks(['-cp', others, String(process.pid)]))
+    console.log(`server pinned to CPU 0, load generator on CPU ${others}; the S3 server is not pinned`);
+  else console.log('note: taskset unavailable; server and load generator share the CPUs');
+  console.log(
+    `${cpus().length} CPUs, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+
+  const dir = mkdtempSync(join(tmpdir(), 'stowage-bench-proxy-'));
+  const { cleanups, cleanup } = cleanupRunner(dir);
+
+  try {
+    const s3 = await startS3(dir, cleanups);
+    console.log(`S3 server: ${s3.name} on ${s3.endpoint}`);
+    const proxyPort = await freePort();
+    const { server, base, auth } = await bootStowage({
+      dir,
+      cleanups,
+      pin,
+      password: PASSWORD,
+      config: [
+        `log: { level: ${LOG_LEVEL} }`,
+        'ratelimit: { api_per_minute: 0 }',
+        'backends:',
+        `  - { id: b, endpoint: "${s3.endpoint}", region: ${REGION}, kind: ${s3.kind}, path_style: true,`,
+        '      access_key_env: BENCH_S3_ACCESS_KEY, secret_key_env: BENCH_S3_SECRET_KEY }',
+        `s3_proxy: { enabled: true, listen: "127.0.0.1:${proxyPort}" }`,
+        'audit: { sampling: { proxy_success_read_rate: 0 } }',
+      ],
+      env: {
+        BENCH_S3_ACCESS_KEY: s3.accessKey,
+        BENCH_S3_SECRET_KEY: s3.secretKey,
+        STOWAGE_SECRET_KEY: randomBytes(32).toString('hex'),
+        STOWAGE_LOG_LEVEL: LOG_LEVEL,
+      },
+    });
+    console.log(`Stowage on ${base}, S3 proxy on 127.0.0.1:${proxyPort}, log level ${LOG_LEVEL}`);
+
+    const bucket = `bench-${randomBytes(4).toString('hex')}`;
+    const listBucket = `${bucket}-list`;
+    for (const name of [bucket, listBucket]) {
+      const created = await fetch(`${base}/api/backends/b/buckets`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ name }),
+      });
+      if (created.status !== 201) throw new Error(`creating bucket ${name} answered ${created.status}`);
+    }
+    const minted = await fetch(`${base}/api/me/s3-credentials`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        scopes: [
+          { backend_id: 'b', bucket },
+          { backend_id: 'b', bucket: listBucket },
+        ],
+        description: 'bench',
+      }),
+    });
+    if (minted.status !== 201)
+      throw new Error(`minting a credential answered ${minted.status}: ${await minted.text()}`);
+    const credential = await minted.json();
+
+    const proxy = {
+      name: 'proxy',
+      endpoint: `http://127.0.0.1:${proxyPort}`,
+      accessKey: credential.access_key,
+      secretKey: credential.secret_key,
+    };
+    const direct = { name: 'direct', endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey };
+
+    // Objects: 1 KiB and 1 MiB to read, and a bucket of LIST_OBJECTS to list.
+    const small = randomBytes(1024);
+    const medium = randomBytes(MiB);
+    expectStatus(
+      'seeding small.bin',
+      await s3Call(direct, { method: 'PUT', path: `/${bucket}/small.bin`, body: small }),
+    );
+    expectStatus(
+      'seeding medium.bin',
+      await s3Call(direct, { method: 'PUT', path: `/${bucket}/medium.bin`, body: medium }),
+    );
+    for (let i = 0; i < LIST_OBJECTS; i += 10) {
+      await Promise.all(
+        Array.from({ length: Math.min(10, LIST_OBJECTS - i) }, (_, j) =>
+          s3Call(direct, {
+            method: 'PUT',
+            path: `/${listBucket}/object-${String(i + j).padStart(3, '0')}.bin`,
+            body: small,
+          }).then((answer) => expectStatus('seeding the list bucket', answer)),
+        ),
+      );
+    }
+
+    const sha = (buffer) => sigv4.sha256Hex(buffer);
+    const cases = [
+      {
+        name: 'GetObject 1 KiB',
+        method: 'GET',
+        path: `/${bucket}/small.bin`,
+        check: (a) => a.sha256 === sha(small),
+      },
+      {
+        name: 'PutObject 1 KiB',
+        method: 'PUT',
+        path: `/${bucket}/put-small.bin`,
+        body: small,
+        check: () => true,
+      },
+      {
+        name: 'HeadObject',
+        method: 'HEAD',
+        path: `/${bucket}/small.bin`,
+        check: (a) => a.headers['content-length'] === '1024' && a.size === 0,
+      },
+      {
+        name: `ListObjectsV2 (${LIST_OBJECTS})`,
+        method: 'GET',
+        path: `/${listBucket}`,
+        query: 'list-type=2',
+        check: (a) => (a.text.match(/<Key>/g) ?? []).length === LIST_OBJECTS,
+      },
+      {
+        name: 'GetObject 1 MiB',
+        method: 'GET',
+        path: `/${bucket}/medium.bin`,
+        check: (a) => a.sha256 === sha(medium),
+        megabytes: true,
+        connections: Math.min(CONNECTIONS, 8),
+      },
+    ];
+
+    const rows = [];
+    const problems = [];
+    for (const c of cases) {
+      const measured = {};
+      for (const target of [proxy, direct]) {
+        const label = `${c.name} ${target.name}`;
+        const answer = await s3Call(target, c);
+        if (answer.status !== 200 || !c.check(answer)) {
+          problems.push(
+            `${label}: ${c.method} ${c.path}${c.query ? `?${c.query}` : ''} answered ${answer.status}, ` +
+              `${answer.size} bytes, sha256 ${answer.sha256}: ${answer.text.slice(0, 300)}`,
+          );
+        }
+        const headers = signedHeaders(target, {
+          method: c.method,
+          path: c.path,
+          query: c.query,
+          payloadHash: c.body ? sha(c.body) : undefined,
+        });
+        const url = `${target.endpoint}${c.path}${c.query ? `?${c.query}` : ''}`;
+        const request = { method: c.method, ...(c.body ? { body: c.body } : {}) };
+        if (c.method === 'HEAD') request.setupClient = skipResponseBodies;
+        const connections = c.connections ?? CONNECTIONS;
+        const serverPid = target === proxy ? server.pid : undefined;
+        await load({ url, headers, request, connections, seconds: WARMUP_SECONDS });
+        const run = await load({ url, headers, request, connections, seconds: SECONDS, serverPid });
+        const single = await load({ url, headers, request, connections: 1, seconds: LATENCY_SECONDS, precise: true });
+        const { result } = run;
+        measured[target.name] = {
+          rate: c.megabytes ? result.throughput.average / 1e6 : result.requests.average,
+          p50: single.latency.p50,
+          p99: single.latency.p99,
+          cpuPerRequest:
+            run.serverCpuSeconds === undefined ? NaN : (run.serverCpuSeconds * 1e6) / result.requests.total,
+          failures: result.errors + result.non2xx + result.timeouts + single.result.errors + single.result.non2xx,
+        };
+        const m = measured[target.name];
+        console.log(
+          `${label}: ${fixed(m.rate, 0)} ${c.megabytes ? 'MB/s' : 'req/s'} at ${connections} connections; ` +
+            `1 connection p50 ${ms(m.p50)} ms, p99 ${ms(m.p99)} ms; errors/non-2xx ${result.errors}/${result.non2xx}`,
+        );
+      }
+      rows.push({ name: c.name, unit: c.megabytes ? 'MB/s' : 'req/s', ...compare(measured) });
+    }
+
+    // PutObject 64 MiB: one stream at a time for SECONDS (at most BIG_PUT_MAX uploads a side).
+    {
+      const seed = randomBytes(16);
+      const payloadHash = await generatedSha256(BIG_PUT_SIZE, seed);
+      const measured = {};
+      const etags = {};
+      for (const target of [proxy, direct]) {
+        const put = () =>
+          s3Call(target, {
+            method: 'PUT',
+            path: `/${bucket}/put-64m.bin`,
+            body: generatedBody(BIG_PUT_SIZE, seed).body,
+            size: BIG_PUT_SIZE,
+            payloadHash,
+          });
+        const warm = await put();
+        if (warm.status !== 200) {
+          problems.push(`PutObject 64 MiB ${target.name}: answered ${warm.status}: ${warm.text.slice(0, 300)}`);
+          continue;
+        }
+        etags[target.name] = warm.headers.etag;
+        const cpuBefore = processCpuSeconds(server.pid);
+        const times = [];
+        const started = process.hrtime.bigint();
+        let failures = 0;
+        while (
+          times.length < BIG_PUT_MAX &&
+          (times.length < 2 || Number(process.hrtime.bigint() - started) / 1e9 < SECONDS)
+        ) {
+          const t0 = process.hrtime.bigint();
+          const answer = await put();
+          times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+          if (answer.status !== 200 || answer.headers.etag !== etags[target.name]) failures++;
+        }
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const cpu = processCpuSeconds(server.pid) - cpuBefore;
+        times.sort((a, b) => a - b);
+        measured[target.name] = {
+          rate: (times.length * BIG_PUT_SIZE) / 1e6 / seconds,
+          p50: percentile(times, 50),
+          p99: percentile(times, 99),
+          cpuPerRequest: target === proxy ? (cpu * 1e6) / times.length : NaN,
+          failures,
+        };
+        const m = measured[target.name];
+        console.log(
+          `PutObject 64 MiB ${target.name}: ${fixed(m.rate, 0)} MB/s over ${times.length} uploads, ` +
+            `p50 ${ms(m.p50)} ms, p99 ${ms(m.p99)} ms, failures ${failures}`,
+        );
+        await s3.collectGarbage();
+      }
+      if (etags.proxy !== etags.direct) {
+        problems.push(`PutObject 64 MiB: ETag through the proxy ${etags.proxy}, direct ${etags.direct}`);
+      }
+      if (measured.proxy && measured.direct)
+        rows.push({ name: 'PutObject 64 MiB', unit: 'MB/s', ...compare(measured) });
+    }
+
+    // Answers the proxy gives itself, on the pinned core.
+    const own = [];
+    for (const [name, spec, status] of [
+      ['bad signature (403)', { method: 'GET', path: `/${bucket}/small.bin`, secretKey: 'x'.repeat(40) }, 403],
+      ['ListBuckets (synthesised)', { method: 'GET', path: '/' }, 200],
+    ]) {
+      const headers = signedHeaders(proxy, spec);
+      const url = `${proxy.endpoint}${spec.path}`;
+      const once = await fetch(url, { headers });
+      const text = await once.text();
+      const ok =
+        once.status === status &&
+        (status === 403 ? text.includes('SignatureDoesNotMatch') : text.includes(bucket) && text.includes(listBucket));
+      if (!ok) problems.push(`${name}: GET ${spec.path} answered ${once.status}: ${text.slice(0, 300)}`);
+      await load({ url, headers, seconds: WARMUP_SECONDS });
+      const run = await load({ url, headers, seconds: SECONDS, serverPid: server.pid });
+      const single = await load({ url, headers, connections: 1, seconds: LATENCY_SECONDS, precise: true });
+      const { result } = run;
+      const expected = result.statusCodeStats[status]?.count ?? 0;
+      own.push([
+        name,
+        fixed(result.requests.average, 0),
+        ms(single.latency.p50),
+        ms(single.latency.p99),
+        fixed((run.serverCpuSeconds * 1e6) / result.requests.total, 0),
+        `${result.errors}/${result.requests.total - expected}`,
+        result.requests.average >= 10_000 ? 'met' : 'MISSED',
+      ]);
+      console.log(`${name}: ${fixed(result.requests.average, 0)} req/s`);
+    }
+
+    // A large object up and down through the proxy.
+    const size = OBJECT_MIB * MiB;
+    const seed = randomBytes(16);
+    const sent = await generatedSha256(size, seed);
+    const rssBefore = rssOf(server.pid);
+    const up = await watchRss(server.pid, () =>
+      s3Call(proxy, {
+        method: 'PUT',
+        path: `/${bucket}/large.bin`,
+        body: generatedBody(size, seed).body,
+        size,
+        payloadHash: sent,
+      }),
+    );
+    if (up.value.status !== 200) {
+      problems.push(`PutObject ${OBJECT_MIB} MiB through the proxy answered ${up.value.status}: ${up.value.text}`);
+    }
+    const down = await watchRss(server.pid, () => s3Call(proxy, { path: `/${bucket}/large.bin` }));
+    const back = down.value;
+    if (back.status !== 200 || back.size !== size || back.sha256 !== sent) {
+      problems.push(
+        `GetObject ${OBJECT_MIB} MiB through the proxy answered ${back.status}, ${back.size} bytes, sha256 ${back.sha256} ` +
+          `(sent ${size} bytes, sha256 ${sent})`,
+      );
+    }
+    const large = [
+      ['upload', up],
+      ['download', down],
+    ].map(([direction, run]) => [
+      direction,
+      fixed(size / 1e6 / run.seconds, 0),
+      fixed(run.before / MiB, 1),
+      fixed(run.peak / MiB, 1),
+      fixed(run.growth / MiB, 1),
+      run.growth < 64 * MiB ? 'met' : 'MISSED',
+    ]);
+    const peakRss = peakRssOf(server.pid);
+
+    console.log(`\n== S3 proxy vs direct (${s3.name}) ==`);
+    console.log(
+      `throughput: ${SECONDS} s at ${CONNECTIONS} connections (GetObject 1 MiB: ${Math.min(CONNECTIONS, 8)}; ` +
+        `PutObject 64 MiB: one stream, up to ${BIG_PUT_MAX} uploads) after ${WARMUP_SECONDS} s warm-up; ` +
+        `latency: ${LATENCY_SECONDS} s at 1 connection (PutObject 64 MiB: per upload)`,
+    );
+    printTable(
+      [
+        'case',
+        'unit',
+        'proxy',
+        'direct',
+        'ratio',
+        'proxy p50/p99 ms',
+        'direct p50/p99 ms',
+        '+p50 ms',
+        '+p99 ms',
+        'server CPU µs/req',
+        'failures',
+        'targets',
+      ],
+      rows.map((r) => [
+        r.name,
+        r.unit,
+        fixed(r.proxy.rate, 0),
+        fixed(r.direct.rate, 0),
+        fixed(r.ratio, 2),
+        `${ms(r.proxy.p50)}/${ms(r.proxy.p99)}`,
+        `${ms(r.direct.p50)}/${ms(r.direct.p99)}`,
+        signedMs(r.addedP50),
+        signedMs(r.addedP99),
+        fixed(r.proxy.cpuPerRequest, 0),
+        `${r.proxy.failures}/${r.direct.failures}`,
+        r.ratio >= 0.9 && r.addedP50 <= 1 ? 'met' : 'MISSED',
+      ]),
+      2,
+    );
+    console.log('(targets: ratio >= 0.90 and added p50 <= 1 ms on every forwarded case; failures: proxy/direct)\n');
+    printTable(
+      ['proxy only', 'requests/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'errors/unexpected', 'targets'],
+      own,
+      1,
+    );
+    console.log('(target: >= 10,000 requests/s on the one pinned core)\n');
+    printTable(['large object', 'MB/s', 'RSS before MiB', 'RSS peak MiB', 'RSS growth MiB', 'targets'], large, 1);
+    console.log(
+      `(${OBJECT_MIB} MiB through the proxy; sha256 ${back.sha256 === sent ? 'matches' : 'DIFFERS'}; target: growth < 64 MiB each way)`,
+    );
+    console.log(
+      `Stowage peak RSS over the whole run: ${fixed(peakRss / MiB, 1)} MiB (RSS before the large object ${fixed(rssBefore / MiB, 1)} MiB)`,
+    );
+    if (problems.length > 0) {
+      console.log('\nproblems:');
+      for (const problem of problems) console.log(`- ${problem}`);
+      process.exitCode = 1;
+    }
+  } finally {
+    agent.destroy();
+    await cleanup();
+  }
+}
+
+/** Ratio and added latency of the proxy over direct. */
+function compare(measured) {
+  const { proxy, direct } = measured;
+  return {
+    proxy,
+    direct,
+    ratio: proxy.rate / direct.rate,
+    addedP50: proxy.p50 - direct.p50,
+    addedP99: proxy.p99 - direct.p99,
+  };
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,38 @@
+import type { CorsRule } from '../../storage-backends/backend';
+
+/** One bucket a virtual credential may reach through the S3 proxy. */
+export interface BucketScope {
+  readonly backendId: string;
+  readonly bucket: string;
+}
+
+/**
+ * A virtual credential as the proxy sees it on its hot path. The secret is unsealed and lives
+ * only in memory; it never leaves the process.
+ */
+export interface VirtualCredential {
+  readonly accessKey: string;
+  readonly secretKey: string;
+  readonly userId: string | null;
+  readonly enabled: boolean;
+  readonly expiresAt: Date | null;
+  /** At most one scope per bucket name: the bucket name alone picks the backend. */
+  readonly scopes: readonly BucketScope[];
+}
+
+/** A bucket opened for anonymous reads. Bucket names are unique across bindings. */
+export interface AnonymousBinding {
+  readonly backendId: string;
+  readonly bucket: string;
+  readonly mode: 'ReadOnly';
+  readonly perSourceIpRps: number;
+}
+
+/** Lookups the proxy makes per request; answers are at most one second stale on any replica. */
+export interface S3AccessDirectory {
+  credential(accessKey: string): Promise<VirtualCredential | undefined>;
+  anonymousBinding(bucket: string): Promise<AnonymousBinding | undefined>;
+  bucketCors(backendId: string, bucket: string): Promise<readonly CorsRule[] | undefined>;
+  /** Records that a credential was used (throttled: at most one write per key per minute). */
+  touch(accessKey: string): void;
+}

@@ -1,0 +1,72 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequestOrigin } from '../../audit/audit.types';
+import { Origin } from '../../audit/origin.decorator';
+import { Authenticated } from '../../auth/authenticated.decorator';
+import { Caller, Identity } from '../../auth/identity';
+import { ApiErrors } from '../../docs/api-errors.decorator';
+import {
+  AccessKeyParam,
+  CreateS3CredentialDto,
+  PatchS3CredentialDto,
+  S3CredentialDto,
+  S3CredentialListDto,
+} from './dto/s3-credential.dto';
+import { S3CredentialsService } from './s3-credentials.service';
+
+@ApiTags('admin: s3 proxy')
+@Controller('api/admin/s3-credentials')
+export class AdminS3CredentialsController {
+  constructor(private readonly credentials: S3CredentialsService) {}
+
+  @Get()
+  @Authenticated({ role: 'admin' })
+  @ApiOperation({ summary: 'Every virtual S3 credential (never their secrets).' })
+  @ApiOkResponse({ type: S3CredentialListDto })
+  async list(): Promise<S3CredentialListDto> {
+    return { credentials: await this.credentials.list('any') };
+  }
+
+  @Post()
+  @Authenticated({ role: 'admin' })
+  @ApiOperation({
+    summary: 'Mint a credential, for the user named by user_id or for nobody; its secret is shown only here.',
+  })
+  @ApiCreatedResponse({ type: S3CredentialDto })
+  @ApiErrors('bad_request', 'invalid_bucket_name', 'not_found', 'secret_key_unset')
+  create(
+    @Body() body: CreateS3CredentialDto,
+    @Caller() caller: Identity,
+    @Origin() origin: RequestOrigin,
+  ): Promise<S3CredentialDto> {
+    return this.credentials.create(body, body.user_id ?? null, { identity: caller, origin }, false);
+  }
+
+  @Patch(':akid')
+  @Authenticated({ role: 'admin' })
+  @ApiOperation({ summary: 'Change the description, scopes, expiry or enabled state of any credential.' })
+  @ApiOkResponse({ type: S3CredentialDto })
+  @ApiErrors('bad_request', 'invalid_bucket_name', 'not_found')
+  update(
+    @Param() { akid }: AccessKeyParam,
+    @Body() body: PatchS3CredentialDto,
+    @Caller() caller: Identity,
+    @Origin() origin: RequestOrigin,
+  ): Promise<S3CredentialDto> {
+    return this.credentials.update(akid, body, 'any', { identity: caller, origin });
+  }
+
+  @Delete(':akid')
+  @HttpCode(204)
+  @Authenticated({ role: 'admin' })
+  @ApiOperation({ summary: 'Revoke any credential.' })
+  @ApiNoContentResponse()
+  @ApiErrors('bad_request', 'not_found')
+  async revoke(
+    @Param() { akid }: AccessKeyParam,
+    @Caller() caller: Identity,
+    @Origin() origin: RequestOrigin,
+  ): Promise<void> {
+    await this.credentials.revoke(akid, 'any', { identity: caller, origin });
+  }
+}

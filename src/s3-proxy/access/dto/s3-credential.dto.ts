@@ -1,0 +1,131 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsOptional,
+  IsRFC3339,
+  IsString,
+  IsUUID,
+  Matches,
+  MaxLength,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { BACKEND_ID_PATTERN } from '../../../storage-backends/dto/backend.dto';
+
+export const MAX_SCOPES = 100;
+export const MAX_DESCRIPTION = 256;
+
+export class BucketScopeDto {
+  @ApiProperty({ example: 'local' })
+  @IsString()
+  @Matches(BACKEND_ID_PATTERN, { message: 'must be a backend id' })
+  backend_id!: string;
+  /** Checked against the naming rules by the service (`invalid_bucket_name`). */
+  @ApiProperty({ example: 'team-assets' }) @IsString() @MaxLength(255) bucket!: string;
+}
+
+export class S3CredentialDto {
+  @ApiProperty({ example: 'STWG7Q2M4K9D1XZ0B3NC' }) access_key!: string;
+  @ApiPropertyOptional({ description: 'Only in the answer to the request that created the credential.' })
+  secret_key?: string;
+  @ApiProperty({ description: 'The backend of every scope, or "" when the scopes span several backends.' })
+  backend_id!: string;
+  @ApiProperty({ type: [String], description: 'The bucket names the credential may reach.' }) buckets!: string[];
+  @ApiProperty({ type: [BucketScopeDto] }) scopes!: BucketScopeDto[];
+  @ApiPropertyOptional({ format: 'uuid', description: 'The user the credential belongs to.' }) user_id?: string;
+  @ApiProperty() description!: string;
+  @ApiProperty() enabled!: boolean;
+  @ApiPropertyOptional({ format: 'date-time' }) expires_at?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) last_used_at?: string;
+  @ApiProperty({ format: 'date-time' }) created_at!: string;
+  @ApiPropertyOptional({ format: 'uuid' }) created_by?: string;
+  @ApiProperty({ format: 'date-time' }) updated_at!: string;
+  @ApiPropertyOptional({ format: 'uuid' }) updated_by?: string;
+}
+
+export class S3CredentialListDto {
+  @ApiProperty({ type: [S3CredentialDto] }) credentials!: S3CredentialDto[];
+}
+
+export class S3CredentialViewDto extends S3CredentialDto {
+  @ApiProperty({ enum: ['db'], description: 'Where the proxy learns of the credential.' }) source!: 'db';
+}
+
+export class S3CredentialViewListDto {
+  @ApiProperty({ type: [S3CredentialViewDto] }) credentials!: S3CredentialViewDto[];
+}
+
+/** The scope of a credential: `backend_id` with `buckets`, or `scopes` (which may span backends). */
+export class ScopeInputDto {
+  @ApiPropertyOptional({ example: 'local', description: 'The backend of every bucket in `buckets`.' })
+  @IsOptional()
+  @IsString()
+  @Matches(BACKEND_ID_PATTERN, { message: 'must be a backend id' })
+  backend_id?: string;
+
+  @ApiPropertyOptional({ type: [String], example: ['team-assets'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_SCOPES)
+  @IsString({ each: true })
+  @MaxLength(255, { each: true })
+  buckets?: string[];
+
+  @ApiPropertyOptional({ type: [BucketScopeDto], description: 'Instead of backend_id and buckets.' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_SCOPES)
+  @ValidateNested({ each: true })
+  @Type(() => BucketScopeDto)
+  scopes?: BucketScopeDto[];
+}
+
+export class CreateMyS3CredentialDto extends ScopeInputDto {
+  @ApiPropertyOptional({ maxLength: MAX_DESCRIPTION })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_DESCRIPTION)
+  description?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'RFC 3339, in the future.' })
+  @IsOptional()
+  @IsRFC3339()
+  expires_at?: string;
+}
+
+export class CreateS3CredentialDto extends CreateMyS3CredentialDto {
+  @ApiPropertyOptional({ format: 'uuid', description: 'The user the credential belongs to; omitted: nobody.' })
+  @IsOptional()
+  @IsUUID()
+  user_id?: string;
+}
+
+export class PatchS3CredentialDto extends ScopeInputDto {
+  @ApiPropertyOptional({ maxLength: MAX_DESCRIPTION })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_DESCRIPTION)
+  description?: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsBoolean() enabled?: boolean;
+
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'RFC 3339, in the future; empty string or null clears it.',
+  })
+  @ValidateIf((o: PatchS3CredentialDto) => o.expires_at !== undefined && o.expires_at !== null && o.expires_at !== '')
+  @IsRFC3339()
+  expires_at?: string | null;
+}
+
+export class AccessKeyParam {
+  @Matches(/^[A-Za-z0-9]{1,128}$/, { message: 'must be an access key id' }) akid!: string;
+}

@@ -1,0 +1,162 @@
+import { ExpiringCache } from './expiring-cache';
+
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (err: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+describe('ExpiringCache', () => {
+  let clock: number;
+  let calls: string[];
+  let answers: Map<string, string | null>;
+
+  const make = (options: { maxEntries?: number; maxNegativeEntries?: number } = {}) =>
+    new ExpiringCache<string, string | null>(
+      {
+        ttlMs: 1000,
+        maxEntries: options.maxEntries ?? 100,
+        maxNegativeEntries: options.maxNegativeEntries ?? 100,
+        isNegative: (v) => v === null,
+        now: () => clock,
+      },
+      async (key) => {
+        calls.push(key);
+        return answers.get(key) ?? null;
+      },
+    );
+
+  beforeEach(() => {
+    clock = 0;
+    calls = [];
+    answers = new Map([
+      ['a', 'A1'],
+      ['b', 'B1'],
+    ]);
+  });
+
+  it('answers from memory until the entry is one second old, then asks again', async () => {
+    const cache = make();
+    expect(await cache.get('a')).toBe('A1');
+    answers.set('a', 'A2');
+    clock = 999;
+    expect(await cache.get('a')).toBe('A1');
+    clock = 1000;
+    expect(await cache.get('a')).toBe('A2');
+    expect(calls).toEqual(['a', 'a']);
+  });
+
+  it('remembers unknown keys too, for the same time', async () => {
+    const cache = make();
+    expect(await cache.get('nope')).toBeNull();
+    expect(await cache.get('nope')).toBeNull();
+    expect(calls).toEqual(['nope']);
+    answers.set('nope', 'N');
+    clock = 1000;
+    expect(await cache.get('nope')).toBe('N');
+  });
+
+  it('shares one lookup between concurrent misses of a key', async () => {
+    const gate = deferred<string | null>();
+    let loads = 0;
+    const cache = new ExpiringCache<string, string | null>(
+      { ttlMs: 1000, maxEntries: 10, maxNegativeEntries: 10, isNegative: (v) => v === null, now: () => clock },
+      () => {
+        loads++;
+        return gate.promise;
+      },
+    );
+    const all = Promise.all(Array.from({ length: 50 }, () => cache.get('k')));
+    gate.resolve('V');
+    expect(await all).toEqual(Array(50).fill('V'));
+    expect(loads).toBe(1);
+  });
+
+  it('forgets an invalidated key at once', async () => {
+    const cache = make();
+    await cache.get('a');
+    answers.set('a', 'A2');
+    cache.invalidate('a');
+    expect(await cache.get('a')).toBe('A2');
+  });
+
+  it('does not keep the answer of a lookup that was in flight when the key was invalidated', async () => {
+    const gate = deferred<string | null>();
+    const values = [gate.promise, Promise.resolve('fresh')];
+    const cache = new ExpiringCache<string, string | null>(
+      { ttlMs: 1000, maxEntries: 10, maxNegativeEntries: 10, isNegative: (v) => v === null, now: () => clock },
+      () => values.shift()!,
+    );
+    const stale = cache.get('k');
+    cache.invalidate('k');
+    gate.resolve('stale');
+    expect(await stale).toBe('stale');
+    expect(await cache.get('k')).toBe('fresh');
+  });
+
+  it('dates an answer from when its lookup started', async () => {
+    const gate = deferred<string | null>();
+    const values = [gate.promise, Promise.resolve('V2')];
+    const cache = new ExpiringCache<string, string | null>(
+      { ttlMs: 1000, maxEntries: 10, maxNegativeEntries: 10, isNegative: (v) => v === null, now: () => clock },
+      () => values.shift()!,
+    );
+    const pending = cache.get('k');
+    clock = 800; // the answer arrives late
+    gate.resolve('V1');
+    expect(await pending).toBe('V1');
+    clock = 999;
+    expect(await cache.get('k')).toBe('V1');
+    clock = 1000; // one second after the lookup started, not after the answer came
+    expect(await cache.get('k')).toBe('V2');
+  });
+
+  it('evicts the least recently used entries beyond its bounds, positive and negative apart', async () => {
+    const cache = make({ maxEntries: 2, maxNegativeEntries: 1 });
+    answers.set('c', 'C1');
+    await cache.get('a');
+    await cache.get('b');
+    await cache.get('a'); // a is now the most recent
+    await cache.get('c'); // evicts b
+    await cache.get('x');
+    await cache.get('y'); // evicts x
+    expect(cache.size).toBe(3);
+    calls = [];
+    await cache.get('a');
+    await cache.get('c');
+    await cache.get('y');
+    expect(calls).toEqual([]);
+    await cache.get('b');
+    await cache.get('x');
+    expect(calls).toEqual(['b', 'x']);
+  });
+
+  it('forgets the positive answers that match a predicate', async () => {
+    const cache = make();
+    await cache.get('a');
+    await cache.get('b');
+    cache.invalidateWhere((value) => value === 'A1');
+    calls = [];
+    await cache.get('a');
+    await cache.get('b');
+    expect(calls).toEqual(['a']);
+  });
+
+  it('does not cache a failed lookup', async () => {
+    let fail = true;
+    const cache = new ExpiringCache<string, string | null>(
+      { ttlMs: 1000, maxEntries: 10, maxNegativeEntries: 10, isNegative: (v) => v === null, now: () => clock },
+      async () => {
+        if (fail) throw new Error('database away');
+        return 'V';
+      },
+    );
+    await expect(cache.get('k')).rejects.toThrow('database away');
+    fail = false;
+    expect(await cache.get('k')).toBe('V');
+  });
+});

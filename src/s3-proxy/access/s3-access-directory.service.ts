@@ -1,0 +1,213 @@
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { Semaphore, SemaphoreTimeoutError } from '@stowage/concurrency';
+import { StowageError } from '@stowage/errors';
+import { isValidBucketName } from '@stowage/s3-naming';
+import { LOGGER } from '../../logging/logging.module';
+import { RedisService } from '../../redis/redis.service';
+import { RootKeyService } from '../../secrets/root-key.service';
+import type { CorsRule } from '../../storage-backends/backend';
+import { AnonymousBinding, BucketScope, S3AccessDirectory, VirtualCredential } from './access.types';
+import { credentialSecretContext, isIssuedAccessKeyShape } from './access-keys';
+import { ExpiringCache } from './expiring-cache';
+import { S3AccessChange, S3AccessEvents } from './s3-access-events.service';
+
+/** Longest an answer is served without asking PostgreSQL again, on any replica. */
+export const DIRECTORY_TTL_MS = 1_000;
+const MAX_CREDENTIALS = 20_000;
+const MAX_UNKNOWN_CREDENTIALS = 10_000;
+const MAX_BUCKETS = 10_000;
+/** Lookups this replica sends to PostgreSQL at once; the rest queue briefly, then are refused. */
+const LOOKUP_CONCURRENCY = 8;
+const LOOKUP_QUEUE = 2_000;
+const LOOKUP_WAIT_MS = 2_000;
+/** `last_used_at` is written at most this often per credential, across replicas. */
+const TOUCH_INTERVAL_MS = 60_000;
+const MAX_TOUCHED = 20_000;
+
+interface CredentialRow {
+  access_key: string;
+  secret_key_sealed: Buffer;
+  user_id: string | null;
+  enabled: boolean;
+  user_enabled: boolean;
+  expires_at: Date | null;
+  scopes: Array<{ backend_id: string; bucket: string }>;
+}
+
+const CREDENTIAL_SQL = `
+  SELECT c.access_key, c.secret_key_sealed, c.user_id, c.enabled, c.expires_at,
+         (u.id IS NULL OR u.enabled) AS user_enabled,
+         COALESCE((SELECT json_agg(json_build_object('backend_id', s.backend_id, 'bucket', s.bucket) ORDER BY s.bucket)
+                   FROM s3_credential_scopes s WHERE s.access_key = c.access_key), '[]'::json) AS scopes
+    FROM s3_credentials c
+    LEFT JOIN users u ON u.id = c.user_id
+   WHERE c.access_key = $1`;
+
+const corsKey = (backendId: string, bucket: string) => `${backendId}\n${bucket}`;
+
+/**
+ * What the S3 proxy asks on every request: a virtual credential by access key id, the anonymous
+ * binding of a bucket, a bucket's CORS rules. PostgreSQL holds the truth; answers (unknown keys
+ * included) come from bounded in-process caches whose entries live at most one second, and every
+ * change made on any replica is announced over Redis so it usually shows at once everywhere.
+ *
+ * `credential()` rejects (rather than answering "unknown") when PostgreSQL cannot be asked, or
+ * with `rate_limited` when too many distinct keys are being looked up at once.
+ */
+@Injectable()
+export class S3AccessDirectoryService implements S3AccessDirectory, OnModuleInit {
+  private readonly lookups = new Semaphore(LOOKUP_CONCURRENCY, LOOKUP_QUEUE, LOOKUP_WAIT_MS);
+  private readonly credentials: ExpiringCache<string, VirtualCredential | null>;
+  private readonly anonymous: ExpiringCache<string, AnonymousBinding | null>;
+  private readonly cors: ExpiringCache<string, readonly CorsRule[] | null>;
+  private readonly touched = new Map<string, number>();
+  private missingKeyWarned = false;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly rootKey: RootKeyService,
+    private readonly redis: RedisService,
+    private readonly events: S3AccessEvents,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
+    const isNegative = (value: unknown) => value === null;
+    this.credentials = new ExpiringCache(
+      {
+        ttlMs: DIRECTORY_TTL_MS,
+        maxEntries: MAX_CREDENTIALS,
+        maxNegativeEntries: MAX_UNKNOWN_CREDENTIALS,
+        isNegative,
+      },
+      (accessKey) => this.loadCredential(accessKey),
+    );
+    this.anonymous = new ExpiringCache(
+      { ttlMs: DIRECTORY_TTL_MS, maxEntries: MAX_BUCKETS, maxNegativeEntries: MAX_BUCKETS, isNegative },
+      (bucket) => this.loadAnonymous(bucket),
+    );
+    this.cors = new ExpiringCache(
+      { ttlMs: DIRECTORY_TTL_MS, maxEntries: MAX_BUCKETS, maxNegativeEntries: MAX_BUCKETS, isNegative },
+      (key) => this.loadCors(key),
+    );
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.events.listen((change) => this.forget(change));
+  }
+
+  async credential(accessKey: string): Promise<VirtualCredential | undefined> {
+    // Stowage issued every valid key, so anything else is unknown without a lookup.
+    if (!isIssuedAccessKeyShape(accessKey)) return undefined;
+    return (await this.credentials.get(accessKey)) ?? undefined;
+  }
+
+  async anonymousBinding(bucket: string): Promise<AnonymousBinding | undefined> {
+    if (!isValidBucketName(bucket)) return undefined;
+    return (await this.anonymous.get(bucket)) ?? undefined;
+  }
+
+  async bucketCors(backendId: string, bucket: string): Promise<readonly CorsRule[] | undefined> {
+    return (await this.cors.get(corsKey(backendId, bucket))) ?? undefined;
+  }
+
+  touch(accessKey: string): void {
+    try {
+      if (!isIssuedAccessKeyShape(accessKey)) return;
+      const now = Date.now();
+      const last = this.touched.get(accessKey);
+      if (last !== undefined && now - last < TOUCH_INTERVAL_MS) return;
+      if (this.touched.size >= MAX_TOUCHED) this.touched.clear();
+      this.touched.set(accessKey, now);
+      this.recordUse(accessKey).catch((err: Error) =>
+        this.logger.warn({ err: err.message, accessKey }, 'could not record s3 credential use'),
+      );
+    } catch {
+      // Recording use is best effort and must never disturb the request.
+    }
+  }
+
+  /** Drops what a change makes stale on this replica (the events service calls it). */
+  forget(change: S3AccessChange): void {
+    switch (change.kind) {
+      case 'credential':
+        this.credentials.invalidate(change.accessKey);
+        break;
+      case 'user':
+        this.credentials.invalidateWhere((credential) => credential?.userId === change.userId);
+        break;
+      case 'anonymous':
+        this.anonymous.invalidate(change.bucket);
+        break;
+      case 'cors':
+        this.cors.invalidate(corsKey(change.backendId, change.bucket));
+        break;
+      case 'all':
+        this.credentials.clear();
+        this.anonymous.clear();
+        this.cors.clear();
+        break;
+    }
+  }
+
+  private async recordUse(accessKey: string): Promise<void> {
+    const key = this.redis.key('s3-credential', 'used', accessKey);
+    const first = await this.redis.client.set(key, '1', 'PX', TOUCH_INTERVAL_MS, 'NX');
+    if (first !== 'OK') return;
+    await this.dataSource.query('UPDATE s3_credentials SET last_used_at = now() WHERE access_key = $1', [accessKey]);
+  }
+
+  private async query<T>(sql: string, parameters: unknown[]): Promise<T[]> {
+    try {
+      return await this.lookups.run(() => this.dataSource.query<T[]>(sql, parameters));
+    } catch (err) {
+      if (err instanceof SemaphoreTimeoutError) throw StowageError.rateLimited(1, 'too many S3 access lookups at once');
+      throw err;
+    }
+  }
+
+  private async loadCredential(accessKey: string): Promise<VirtualCredential | null> {
+    const [row] = await this.query<CredentialRow>(CREDENTIAL_SQL, [accessKey]);
+    if (!row) return null;
+    if (!this.rootKey.available) {
+      if (!this.missingKeyWarned) this.logger.warn('s3 credentials cannot be opened without the root key');
+      this.missingKeyWarned = true;
+      return null;
+    }
+    let secretKey: string;
+    try {
+      secretKey = this.rootKey.require().openString(row.secret_key_sealed, credentialSecretContext(accessKey));
+    } catch (err) {
+      this.logger.error({ accessKey, err: (err as Error).message }, 'cannot open an s3 credential secret');
+      return null;
+    }
+    const scopes: BucketScope[] = row.scopes.map((s) => ({ backendId: s.backend_id, bucket: s.bucket }));
+    return {
+      accessKey: row.access_key,
+      secretKey,
+      userId: row.user_id,
+      enabled: row.enabled && row.user_enabled,
+      expiresAt: row.expires_at,
+      scopes,
+    };
+  }
+
+  private async loadAnonymous(bucket: string): Promise<AnonymousBinding | null> {
+    const [row] = await this.query<{ backend_id: string; bucket: string; per_source_ip_rps: number }>(
+      'SELECT backend_id, bucket, per_source_ip_rps FROM s3_anonymous_bindings WHERE bucket = $1 ORDER BY backend_id LIMIT 1',
+      [bucket],
+    );
+    if (!row) return null;
+    return { backendId: row.backend_id, bucket: row.bucket, mode: 'ReadOnly', perSourceIpRps: row.per_source_ip_rps };
+  }
+
+  private async loadCors(key: string): Promise<readonly CorsRule[] | null> {
+    const [backendId, bucket] = key.split('\n');
+    const [row] = await this.query<{ rules: CorsRule[] }>(
+      'SELECT rules FROM s3_bucket_cors WHERE backend_id = $1 AND bucket = $2',
+      [backendId, bucket],
+    );
+    return row ? row.rules : null;
+  }
+}

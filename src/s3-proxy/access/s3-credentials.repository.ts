@@ -1,0 +1,115 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, FindOptionsWhere, QueryFailedError } from 'typeorm';
+import { S3CredentialScopeEntity } from '../s3-credential-scope.entity';
+import { S3CredentialEntity } from '../s3-credential.entity';
+import { BucketScope } from './access.types';
+
+/** Whose credentials a query may touch: one user's, or (for admins) anyone's. */
+export type CredentialOwnerScope = { userId: string } | 'any';
+
+export interface NewCredential {
+  accessKey: string;
+  secretKeySealed: Buffer;
+  userId: string | null;
+  description: string;
+  expiresAt: Date | null;
+  createdBy: string;
+  scopes: readonly BucketScope[];
+}
+
+export interface CredentialPatch {
+  description?: string;
+  enabled?: boolean;
+  expiresAt?: Date | null;
+  updatedBy: string;
+  /** Replaces every scope when given. */
+  scopes?: readonly BucketScope[];
+}
+
+export class AccessKeyTakenError extends Error {}
+export class UnknownUserError extends Error {}
+
+function pgCode(err: unknown): string | undefined {
+  return err instanceof QueryFailedError ? (err.driverError as { code?: string }).code : undefined;
+}
+
+/**
+ * Virtual credentials and their bucket scopes. The sealed secret is written here and never read
+ * back (the S3 access directory opens it); every query carries the owner scope it needs.
+ */
+@Injectable()
+export class S3CredentialsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  private where(accessKey: string, owner: CredentialOwnerScope): FindOptionsWhere<S3CredentialEntity> {
+    return owner === 'any' ? { accessKey } : { accessKey, userId: owner.userId };
+  }
+
+  list(owner: CredentialOwnerScope): Promise<S3CredentialEntity[]> {
+    return this.dataSource.getRepository(S3CredentialEntity).find({
+      where: owner === 'any' ? {} : { userId: owner.userId },
+      relations: { scopes: true },
+      order: { createdAt: 'ASC', accessKey: 'ASC' },
+    });
+  }
+
+  find(accessKey: string, owner: CredentialOwnerScope): Promise<S3CredentialEntity | null> {
+    return this.dataSource
+      .getRepository(S3CredentialEntity)
+      .findOne({ where: this.where(accessKey, owner), relations: { scopes: true } });
+  }
+
+  async insert(credential: NewCredential): Promise<void> {
+    try {
+      await this.dataSource.transaction(async (manager) => {
+        await manager.getRepository(S3CredentialEntity).insert({
+          accessKey: credential.accessKey,
+          secretKeySealed: credential.secretKeySealed,
+          userId: credential.userId,
+          description: credential.description,
+          expiresAt: credential.expiresAt,
+          createdBy: credential.createdBy,
+          updatedBy: credential.createdBy,
+        });
+        await this.insertScopes(manager, credential.accessKey, credential.scopes);
+      });
+    } catch (err) {
+      if (pgCode(err) === '23505') throw new AccessKeyTakenError();
+      if (pgCode(err) === '23503') throw new UnknownUserError();
+      throw err;
+    }
+  }
+
+  /** Applies a patch to a credential the owner scope reaches; false when there is none. */
+  update(accessKey: string, owner: CredentialOwnerScope, patch: CredentialPatch): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      const values: Partial<S3CredentialEntity> = { updatedBy: patch.updatedBy, updatedAt: new Date() };
+      if (patch.description !== undefined) values.description = patch.description;
+      if (patch.enabled !== undefined) values.enabled = patch.enabled;
+      if (patch.expiresAt !== undefined) values.expiresAt = patch.expiresAt;
+      const result = await manager.getRepository(S3CredentialEntity).update(this.where(accessKey, owner), values);
+      if (!result.affected) return false;
+      if (patch.scopes) {
+        await manager.getRepository(S3CredentialScopeEntity).delete({ accessKey });
+        await this.insertScopes(manager, accessKey, patch.scopes);
+      }
+      return true;
+    });
+  }
+
+  /** Deletes a credential the owner scope reaches (its scopes go with it); answers what it was. */
+  async delete(accessKey: string, owner: CredentialOwnerScope): Promise<S3CredentialEntity | null> {
+    const row = await this.find(accessKey, owner);
+    if (!row) return null;
+    const result = await this.dataSource.getRepository(S3CredentialEntity).delete(this.where(accessKey, owner));
+    return result.affected ? row : null;
+  }
+
+  private async insertScopes(manager: EntityManager, accessKey: string, scopes: readonly BucketScope[]) {
+    if (scopes.length === 0) return;
+    await manager
+      .getRepository(S3CredentialScopeEntity)
+      .insert(scopes.map((s) => ({ accessKey, backendId: s.backendId, bucket: s.bucket })));
+  }
+}

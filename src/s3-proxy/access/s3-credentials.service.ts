@@ -1,0 +1,223 @@
+import { Injectable } from '@nestjs/common';
+import { StowageError } from '@stowage/errors';
+import { bucketNameProblem } from '@stowage/s3-naming';
+import { AuditService } from '../../audit/audit.service';
+import { Actor } from '../../audit/audit.types';
+import { RootKeyService } from '../../secrets/root-key.service';
+import { BackendRegistry } from '../../storage-backends/backend-registry.service';
+import { UsersRepository } from '../../users/users.repository';
+import { S3CredentialEntity } from '../s3-credential.entity';
+import { BucketScope } from './access.types';
+import { credentialSecretContext, generateAccessKey, generateSecretKey } from './access-keys';
+import {
+  CreateS3CredentialDto,
+  PatchS3CredentialDto,
+  S3CredentialDto,
+  S3CredentialViewDto,
+  ScopeInputDto,
+} from './dto/s3-credential.dto';
+import { S3AccessEvents } from './s3-access-events.service';
+import {
+  AccessKeyTakenError,
+  CredentialOwnerScope,
+  S3CredentialsRepository,
+  UnknownUserError,
+} from './s3-credentials.repository';
+
+const MINT_ATTEMPTS = 3;
+
+const notFound = () => new StowageError('not_found', 'Credential not found.');
+
+export function toCredentialDto(row: S3CredentialEntity): S3CredentialDto {
+  const scopes = [...(row.scopes ?? [])]
+    .sort((a, b) => a.bucket.localeCompare(b.bucket) || a.backendId.localeCompare(b.backendId))
+    .map((s) => ({ backend_id: s.backendId, bucket: s.bucket }));
+  const backends = new Set(scopes.map((s) => s.backend_id));
+  return {
+    access_key: row.accessKey,
+    backend_id: backends.size === 1 ? scopes[0].backend_id : '',
+    buckets: scopes.map((s) => s.bucket),
+    scopes,
+    ...(row.userId ? { user_id: row.userId } : {}),
+    description: row.description,
+    enabled: row.enabled,
+    ...(row.expiresAt ? { expires_at: row.expiresAt.toISOString() } : {}),
+    ...(row.lastUsedAt ? { last_used_at: row.lastUsedAt.toISOString() } : {}),
+    created_at: row.createdAt.toISOString(),
+    ...(row.createdBy ? { created_by: row.createdBy } : {}),
+    updated_at: row.updatedAt.toISOString(),
+    ...(row.updatedBy ? { updated_by: row.updatedBy } : {}),
+  };
+}
+
+/**
+ * Minting, changing and revoking virtual S3 credentials. The secret is generated here, sealed
+ * with the root key and shown once, in the answer to the request that created it. Every change
+ * is audited and announced to every replica's S3 access directory.
+ */
+@Injectable()
+export class S3CredentialsService {
+  constructor(
+    private readonly repository: S3CredentialsRepository,
+    private readonly registry: BackendRegistry,
+    private readonly users: UsersRepository,
+    private readonly rootKey: RootKeyService,
+    private readonly events: S3AccessEvents,
+    private readonly audit: AuditService,
+  ) {}
+
+  async list(owner: CredentialOwnerScope): Promise<S3CredentialDto[]> {
+    return (await this.repository.list(owner)).map(toCredentialDto);
+  }
+
+  /** Every stored credential as the proxy sees them (there is no other source). */
+  async view(): Promise<S3CredentialViewDto[]> {
+    return (await this.list('any')).map((c) => ({ ...c, source: 'db' as const }));
+  }
+
+  /**
+   * Mints a credential for `ownerId` (null: nobody's). `self` marks the self-service routes,
+   * where the owner is the caller.
+   */
+  async create(input: CreateS3CredentialDto, ownerId: string | null, actor: Actor, self: boolean) {
+    const sealer = this.rootKey.require();
+    const scopes = this.resolveScopes(input);
+    if (!scopes) throw new StowageError('bad_request', undefined, 'buckets: at least one bucket is required');
+    const expiresAt = this.futureDate(input.expires_at);
+    if (ownerId && !self && !(await this.users.findById(ownerId)))
+      throw new StowageError('not_found', 'User not found.', 'user_id');
+    const secretKey = generateSecretKey();
+    let accessKey = '';
+    for (let attempt = 1; ; attempt++) {
+      accessKey = generateAccessKey();
+      try {
+        await this.repository.insert({
+          accessKey,
+          secretKeySealed: sealer.seal(secretKey, credentialSecretContext(accessKey)),
+          userId: ownerId,
+          description: input.description ?? '',
+          expiresAt,
+          createdBy: actor.identity.id,
+          scopes,
+        });
+        break;
+      } catch (err) {
+        if (err instanceof UnknownUserError) throw new StowageError('not_found', 'User not found.', 'user_id');
+        if (!(err instanceof AccessKeyTakenError) || attempt >= MINT_ATTEMPTS) throw err;
+      }
+    }
+    await this.events.credentialChanged(accessKey);
+    await this.record(actor, 's3_credential.create', accessKey, ownerId, scopes, {
+      self,
+      ...(expiresAt ? { expires_at: expiresAt.toISOString() } : {}),
+    });
+    const row = await this.repository.find(accessKey, 'any');
+    if (!row) throw notFound();
+    return { ...toCredentialDto(row), secret_key: secretKey };
+  }
+
+  async update(
+    accessKey: string,
+    input: PatchS3CredentialDto,
+    owner: CredentialOwnerScope,
+    actor: Actor,
+  ): Promise<S3CredentialDto> {
+    const current = await this.repository.find(accessKey, owner);
+    if (!current) throw notFound();
+    const backends = new Set((current.scopes ?? []).map((s) => s.backendId));
+    const scopes = this.resolveScopes(input, backends.size === 1 ? [...backends][0] : undefined);
+    const expiresAt =
+      input.expires_at === undefined ? undefined : input.expires_at ? this.futureDate(input.expires_at) : null;
+    const changed = await this.repository.update(accessKey, owner, {
+      ...(input.description != null ? { description: input.description } : {}),
+      ...(input.enabled != null ? { enabled: input.enabled } : {}),
+      ...(expiresAt !== undefined ? { expiresAt } : {}),
+      ...(scopes ? { scopes } : {}),
+      updatedBy: actor.identity.id,
+    });
+    if (!changed) throw notFound();
+    await this.events.credentialChanged(accessKey);
+    const changes = Object.entries(input)
+      .filter(([, value]) => value !== undefined)
+      .map(([key]) => key);
+    await this.record(actor, 's3_credential.update', accessKey, current.userId, scopes, {
+      self: owner !== 'any',
+      changes,
+      ...(input.enabled != null ? { enabled: input.enabled } : {}),
+    });
+    const row = await this.repository.find(accessKey, owner);
+    if (!row) throw notFound();
+    return toCredentialDto(row);
+  }
+
+  async revoke(accessKey: string, owner: CredentialOwnerScope, actor: Actor): Promise<void> {
+    const removed = await this.repository.delete(accessKey, owner);
+    if (!removed) throw notFound();
+    await this.events.credentialChanged(accessKey);
+    await this.record(actor, 's3_credential.delete', accessKey, removed.userId, undefined, {
+      self: owner !== 'any',
+    });
+  }
+
+  /**
+   * The scopes a request asks for, checked: names valid, backends known, one scope per bucket
+   * name (the proxy picks the backend from the bucket name alone). Undefined when not given.
+   */
+  private resolveScopes(input: ScopeInputDto, currentBackend?: string): BucketScope[] | undefined {
+    let scopes: BucketScope[];
+    if (input.scopes != null) {
+      if (input.buckets != null || input.backend_id != null)
+        throw new StowageError('bad_request', undefined, 'scopes: give either scopes, or backend_id with buckets');
+      scopes = input.scopes.map((s) => ({ backendId: s.backend_id, bucket: s.bucket }));
+    } else if (input.buckets != null) {
+      const backendId = input.backend_id ?? currentBackend;
+      if (!backendId) throw new StowageError('bad_request', undefined, 'backend_id: required with buckets');
+      scopes = input.buckets.map((bucket) => ({ backendId, bucket }));
+    } else if (input.backend_id != null) {
+      throw new StowageError('bad_request', undefined, 'buckets: required with backend_id');
+    } else {
+      return undefined;
+    }
+    const seen = new Set<string>();
+    for (const { bucket } of scopes) {
+      if (seen.has(bucket))
+        throw new StowageError('bad_request', undefined, `buckets: ${bucket} is listed more than once`);
+      seen.add(bucket);
+    }
+    for (const { bucket } of scopes) {
+      const problem = bucketNameProblem(bucket);
+      if (problem) throw new StowageError('invalid_bucket_name', undefined, `${bucket}: ${problem}`);
+    }
+    for (const backendId of new Set(scopes.map((s) => s.backendId))) this.registry.get(backendId);
+    return scopes;
+  }
+
+  private futureDate(value: string | undefined): Date | null {
+    if (!value) return null;
+    const date = new Date(value);
+    if (Number.isNaN(date.getTime()) || date.getTime() <= Date.now())
+      throw new StowageError('bad_request', undefined, 'expires_at: must be in the future');
+    return date;
+  }
+
+  private record(
+    actor: Actor,
+    action: string,
+    accessKey: string,
+    ownerId: string | null,
+    scopes: readonly BucketScope[] | undefined,
+    detail: Record<string, unknown>,
+  ) {
+    const backends = scopes ? [...new Set(scopes.map((s) => s.backendId))] : [];
+    return this.audit.recordBy(actor, {
+      action,
+      backendId: backends.length === 1 ? backends[0] : null,
+      detail: {
+        access_key: accessKey,
+        ...(ownerId ? { owner_id: ownerId } : {}),
+        ...(scopes ? { scopes: scopes.map((s) => ({ backend_id: s.backendId, bucket: s.bucket })) } : {}),
+        ...detail,
+      },
+    });
+  }
+}

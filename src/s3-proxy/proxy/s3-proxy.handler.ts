@@ -1,0 +1,657 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { randomBytes } from 'node:crypto';
+import { pipeline, Readable } from 'node:stream';
+import proxyAddr from 'proxy-addr';
+import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
+import { StowageConfig } from '@stowage/config';
+import { StowageError } from '@stowage/errors';
+import { errorXml, listBucketsXml } from '@stowage/s3-xml';
+import {
+  createBodyVerifier,
+  EMPTY_SHA256,
+  isSigV4Error,
+  parseQuery,
+  QueryParam,
+  SigningKeyCache,
+  UNSIGNED_PAYLOAD,
+  VerifiedRequest,
+  verifyRequest,
+} from '@stowage/sigv4';
+import { LOGGER } from '../../logging/logging.module';
+import type { BackendSpec } from '../../storage-backends/backend-spec';
+import { BackendRegistry } from '../../storage-backends/backend-registry.service';
+import type { BucketScope, S3AccessDirectory, VirtualCredential } from '../access/access.types';
+import { corsHeaders, matchCorsRule, requestedHeaders } from './cors';
+import { HoldLastChunk } from './hold-last-chunk';
+import { ANONYMOUS_OPERATIONS, Access, Classified, classifyOperation, S3Operation } from './operations';
+import { ProxyAuditRecorder } from './proxy-audit.recorder';
+import { authFailureReason, describeError, RefusalReason, S3ProxyError } from './proxy-error';
+import { ProxyMetrics } from './proxy-metrics';
+import { CopySource, formatCopySource, parseCopySource, parseTarget, RequestTarget } from './request-target';
+import { RpsLimiter } from './rps-limiter';
+import { UpstreamClient } from './upstream-client';
+
+export const S3_ACCESS_DIRECTORY = Symbol('S3_ACCESS_DIRECTORY');
+
+type AuthMode = 'sigv4' | 'presigned' | 'anonymous' | 'none';
+type Result = 'ok' | 'error' | 'denied' | 'aborted';
+
+/** One request's state while it passes through the proxy. */
+interface Exchange {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly requestId: string;
+  readonly started: number;
+  readonly ip: string;
+  readonly expectContinue: boolean;
+  operation: S3Operation;
+  access: Access;
+  authMode: AuthMode;
+  result: Result;
+  reason?: RefusalReason;
+  accessKey?: string;
+  userId?: string | null;
+  backendId?: string;
+  bucket?: string;
+  key?: string;
+  resource?: string;
+  cors?: Record<string, string>;
+  bytesIn?: number;
+  bytesOut?: number;
+  /** How the client framed and signed the body (`x-amz-content-sha256`). */
+  payload?: string;
+  upstreamStatus?: number;
+}
+
+/** Request headers forwarded upstream as they are, besides `x-amz-*` ones. */
+const FORWARDED_HEADERS = new Set([
+  'cache-control',
+  'content-disposition',
+  'content-language',
+  'content-md5',
+  'content-type',
+  'expires',
+  'if-match',
+  'if-modified-since',
+  'if-none-match',
+  'if-unmodified-since',
+  'range',
+]);
+/** `x-amz-*` headers that belong to the client's signature or framing, never the upstream's. */
+const DROPPED_AMZ_HEADERS = new Set([
+  'x-amz-content-sha256',
+  'x-amz-date',
+  'x-amz-decoded-content-length',
+  'x-amz-expected-bucket-owner',
+  'x-amz-security-token',
+  'x-amz-trailer',
+]);
+/** Upstream response headers that are the proxy's own business. */
+const DROPPED_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'x-amz-request-id']);
+const HARMLESS_ACLS = new Set(['private', 'bucket-owner-full-control']);
+const PRESIGNED_PARAM = /^X-Amz-/;
+const LIST_OWNER_EPOCH = new Date(0);
+
+/**
+ * The S3 proxy's request pipeline: route, authenticate (SigV4 or an anonymous binding), check
+ * the bucket scope and rate limits, re-sign for the upstream and stream both bodies through.
+ * Every answer the proxy gives itself is an S3-shaped XML document.
+ */
+@Injectable()
+export class S3ProxyHandler {
+  private readonly signingKeys = new SigningKeyCache(10_000);
+  private readonly requestIdPrefix = randomBytes(4).toString('hex').toUpperCase();
+  private requestCounter = 0;
+  private readonly trust: ((addr: string, i: number) => boolean) | undefined;
+
+  constructor(
+    private readonly config: StowageConfig,
+    @Inject(S3_ACCESS_DIRECTORY) private readonly directory: S3AccessDirectory,
+    private readonly registry: BackendRegistry,
+    private readonly upstream: UpstreamClient,
+    private readonly limiter: RpsLimiter,
+    private readonly metrics: ProxyMetrics,
+    private readonly audit: ProxyAuditRecorder,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
+    const trusted = config.server.trusted_proxies;
+    this.trust = trusted.length > 0 ? proxyAddr.compile(trusted) : undefined;
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse, expectContinue = false): void {
+    const exchange: Exchange = {
+      req,
+      res,
+      requestId: this.nextRequestId(),
+      started: performance.now(),
+      ip: this.trust ? proxyAddr(req, this.trust) : (req.socket.remoteAddress ?? ''),
+      expectContinue,
+      operation: 'Unknown',
+      access: 'read',
+      authMode: 'none',
+      result: 'ok',
+    };
+    res.setHeader('x-amz-request-id', exchange.requestId);
+    this.metrics.inflight.inc();
+    res.once('close', () => this.finish(exchange));
+    this.process(exchange).catch((err: unknown) => this.fail(exchange, err));
+  }
+
+  private nextRequestId(): string {
+    this.requestCounter = (this.requestCounter + 1) >>> 0;
+    return this.requestIdPrefix + this.requestCounter.toString(16).toUpperCase().padStart(8, '0');
+  }
+
+  private async process(x: Exchange): Promise<void> {
+    const { req } = x;
+    const target = parseTarget(req.url ?? '', req.headers.host, this.config.s3_proxy.host_suffixes);
+    if (!target) throw new S3ProxyError('InvalidURI', "Couldn't parse the specified URI.", 'invalid_request');
+    x.bucket = target.bucket || undefined;
+    x.key = target.key || undefined;
+    x.resource = target.rawPath;
+    const params = parseQuery(target.rawQuery);
+    const names = new Set<string>();
+    for (const param of params) names.add(param.key);
+    const method = req.method ?? 'GET';
+    if (method === 'OPTIONS') return this.preflight(x, target);
+
+    const classified = classifyOperation(
+      method,
+      target.bucket,
+      target.key,
+      names,
+      req.headers['x-amz-copy-source'] !== undefined,
+    );
+    x.operation = classified.operation;
+    x.access = classified.access;
+    if (classified.disposition === 'invalid') {
+      throw new S3ProxyError(
+        'InvalidRequest',
+        'The request is not an S3 operation this endpoint serves.',
+        'invalid_request',
+      );
+    }
+    const signed =
+      req.headers.authorization !== undefined ||
+      names.has('X-Amz-Signature') ||
+      names.has('X-Amz-Credential') ||
+      names.has('X-Amz-Algorithm');
+    if (signed) return this.authenticated(x, target, params, classified);
+    return this.anonymous(x, target, params, classified);
+  }
+
+  // ---- authenticated requests ----
+
+  private async authenticated(
+    x: Exchange,
+    target: RequestTarget,
+    params: QueryParam[],
+    classified: Classified,
+  ): Promise<void> {
+    x.authMode = x.req.headers.authorization !== undefined ? 'sigv4' : 'presigned';
+    const credential = await this.verify(x, target);
+    const { verified } = credential;
+
+    if (classified.disposition === 'refuse') {
+      throw new S3ProxyError(
+        'AccessDenied',
+        'Bucket creation, deletion and configuration are managed through Stowage, not the S3 endpoint.',
+        'operation_refused',
+      );
+    }
+    await this.limit(x, credential.virtual);
+    if (classified.disposition === 'synthesise') return this.listBuckets(x, credential.virtual);
+
+    const scope = credential.virtual.scopes.find((s) => s.bucket === target.bucket);
+    if (!scope) {
+      this.metrics.scopeViolations.inc();
+      throw new S3ProxyError('AccessDenied', 'The credential is not authorised for this bucket.', 'scope_violation', {
+        extra: { BucketName: target.bucket },
+      });
+    }
+    x.backendId = scope.backendId;
+    await this.applyCors(x, scope.backendId, target.bucket);
+
+    const source = this.copySourceOf(x, credential.virtual, scope);
+    await this.forward(x, this.specOf(scope.backendId), target, params, verified, source);
+  }
+
+  /** The copy source of a copy request, which must be in scope and on the same backend. */
+  private copySourceOf(x: Exchange, credential: VirtualCredential, scope: BucketScope): CopySource | undefined {
+    const header = x.req.headers['x-amz-copy-source'];
+    if (typeof header !== 'string') return undefined;
+    const source = parseCopySource(header);
+    if (!source) {
+      throw new S3ProxyError('InvalidRequest', 'The x-amz-copy-source header is malformed.', 'invalid_request');
+    }
+    const sourceScope = credential.scopes.find((s) => s.bucket === source.bucket);
+    if (!sourceScope) {
+      this.metrics.scopeViolations.inc();
+      throw new S3ProxyError(
+        'AccessDenied',
+        'The credential is not authorised for the copy source bucket.',
+        'scope_violation',
+        {
+          extra: { BucketName: source.bucket },
+        },
+      );
+    }
+    if (sourceScope.backendId !== scope.backendId) {
+      throw new S3ProxyError(
+        'NotImplemented',
+        'A server-side copy between buckets on different backends is not possible; download and upload instead.',
+        'invalid_request',
+      );
+    }
+    return source;
+  }
+
+  private async verify(
+    x: Exchange,
+    target: RequestTarget,
+  ): Promise<{ verified: VerifiedRequest; virtual: VirtualCredential }> {
+    let found: VirtualCredential | undefined;
+    let verified: VerifiedRequest;
+    try {
+      verified = await verifyRequest(
+        {
+          method: x.req.method ?? 'GET',
+          path: target.rawPath,
+          query: target.rawQuery,
+          headers: headersOf(x.req),
+          lookupSecret: async (accessKey) => {
+            x.accessKey = accessKey;
+            found = await this.directory.credential(accessKey);
+            return found?.secretKey;
+          },
+        },
+        { service: 's3', signingKeyCache: this.signingKeys },
+      );
+    } catch (err) {
+      if (isSigV4Error(err)) this.refuseAuth(x, authFailureReason(err.code));
+      if (isSigV4Error(err) || err instanceof StowageError) throw err;
+      this.logger.warn({ reqId: x.requestId, err: (err as Error).message }, 'S3 credential lookup failed');
+      throw new S3ProxyError(
+        'ServiceUnavailable',
+        'Credentials cannot be checked right now. Please try again.',
+        undefined,
+        {
+          retryAfterSeconds: 1,
+        },
+      );
+    }
+    const virtual = found as VirtualCredential;
+    x.userId = virtual.userId;
+    if (!virtual.enabled) {
+      this.refuseAuth(x, 'disabled');
+      throw new S3ProxyError('AccessDenied', 'The credential is disabled.', 'disabled');
+    }
+    if (virtual.expiresAt !== null && virtual.expiresAt.getTime() <= Date.now()) {
+      this.refuseAuth(x, 'expired');
+      throw new S3ProxyError('AccessDenied', 'The credential has expired.', 'expired');
+    }
+    this.directory.touch(virtual.accessKey);
+    return { verified, virtual };
+  }
+
+  private refuseAuth(x: Exchange, reason: RefusalReason): void {
+    x.reason = reason;
+    this.metrics.authFailures.inc({ reason });
+  }
+
+  private async limit(x: Exchange, credential: VirtualCredential): Promise<void> {
+    const { per_key_rps, global_rps } = this.config.s3_proxy;
+    if (per_key_rps <= 0 && global_rps <= 0) return;
+    const [perKey, global] = await Promise.all([
+      this.limiter.acquire(`key:${credential.accessKey}`, per_key_rps),
+      this.limiter.acquire('global', global_rps),
+    ]);
+    const wait = Math.max(perKey, global);
+    if (wait > 0) {
+      throw new S3ProxyError('SlowDown', 'Please reduce your request rate.', 'rate_limited', {
+        retryAfterSeconds: wait,
+      });
+    }
+  }
+
+  private listBuckets(x: Exchange, credential: VirtualCredential): void {
+    const seen = new Set<string>();
+    const buckets = [];
+    for (const scope of credential.scopes) {
+      if (seen.has(scope.bucket)) continue;
+      seen.add(scope.bucket);
+      buckets.push({ name: scope.bucket, creationDate: LIST_OWNER_EPOCH });
+    }
+    buckets.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const body = listBucketsXml({ id: credential.accessKey, displayName: credential.accessKey }, buckets);
+    this.reply(x, 200, body);
+  }
+
+  // ---- anonymous requests ----
+
+  private async anonymous(
+    x: Exchange,
+    target: RequestTarget,
+    params: QueryParam[],
+    classified: Classified,
+  ): Promise<void> {
+    x.authMode = 'anonymous';
+    if (!this.config.s3_proxy.anonymous_enabled) {
+      this.rejectAnonymous(x, 'disabled_globally', 'Anonymous access is turned off.');
+    }
+    const binding = target.bucket === '' ? undefined : await this.directory.anonymousBinding(target.bucket);
+    if (!binding) this.rejectAnonymous(x, 'no_binding', 'Access Denied');
+    x.backendId = binding.backendId;
+    await this.applyCors(x, binding.backendId, binding.bucket);
+    if (!ANONYMOUS_OPERATIONS.has(classified.operation) || classified.disposition !== 'forward') {
+      this.rejectAnonymous(x, 'operation_not_allowed', 'Anonymous access allows only reading objects and listing.');
+    }
+    const wait = await this.limiter.acquire(
+      `anon:${binding.backendId}/${binding.bucket}:${x.ip}`,
+      binding.perSourceIpRps || this.config.s3_proxy.anonymous_rps,
+    );
+    if (wait > 0) {
+      this.metrics.anonymousRejects.inc({ reason: 'rate_limited' });
+      throw new S3ProxyError('SlowDown', 'Please reduce your request rate.', 'rate_limited', {
+        retryAfterSeconds: wait,
+      });
+    }
+    await this.forward(x, this.specOf(binding.backendId), target, params, undefined);
+  }
+
+  private rejectAnonymous(x: Exchange, reason: RefusalReason, message: string): never {
+    this.metrics.anonymousRejects.inc({ reason });
+    throw new S3ProxyError('AccessDenied', message, reason);
+  }
+
+  // ---- CORS ----
+
+  private async preflight(x: Exchange, target: RequestTarget): Promise<void> {
+    x.operation = 'Unknown';
+    const origin = x.req.headers.origin;
+    const method = x.req.headers['access-control-request-method'];
+    if (!origin || typeof method !== 'string' || target.bucket === '') {
+      throw new S3ProxyError('InvalidRequest', 'Insufficient information. Origin request header needed.');
+    }
+    const request = {
+      origin,
+      method: method.toUpperCase(),
+      headers: requestedHeaders(x.req.headers['access-control-request-headers']),
+    };
+    for (const entry of this.registry.list()) {
+      const rules = await this.directory.bucketCors(entry.spec.id, target.bucket);
+      if (!rules?.length) continue;
+      const rule = matchCorsRule(rules, request);
+      if (!rule) break;
+      x.res.writeHead(200, { ...corsHeaders(rule, request, true), 'content-length': '0' });
+      x.res.end();
+      return;
+    }
+    throw new S3ProxyError('AccessDenied', 'CORSResponse: This CORS request is not allowed.');
+  }
+
+  private async applyCors(x: Exchange, backendId: string, bucket: string): Promise<void> {
+    const origin = x.req.headers.origin;
+    if (!origin) return;
+    const rules = await this.directory.bucketCors(backendId, bucket);
+    if (!rules?.length) return;
+    const request = { origin, method: x.req.method ?? 'GET' };
+    const rule = matchCorsRule(rules, request);
+    if (rule) x.cors = corsHeaders(rule, request, false);
+  }
+
+  // ---- forwarding ----
+
+  private specOf(backendId: string): BackendSpec {
+    const entry = this.registry.entry(backendId);
+    if (!entry) {
+      throw new S3ProxyError(
+        'ServiceUnavailable',
+        'The storage behind this bucket is not available.',
+        'upstream_unavailable',
+      );
+    }
+    return entry.spec;
+  }
+
+  private async forward(
+    x: Exchange,
+    spec: BackendSpec,
+    target: RequestTarget,
+    params: QueryParam[],
+    verified: VerifiedRequest | undefined,
+    copySource?: CopySource,
+  ): Promise<void> {
+    const { req, res } = x;
+    const method = req.method ?? 'GET';
+    const headers: Record<string, string> = {};
+    const trailerChecksum =
+      verified?.payload === 'streaming-unsigned-trailer' || verified?.payload === 'streaming-signed-trailer';
+    for (const name in req.headers) {
+      const value = req.headers[name];
+      if (typeof value !== 'string') continue;
+      if (name.startsWith('x-amz-')) {
+        if (DROPPED_AMZ_HEADERS.has(name)) continue;
+        if (trailerChecksum && name === 'x-amz-sdk-checksum-algorithm') continue;
+        if ((name === 'x-amz-acl' && !HARMLESS_ACLS.has(value)) || name.startsWith('x-amz-grant-')) {
+          throw new S3ProxyError('AccessDenied', 'Object ACLs are managed through Stowage.', 'operation_refused');
+        }
+        headers[name] = name === 'x-amz-copy-source' && copySource ? formatCopySource(copySource) : value;
+      } else if (FORWARDED_HEADERS.has(name)) {
+        headers[name] = value;
+      } else if (name === 'content-encoding') {
+        const kept = value
+          .split(',')
+          .map((v) => v.trim())
+          .filter((v) => v !== '' && v.toLowerCase() !== 'aws-chunked');
+        if (kept.length > 0) headers[name] = kept.join(', ');
+      }
+    }
+
+    const upstreamParams = verified?.mode === 'presigned' ? params.filter((p) => !PRESIGNED_PARAM.test(p.key)) : params;
+    let payloadHash = EMPTY_SHA256;
+    let body: Readable | undefined;
+    let bodyError: unknown;
+    if (method === 'PUT' || method === 'POST') {
+      const payload = verified?.payload ?? 'unsigned';
+      x.payload = payload;
+      let length: number | undefined;
+      if (payload === 'signed' || payload === 'unsigned') {
+        const declared = req.headers['content-length'];
+        length = declared === undefined ? undefined : Number(declared);
+      } else {
+        length = verified?.decodedContentLength;
+      }
+      if (length === undefined || !Number.isSafeInteger(length) || length < 0) {
+        throw new S3ProxyError('MissingContentLength', 'You must provide the Content-Length HTTP header.');
+      }
+      headers['content-length'] = String(length);
+      x.bytesIn = length;
+      payloadHash = payload === 'signed' ? (verified?.payloadHash as string) : UNSIGNED_PAYLOAD;
+      if (x.expectContinue) res.writeContinue();
+      if (length > 0 || payload !== 'signed') {
+        body =
+          payload === 'unsigned' || !verified
+            ? req
+            : (pipeline(
+                req,
+                createBodyVerifier(verified, { contentLength: payload === 'signed' ? length : undefined }),
+                new HoldLastChunk(),
+                (err) => {
+                  if (err) bodyError = err;
+                },
+              ) as Readable);
+      }
+    }
+
+    const controller = new AbortController();
+    const abortUpstream = () => {
+      if (!res.writableFinished) controller.abort();
+    };
+    res.once('close', abortUpstream);
+
+    const upstreamStarted = performance.now();
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await this.upstream.send(spec, {
+        method,
+        bucket: target.bucket,
+        key: target.key,
+        params: upstreamParams,
+        headers,
+        payloadHash,
+        body,
+        signal: controller.signal,
+      });
+    } catch (err) {
+      if (bodyError !== undefined) throw bodyError;
+      if (controller.signal.aborted) return;
+      this.logger.warn(
+        { reqId: x.requestId, backend: spec.id, err: (err as Error).message },
+        'S3 proxy upstream failed',
+      );
+      throw new S3ProxyError(
+        'ServiceUnavailable',
+        'The upstream storage did not answer. Please try again.',
+        'upstream_unavailable',
+        {
+          retryAfterSeconds: 1,
+        },
+      );
+    }
+    this.metrics.upstreamDuration.observe({ operation: x.operation }, (performance.now() - upstreamStarted) / 1000);
+    if (bodyError !== undefined) {
+      response.body.destroy();
+      throw bodyError;
+    }
+    this.relay(x, response);
+  }
+
+  private relay(x: Exchange, response: Dispatcher.ResponseData): void {
+    const { res } = x;
+    x.upstreamStatus = response.statusCode;
+    const headers: Record<string, string | string[]> = {};
+    for (const name in response.headers) {
+      if (DROPPED_RESPONSE_HEADERS.has(name) || name.startsWith('access-control-')) continue;
+      const value = response.headers[name];
+      if (value !== undefined) headers[name] = value;
+    }
+    const upstreamId = response.headers['x-amz-request-id'];
+    if (upstreamId !== undefined) headers['x-stowage-upstream-request-id'] = upstreamId;
+    if (x.cors) Object.assign(headers, x.cors);
+    const length = response.headers['content-length'];
+    if (typeof length === 'string' && x.req.method !== 'HEAD') x.bytesOut = Number(length);
+    if (response.statusCode >= 400) x.result = 'error';
+    res.writeHead(response.statusCode, headers);
+    pipeline(response.body, res, (err) => {
+      if (err && !res.destroyed) res.destroy();
+    });
+  }
+
+  // ---- answers ----
+
+  private reply(x: Exchange, status: number, body: string, extraHeaders: Record<string, string> = {}): void {
+    const headers: Record<string, string> = {
+      'content-type': 'application/xml',
+      'content-length': String(Buffer.byteLength(body)),
+      ...(x.cors ?? {}),
+      ...extraHeaders,
+    };
+    x.res.writeHead(status, headers);
+    x.res.end(x.req.method === 'HEAD' ? undefined : body);
+  }
+
+  private fail(x: Exchange, err: unknown): void {
+    const { req, res } = x;
+    const described = describeError(err);
+    if (described.code === 'InternalError') {
+      this.logger.error({ reqId: x.requestId, err }, 'S3 proxy request failed');
+    }
+    x.result = described.status === 403 || described.status === 429 ? 'denied' : 'error';
+    if (err instanceof S3ProxyError && err.reason) x.reason = err.reason;
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const body = errorXml({
+      code: described.code,
+      message: described.message,
+      requestId: x.requestId,
+      resource: x.resource,
+      extra: described.extra,
+    });
+    const extra: Record<string, string> = {};
+    if (described.retryAfterSeconds !== undefined) extra['retry-after'] = String(described.retryAfterSeconds);
+    // An unread request body is not worth reading just to keep the connection.
+    if (!req.complete) extra.connection = 'close';
+    this.reply(x, described.status, body, extra);
+  }
+
+  // ---- accounting ----
+
+  private finish(x: Exchange): void {
+    const { req, res } = x;
+    this.metrics.inflight.dec();
+    if (!res.writableFinished && x.result === 'ok') x.result = 'aborted';
+    const status = res.statusCode;
+    const operation = x.operation;
+    this.metrics.requests.inc({
+      method: req.method ?? '',
+      operation,
+      status: String(status),
+      result: x.result,
+      auth_mode: x.authMode,
+    });
+    this.metrics.duration.observe({ operation }, (performance.now() - x.started) / 1000);
+    if (x.bytesIn) this.metrics.bytesIn.inc({ operation }, x.bytesIn);
+    if (x.bytesOut && x.result === 'ok') this.metrics.bytesOut.inc({ operation }, x.bytesOut);
+    if (x.authMode === 'anonymous' && x.backendId !== undefined) {
+      this.metrics.anonymousRequests.inc({ operation, status: String(status) });
+    }
+    this.recordAudit(x, status);
+  }
+
+  private recordAudit(x: Exchange, status: number): void {
+    const successfulRead = x.result === 'ok' && x.access === 'read';
+    if (successfulRead) {
+      const rate = this.config.audit.sampling.proxy_success_read_rate;
+      if (rate <= 0 || (rate < 1 && Math.random() >= rate)) return;
+    }
+    const agent = x.req.headers['user-agent'];
+    const event = {
+      action: `s3.proxy.${x.operation.toLowerCase()}`,
+      userId: x.userId ?? null,
+      backendId: x.backendId ?? null,
+      bucket: x.bucket ?? null,
+      key: x.key ?? null,
+      requestId: x.requestId,
+      ip: x.ip,
+      userAgent: typeof agent === 'string' ? agent.slice(0, 512) : undefined,
+      status: x.result,
+      detail: {
+        http_status: status,
+        auth: x.authMode,
+        ...(x.accessKey !== undefined ? { access_key: x.accessKey } : {}),
+        ...(x.reason !== undefined ? { reason: x.reason } : {}),
+        ...(x.bytesIn !== undefined ? { bytes_in: x.bytesIn } : {}),
+        ...(x.payload !== undefined ? { payload: x.payload } : {}),
+      },
+    };
+    if (x.result === 'denied' && x.backendId === undefined) {
+      this.audit.recordRefusal(`${event.action}|${x.reason ?? ''}|${x.accessKey ?? ''}|${x.ip}`, event);
+    } else {
+      this.audit.record(event);
+    }
+  }
+}
+
+/**
+ * Headers keyed by lower-case name; a header sent more than once becomes a list, because the
+ * canonical request joins repeats with `,` where Node's joined form uses `, `.
+ */
+function headersOf(req: IncomingMessage): IncomingMessage['headers'] | NodeJS.Dict<string[]> {
+  return req.rawHeaders.length / 2 === Object.keys(req.headers).length ? req.headers : req.headersDistinct;
+}

@@ -1,0 +1,142 @@
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import type { Readable } from 'node:stream';
+import { Dispatcher, Pool } from 'undici';
+import {
+  ALGORITHM,
+  buildCanonicalRequest,
+  buildStringToSign,
+  formatAmzDate,
+  QueryParam,
+  SCOPE_TERMINATOR,
+  SigningKeyCache,
+  signString,
+  uriEncode,
+} from '@stowage/sigv4';
+import type { BackendSpec } from '../../storage-backends/backend-spec';
+
+export interface UpstreamRequest {
+  method: string;
+  bucket: string;
+  key: string;
+  /** Query parameters to send, canonically encoded (the client's, without any signature). */
+  params: readonly QueryParam[];
+  /** Lower-case names; `host`, `x-amz-date`, `x-amz-content-sha256` and `authorization` are set here. */
+  headers: Record<string, string>;
+  /** A hex SHA-256 of the body, or `UNSIGNED-PAYLOAD`. */
+  payloadHash: string;
+  body?: Readable;
+  signal?: AbortSignal;
+}
+
+interface Endpoint {
+  origin: string;
+  host: string;
+  basePath: string;
+}
+
+const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+const CONNECT_TIMEOUT_MS = 10_000;
+// Completing a large multipart upload can keep an upstream quiet for minutes.
+const HEADERS_TIMEOUT_MS = 300_000;
+const BODY_TIMEOUT_MS = 300_000;
+
+/**
+ * Sends proxied requests to upstreams over pooled keep-alive connections, signed with the
+ * backend's own keys. The client's signature never travels further than the proxy.
+ */
+@Injectable()
+export class UpstreamClient implements OnApplicationShutdown {
+  private readonly pools = new Map<string, Pool>();
+  private readonly signingKeys = new SigningKeyCache(1_000);
+  private readonly endpoints = new WeakMap<BackendSpec, Endpoint>();
+
+  async send(spec: BackendSpec, request: UpstreamRequest): Promise<Dispatcher.ResponseData> {
+    const endpoint = this.endpointOf(spec);
+    const basePath = endpoint.basePath;
+    const encodedKey = uriEncode(request.key, true);
+    let host = endpoint.host;
+    let path: string;
+    if (spec.pathStyle) {
+      path = `${basePath}/${uriEncode(request.bucket)}${request.key === '' ? '' : `/${encodedKey}`}`;
+    } else {
+      host = `${request.bucket}.${endpoint.host}`;
+      path = `${basePath}/${encodedKey}`;
+    }
+    let query = '';
+    for (const param of request.params) query += `${query === '' ? '?' : '&'}${param.key}=${param.value}`;
+
+    const headers = request.headers;
+    headers.host = host;
+    headers['x-amz-date'] = formatAmzDate(Date.now());
+    headers['x-amz-content-sha256'] = request.payloadHash;
+    const signed: string[] = [];
+    for (const name in headers) if (name === 'host' || name.startsWith('x-amz-')) signed.push(name);
+    signed.sort();
+    const region = spec.region || 'us-east-1';
+    const date = headers['x-amz-date'].slice(0, 8);
+    const scope = `${date}/${region}/s3/${SCOPE_TERMINATOR}`;
+    const canonical = buildCanonicalRequest({
+      method: request.method,
+      path,
+      query: request.params,
+      headers,
+      signedHeaders: signed,
+      payloadHash: request.payloadHash,
+    });
+    const signingKey = this.signingKeys.get(spec.accessKey, spec.secretKey, date, region, 's3');
+    const signature = signString(signingKey, buildStringToSign(headers['x-amz-date'], scope, canonical));
+    headers.authorization = `${ALGORITHM} Credential=${spec.accessKey}/${scope}, SignedHeaders=${signed.join(
+      ';',
+    )}, Signature=${signature}`;
+
+    const options: Dispatcher.RequestOptions = {
+      method: request.method as Dispatcher.HttpMethod,
+      path: path + query,
+      headers,
+      body: request.body ?? null,
+      signal: request.signal,
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      bodyTimeout: BODY_TIMEOUT_MS,
+    };
+    const pool = this.pool(endpoint.origin);
+    try {
+      return await pool.request(options);
+    } catch (err) {
+      // A pooled connection the upstream closed while idle fails the next request on it; a
+      // request without a body can safely go again on a fresh one.
+      if (request.body || request.signal?.aborted || !STALE_CONNECTION.has((err as { code?: string }).code ?? '')) {
+        throw err;
+      }
+      return pool.request(options);
+    }
+  }
+
+  private endpointOf(spec: BackendSpec): Endpoint {
+    let endpoint = this.endpoints.get(spec);
+    if (!endpoint) {
+      const url = new URL(spec.endpoint);
+      endpoint = { origin: url.origin, host: url.host, basePath: url.pathname.replace(/\/+$/, '') };
+      this.endpoints.set(spec, endpoint);
+    }
+    return endpoint;
+  }
+
+  private pool(origin: string): Pool {
+    let pool = this.pools.get(origin);
+    if (!pool) {
+      pool = new Pool(origin, {
+        connections: 256,
+        pipelining: 1,
+        keepAliveTimeout: 30_000,
+        connectTimeout: CONNECT_TIMEOUT_MS,
+      });
+      this.pools.set(origin, pool);
+    }
+    return pool;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([...this.pools.values()].map((pool) => pool.close()));
+    this.pools.clear();
+  }
+}

@@ -1,0 +1,494 @@
+import { randomBytes } from 'node:crypto';
+import {
+  CopyObjectCommand,
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListBucketsCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { Agent, request } from 'node:http';
+import { Readable } from 'node:stream';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { DataSource } from 'typeorm';
+import { TestApp, TestStack } from '../harness/app';
+import { http } from '../harness/http';
+import {
+  bootWithProxy,
+  createBucket,
+  mintCredential,
+  proxyClient,
+  proxyEndpoint,
+  ProxyFixture,
+  ROOT_KEY,
+  VirtualKeys,
+} from '../harness/s3-proxy';
+import { login, seedUser } from '../harness/session';
+import { bodyOf, describeProxyMatrix, sha256 } from '../harness/s3-proxy-matrix';
+
+/** The S3 error a promise rejects with. */
+async function s3Failure(promise: Promise<unknown>): Promise<S3ServiceException> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as S3ServiceException;
+  }
+  throw new Error('expected the request to fail');
+}
+
+async function raw(endpoint: string, path: string, init: RequestInit & { headers?: Record<string, string> } = {}) {
+  const res = await fetch(`${endpoint}${path}`, init);
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('the S3 proxy against s3rver', () => {
+  let stack: TestStack;
+  let fx: ProxyFixture;
+  let keys: VirtualKeys;
+  const bucket = 'tenant-a';
+  const otherBucket = 'tenant-a-archive';
+  const foreignBucket = 'tenant-b';
+
+  beforeAll(async () => {
+    stack = await TestStack.start();
+    fx = await bootWithProxy(stack);
+    for (const name of [bucket, otherBucket, foreignBucket]) await createBucket(fx.admin, 'local', name);
+    keys = await mintCredential(fx.user, [
+      { backend_id: 'local', bucket },
+      { backend_id: 'local', bucket: otherBucket },
+    ]);
+  }, 60_000);
+
+  afterAll(async () => stack?.stop());
+
+  describeProxyMatrix({
+    endpoint: () => fx.endpoint,
+    keys: () => keys,
+    bucket,
+    otherBucket,
+    payloadOf: async (key) => {
+      await sleep(400);
+      const [row] = await fx.app.app
+        .get(DataSource)
+        .query(
+          `SELECT detail->>'payload' AS payload FROM audit_events WHERE action = 's3.proxy.putobject' AND object_key = $1 ORDER BY id DESC LIMIT 1`,
+          [key],
+        );
+      return row?.payload;
+    },
+  });
+
+  describe('authentication', () => {
+    it('refuses a wrong secret with SignatureDoesNotMatch', async () => {
+      const client = proxyClient(fx.endpoint, { ...keys, secretAccessKey: 'x'.repeat(40) });
+      const err = await s3Failure(client.send(new GetObjectCommand({ Bucket: bucket, Key: 'nothing' })));
+      expect(err.name).toBe('SignatureDoesNotMatch');
+      expect(err.$metadata.httpStatusCode).toBe(403);
+    });
+
+    it('refuses an unknown access key with InvalidAccessKeyId', async () => {
+      const client = proxyClient(fx.endpoint, { accessKeyId: 'AKIAUNKNOWNKEY000000', secretAccessKey: 'y'.repeat(40) });
+      const err = await s3Failure(client.send(new ListBucketsCommand({})));
+      expect(err.name).toBe('InvalidAccessKeyId');
+    });
+
+    it('refuses a request dated outside the clock-skew window with RequestTimeTooSkewed', async () => {
+      const client = proxyClient(fx.endpoint, keys, { config: { systemClockOffset: -20 * 60_000 } });
+      const err = await s3Failure(client.send(new ListBucketsCommand({})));
+      expect(err.name).toBe('RequestTimeTooSkewed');
+    });
+
+    it('honours a one-hour presigned URL in full: good at minute 20, refused after its expiry', async () => {
+      const client = proxyClient(fx.endpoint, keys);
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'presign/hour.txt', Body: 'valid for an hour' }));
+      const command = new GetObjectCommand({ Bucket: bucket, Key: 'presign/hour.txt' });
+      const atMinute20 = await getSignedUrl(client, command, {
+        expiresIn: 3600,
+        signingDate: new Date(Date.now() - 20 * 60_000),
+      });
+      const fresh = await fetch(atMinute20);
+      expect(fresh.status).toBe(200);
+      expect(await fresh.text()).toBe('valid for an hour');
+
+      const expired = await getSignedUrl(client, command, {
+        expiresIn: 3600,
+        signingDate: new Date(Date.now() - 61 * 60_000),
+      });
+      const late = await raw(expired, '');
+      expect(late.status).toBe(403);
+      expect(late.text).toContain('<Code>AccessDenied</Code>');
+      expect(late.text).toContain('Request has expired');
+    });
+
+    it('refuses an x-amz-content-sha256 it does not know', async () => {
+      const client = proxyClient(fx.endpoint, keys);
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          const request = args.request as { headers: Record<string, string> };
+          request.headers['x-amz-content-sha256'] = 'STREAMING-SOMETHING-NEW';
+          return next(args);
+        },
+        { step: 'finalizeRequest', priority: 'high', name: 'oddPayloadHash' },
+      );
+      const err = await s3Failure(client.send(new GetObjectCommand({ Bucket: bucket, Key: 'x' })));
+      expect(err.name).toBe('InvalidArgument');
+    });
+
+    it('answers an unsigned request to a bucket without an anonymous binding with AccessDenied', async () => {
+      const res = await raw(fx.endpoint, `/${bucket}/presign/hour.txt`);
+      expect(res.status).toBe(403);
+      expect(res.text).toMatch(/<Code>AccessDenied<\/Code>[\s\S]*<RequestId>[0-9A-F]{16}<\/RequestId>/);
+      expect(res.headers.get('x-amz-request-id')).toMatch(/^[0-9A-F]{16}$/);
+    });
+  });
+
+  describe('bucket scope', () => {
+    let client: S3Client;
+    beforeAll(() => {
+      client = proxyClient(fx.endpoint, keys);
+    });
+
+    it('lists only the scoped buckets, without asking the upstream', async () => {
+      const listed = await client.send(new ListBucketsCommand({}));
+      expect(listed.Buckets?.map((b) => b.Name)).toEqual([bucket, otherBucket].sort());
+    });
+
+    it('refuses a bucket outside the scope', async () => {
+      const err = await s3Failure(client.send(new GetObjectCommand({ Bucket: foreignBucket, Key: 'x' })));
+      expect(err.name).toBe('AccessDenied');
+      expect(err.$metadata.httpStatusCode).toBe(403);
+    });
+
+    it('refuses a copy whose source is outside the scope, and copies nothing', async () => {
+      const err = await s3Failure(
+        client.send(
+          new CopyObjectCommand({ Bucket: bucket, Key: 'stolen.bin', CopySource: `${foreignBucket}/secret.bin` }),
+        ),
+      );
+      expect(err.name).toBe('AccessDenied');
+      const missing = await s3Failure(client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'stolen.bin' })));
+      expect(missing.$metadata.httpStatusCode).toBe(404);
+    });
+
+    it('refuses bucket creation, deletion and configuration', async () => {
+      expect((await s3Failure(client.send(new CreateBucketCommand({ Bucket: bucket })))).name).toBe('AccessDenied');
+      expect((await s3Failure(client.send(new DeleteBucketCommand({ Bucket: bucket })))).name).toBe('AccessDenied');
+      const acl = await s3Failure(
+        client.send(new PutObjectCommand({ Bucket: bucket, Key: 'public.txt', Body: 'x', ACL: 'public-read' })),
+      );
+      expect(acl.name).toBe('AccessDenied');
+    });
+
+    it('stops a disabled credential and a revoked one within a second', async () => {
+      const fresh = await mintCredential(fx.user, [{ backend_id: 'local', bucket }]);
+      const freshClient = proxyClient(fx.endpoint, fresh);
+      await freshClient.send(new ListBucketsCommand({}));
+
+      const disable = await fx.user.request(`/api/me/s3-credentials/${fresh.accessKeyId}`, {
+        method: 'PATCH',
+        body: { enabled: false },
+      });
+      expect(disable.status).toBe(200);
+      await sleep(1100);
+      expect((await s3Failure(freshClient.send(new ListBucketsCommand({})))).name).toBe('AccessDenied');
+
+      const revoke = await fx.user.request(`/api/me/s3-credentials/${fresh.accessKeyId}`, { method: 'DELETE' });
+      expect(revoke.status).toBe(204);
+      await sleep(1100);
+      expect((await s3Failure(freshClient.send(new ListBucketsCommand({})))).name).toBe('InvalidAccessKeyId');
+    });
+
+    it('answers a malformed request target in XML', async () => {
+      const res = await raw(fx.endpoint, '/bad%zzbucket/key', { headers: { authorization: 'AWS4-HMAC-SHA256 x' } });
+      expect(res.status).toBe(400);
+      expect(res.text).toContain('<Code>InvalidURI</Code>');
+    });
+  });
+
+  describe('audit and metrics', () => {
+    it('records writes with the access key and no secret; successful reads are not sampled by default', async () => {
+      const client = proxyClient(fx.endpoint, keys);
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'audited.txt', Body: 'audit me' }));
+      await bodyOf(client, bucket, 'audited.txt');
+      await sleep(600);
+      const rows: Array<{ action: string; status: string; detail: Record<string, unknown>; bucket: string }> =
+        await fx.app.app
+          .get(DataSource)
+          .query(
+            `SELECT action, status, detail, bucket FROM audit_events WHERE object_key = 'audited.txt' ORDER BY id`,
+          );
+      expect(rows.map((r) => r.action)).toEqual(['s3.proxy.putobject']);
+      expect(rows[0].detail).toMatchObject({ access_key: keys.accessKeyId, http_status: 200 });
+      const everything = JSON.stringify(await fx.app.app.get(DataSource).query('SELECT * FROM audit_events'));
+      expect(everything).not.toContain(keys.secretAccessKey);
+    });
+
+    it('folds repeated signature failures into few rows', async () => {
+      const bad = proxyClient(fx.endpoint, { ...keys, secretAccessKey: 'z'.repeat(40) });
+      await Promise.all(Array.from({ length: 30 }, () => s3Failure(bad.send(new ListBucketsCommand({})))));
+      await sleep(1600);
+      const [{ count }] = await fx.app.app
+        .get(DataSource)
+        .query(
+          `SELECT count(*)::int AS count FROM audit_events WHERE action = 's3.proxy.listbuckets' AND detail->>'reason' = 'bad_signature'`,
+        );
+      expect(count).toBeGreaterThanOrEqual(1);
+      expect(count).toBeLessThanOrEqual(4);
+    });
+
+    it('exposes proxy metrics', async () => {
+      const res = await http(fx.app.url, '/metrics');
+      expect(res.text).toMatch(/stowage_s3_request_total\{[^}]*operation="PutObject"[^}]*\} \d+/);
+      expect(res.text).toMatch(/stowage_s3_auth_failure_total\{reason="bad_signature"\} \d+/);
+      expect(res.text).toContain('stowage_s3_scope_violation_total');
+    });
+  });
+
+  describe('anonymous bindings, rate limits and CORS (two instances)', () => {
+    let a: TestApp;
+    let b: TestApp;
+    const publicBucket = 'public-assets';
+
+    beforeAll(async () => {
+      await createBucket(fx.admin, 'local', publicBucket);
+      const config = { s3_proxy: { anonymous_enabled: true, per_key_rps: 5 } };
+      a = (await bootWithProxy(stack, { config })).app;
+      b = (await bootWithProxy(stack, { config })).app;
+      const bind = await fx.admin.request('/api/admin/s3-anonymous', {
+        method: 'POST',
+        body: { backend_id: 'local', bucket: publicBucket, per_source_ip_rps: 4 },
+      });
+      expect(bind.status).toBeLessThan(300);
+      const cors = await fx.admin.request(`/api/backends/local/buckets/${publicBucket}/cors`, {
+        method: 'PUT',
+        body: {
+          rules: [
+            {
+              allowed_origins: ['https://app.example.com'],
+              allowed_methods: ['GET', 'HEAD'],
+              allowed_headers: ['*'],
+              max_age_seconds: 600,
+            },
+          ],
+        },
+      });
+      expect(cors.status).toBe(200);
+      const client = proxyClient(
+        fx.endpoint,
+        await mintCredential(fx.admin, [{ backend_id: 'local', bucket: publicBucket }]),
+      );
+      await client.send(new PutObjectCommand({ Bucket: publicBucket, Key: 'logo.txt', Body: 'public bytes' }));
+      await sleep(1100);
+    }, 60_000);
+
+    it('refuses anonymous reads while the global switch is off', async () => {
+      const res = await raw(fx.endpoint, `/${publicBucket}/logo.txt`);
+      expect(res.status).toBe(403);
+      expect(res.text).toContain('<Code>AccessDenied</Code>');
+    });
+
+    it('serves the read-only allowlist anonymously and refuses everything else', async () => {
+      const endpoint = proxyEndpoint(a);
+      const got = await raw(endpoint, `/${publicBucket}/logo.txt`);
+      expect(got.status).toBe(200);
+      expect(got.text).toBe('public bytes');
+      expect((await raw(endpoint, `/${publicBucket}/logo.txt`, { method: 'HEAD' })).status).toBe(200);
+      const listed = await raw(endpoint, `/${publicBucket}?list-type=2`);
+      expect(listed.status).toBe(200);
+      expect(listed.text).toContain('<Key>logo.txt</Key>');
+      await sleep(1100);
+      const put = await raw(endpoint, `/${publicBucket}/defaced.txt`, { method: 'PUT', body: 'x' });
+      expect(put.status).toBe(403);
+      const del = await raw(endpoint, `/${publicBucket}/logo.txt`, { method: 'DELETE' });
+      expect(del.status).toBe(403);
+      const uploads = await raw(endpoint, `/${publicBucket}?uploads`);
+      expect(uploads.status).toBe(403);
+      const unbound = await raw(endpoint, `/${bucket}/audited.txt`);
+      expect(unbound.status).toBe(403);
+      expect((await raw(endpoint, `/${publicBucket}/logo.txt`)).text).toBe('public bytes');
+    });
+
+    it('limits anonymous reads per client address across instances', async () => {
+      await sleep(1100);
+      const endpoints = [proxyEndpoint(a), proxyEndpoint(b)];
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => raw(endpoints[i % 2], `/${publicBucket}/logo.txt`)),
+      );
+      const ok = results.filter((r) => r.status === 200).length;
+      const slowed = results.filter((r) => r.status === 429);
+      expect(ok).toBeGreaterThanOrEqual(4);
+      expect(ok).toBeLessThanOrEqual(5);
+      expect(slowed.length).toBe(12 - ok);
+      expect(slowed[0].text).toContain('<Code>SlowDown</Code>');
+      expect(Number(slowed[0].headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    });
+
+    it('limits a credential per second across instances', async () => {
+      const limited = await mintCredential(fx.user, [{ backend_id: 'local', bucket }]);
+      const clients = [proxyClient(proxyEndpoint(a), limited), proxyClient(proxyEndpoint(b), limited)];
+      const results = await Promise.allSettled(
+        Array.from({ length: 14 }, (_, i) => clients[i % 2].send(new ListBucketsCommand({}))),
+      );
+      const ok = results.filter((r) => r.status === 'fulfilled').length;
+      expect(ok).toBeGreaterThanOrEqual(5);
+      expect(ok).toBeLessThanOrEqual(6);
+      const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      expect((refused.reason as S3ServiceException).name).toBe('SlowDown');
+    });
+
+    it('answers CORS preflights from the bucket rules and marks allowed responses', async () => {
+      await sleep(1100);
+      const endpoint = proxyEndpoint(a);
+      const allowed = await raw(endpoint, `/${publicBucket}/logo.txt`, {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'https://app.example.com',
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'x-amz-date, authorization',
+        },
+      });
+      expect(allowed.status).toBe(200);
+      expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+      expect(allowed.headers.get('access-control-allow-methods')).toBe('GET, HEAD');
+      expect(allowed.headers.get('access-control-max-age')).toBe('600');
+
+      const wrongOrigin = await raw(endpoint, `/${publicBucket}/logo.txt`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://evil.example.net', 'access-control-request-method': 'GET' },
+      });
+      expect(wrongOrigin.status).toBe(403);
+      const wrongMethod = await raw(endpoint, `/${publicBucket}/logo.txt`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://app.example.com', 'access-control-request-method': 'DELETE' },
+      });
+      expect(wrongMethod.status).toBe(403);
+
+      const get = await raw(endpoint, `/${publicBucket}/logo.txt`, { headers: { origin: 'https://app.example.com' } });
+      expect(get.status).toBe(200);
+      expect(get.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    });
+  });
+
+  describe('failure handling', () => {
+    it('answers 503 ServiceUnavailable in XML when the upstream does not answer', async () => {
+      const down = await stack.boot({
+        config: {
+          ratelimit: { login_per_ip: 0, api_per_minute: 0 },
+          backends: [
+            {
+              id: 'gone',
+              endpoint: 'http://127.0.0.1:1',
+              region: 'us-east-1',
+              access_key_env: 'K',
+              secret_key_env: 'S',
+              path_style: true,
+            },
+          ],
+          s3_proxy: { enabled: true, listen: '127.0.0.1:0' },
+        },
+        env: { K: 'k', S: 's', STOWAGE_SECRET_KEY: ROOT_KEY },
+      });
+      const admin = await login(down, (await seedUser(down, { role: 'admin' })).username);
+      const goneKeys = await mintCredential(admin, [{ backend_id: 'gone', bucket: 'somewhere' }]);
+      const client = proxyClient(proxyEndpoint(down), goneKeys);
+      const err = await s3Failure(client.send(new GetObjectCommand({ Bucket: 'somewhere', Key: 'k' })));
+      expect(err.name).toBe('ServiceUnavailable');
+      expect(err.$metadata.httpStatusCode).toBe(503);
+      await down.close();
+    });
+
+    it('survives clients that hang up mid-download and mid-upload', async () => {
+      const client = proxyClient(fx.endpoint, keys);
+      const data = randomBytes(8 * 1024 * 1024);
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'abort/big.bin', Body: data }));
+      const controller = new AbortController();
+      const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'abort/big.bin' }), {
+        abortSignal: controller.signal,
+      });
+      const reader = (got.Body as NodeJS.ReadableStream)[Symbol.asyncIterator]();
+      await reader.next();
+      controller.abort();
+      (got.Body as unknown as { destroy(): void }).destroy();
+
+      const upload = new AbortController();
+      const slow = new Readable({ read() {} });
+      slow.push(randomBytes(64 * 1024));
+      const pending = client
+        .send(
+          new PutObjectCommand({ Bucket: bucket, Key: 'abort/partial.bin', Body: slow, ContentLength: 1024 * 1024 }),
+          {
+            abortSignal: upload.signal,
+          },
+        )
+        .catch((err: Error) => err);
+      await sleep(300);
+      upload.abort();
+      await pending;
+      await sleep(300);
+
+      expect(sha256(await bodyOf(client, bucket, 'abort/big.bin'))).toBe(sha256(data));
+      const metrics = await http(fx.app.url, '/metrics');
+      expect(metrics.text).toMatch(/stowage_s3_inflight_requests 0/);
+    });
+
+    it('refuses an upload before its body is sent when the client waits for 100-continue', async () => {
+      const { port } = new URL(fx.endpoint);
+      const answer = await new Promise<{ status: number; connection?: string; continued: boolean; body: string }>(
+        (resolve, reject) => {
+          let continued = false;
+          const req = request({
+            host: '127.0.0.1',
+            port,
+            method: 'PUT',
+            path: `/${bucket}/unsigned.bin`,
+            headers: { expect: '100-continue', 'content-length': String(2 * 1024 * 1024) },
+          });
+          req.on('continue', () => {
+            continued = true;
+          });
+          req.on('response', (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (body += chunk));
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, continued, body }),
+            );
+          });
+          req.on('error', reject);
+          req.flushHeaders();
+        },
+      );
+      expect(answer.continued).toBe(false);
+      expect(answer.status).toBe(403);
+      expect(answer.connection).toBe('close');
+      expect(answer.body).toContain('<Code>AccessDenied</Code>');
+    });
+  });
+
+  describe('virtual-hosted-style addressing', () => {
+    it('reads the bucket from the Host header under a configured suffix', async () => {
+      const hosted = await bootWithProxy(stack, { config: { s3_proxy: { host_suffixes: ['s3.stowage.test'] } } });
+      const port = new URL(hosted.endpoint).port;
+      // Every *.s3.stowage.test name resolves to the loopback listener.
+      const lookup = (_host: string, options: { all?: boolean }, done: (...args: unknown[]) => void) =>
+        options.all ? done(null, [{ address: '127.0.0.1', family: 4 }]) : done(null, '127.0.0.1', 4);
+      const client = new S3Client({
+        endpoint: `http://s3.stowage.test:${port}`,
+        region: 'us-east-1',
+        credentials: keys,
+        maxAttempts: 1,
+        requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ lookup: lookup as never }) }),
+      });
+      const data = randomBytes(2048);
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'hosted/style.bin', Body: data }));
+      const pathStyle = proxyClient(hosted.endpoint, keys);
+      expect(sha256(await bodyOf(pathStyle, bucket, 'hosted/style.bin'))).toBe(sha256(data));
+    });
+  });
+});

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { Backend } from '../../src/storage-backends/backend';
+import { BackendRegistry } from '../../src/storage-backends/backend-registry.service';
+import { TestStack } from '../harness/app';
+import {
+  bootWithProxy,
+  createBucket,
+  mintCredential,
+  proxyClient,
+  ProxyFixture,
+  VirtualKeys,
+} from '../harness/s3-proxy';
+import { describeProxyMatrix } from '../harness/s3-proxy-matrix';
+
+describe('the S3 proxy in front of Ceph RGW', () => {
+  let stack: TestStack;
+  let fx: ProxyFixture;
+  let keys: VirtualKeys;
+  let backend: Backend;
+  const suffix = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const bucket = `stowage-px-${suffix}`;
+  const otherBucket = `stowage-px2-${suffix}`;
+
+  beforeAll(async () => {
+    stack = await TestStack.start({ s3: 'ceph' });
+    fx = await bootWithProxy(stack, { kind: 'ceph' });
+    backend = fx.app.app.get(BackendRegistry).get('local');
+    for (const name of [bucket, otherBucket]) await createBucket(fx.admin, 'local', name);
+    keys = await mintCredential(fx.user, [
+      { backend_id: 'local', bucket },
+      { backend_id: 'local', bucket: otherBucket },
+    ]);
+  });
+
+  afterAll(async () => {
+    try {
+      for (const name of [bucket, otherBucket]) {
+        for (const upload of await backend.listMultipartUploads(name)) {
+          await backend.abortMultipart(name, upload.key, upload.uploadId);
+        }
+        for (;;) {
+          const page = await backend.listObjects({ bucket: name, maxKeys: 1000 });
+          if (page.objects.length === 0) break;
+          await backend.deleteObjects(
+            name,
+            page.objects.map((o) => ({ key: o.key })),
+          );
+        }
+        await backend.deleteBucket(name);
+      }
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  describeProxyMatrix({ endpoint: () => fx.endpoint, keys: () => keys, bucket, otherBucket });
+
+  it('stores nothing when a client hangs up in the middle of an upload', async () => {
+    const client = proxyClient(fx.endpoint, keys);
+    const controller = new AbortController();
+    const body = new Readable({ read() {} });
+    body.push(randomBytes(256 * 1024));
+    const pending = client
+      .send(
+        new PutObjectCommand({ Bucket: bucket, Key: 'abort/partial.bin', Body: body, ContentLength: 4 * 1024 * 1024 }),
+        {
+          abortSignal: controller.signal,
+        },
+      )
+      .catch((err: Error) => err);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    controller.abort();
+    expect(await pending).toBeInstanceOf(Error);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await expect(
+      client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'abort/partial.bin' })),
+    ).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 404 },
+    });
+    client.destroy();
+  });
+});
