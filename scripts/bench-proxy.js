@@ -43,6 +43,9 @@ const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const OBJECT_MIB = Number(process.env.BENCH_OBJECT_MIB ?? 1024);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
+// BENCH_ONLY: comma-separated parts of case names to run (e.g. "GetObject 1 KiB,bad signature,large").
+const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((s) => s.trim().toLowerCase()) : undefined;
+const wanted = (name) => !ONLY || ONLY.some((part) => name.toLowerCase().includes(part));
 const PASSWORD = 'bench password 1234';
 const REGION = 'us-east-1';
 const MiB = 1024 * 1024;
@@ -278,7 +281,7 @@ async function main() {
 
     const rows = [];
     const problems = [];
-    for (const c of cases) {
+    for (const c of cases.filter((c) => wanted(c.name))) {
       const measured = {};
       for (const target of [proxy, direct]) {
         const label = `${c.name} ${target.name}`;
@@ -322,7 +325,7 @@ async function main() {
     }
 
     // PutObject 64 MiB: one stream at a time for SECONDS (at most BIG_PUT_MAX uploads a side).
-    {
+    if (wanted('PutObject 64 MiB')) {
       const seed = randomBytes(16);
       const payloadHash = await generatedSha256(BIG_PUT_SIZE, seed);
       const measured = {};
@@ -384,7 +387,7 @@ async function main() {
     for (const [name, spec, status] of [
       ['bad signature (403)', { method: 'GET', path: `/${bucket}/small.bin`, secretKey: 'x'.repeat(40) }, 403],
       ['ListBuckets (synthesised)', { method: 'GET', path: '/' }, 200],
-    ]) {
+    ].filter(([name]) => wanted(name))) {
       const headers = signedHeaders(proxy, spec);
       const url = `${proxy.endpoint}${spec.path}`;
       const once = await fetch(url, { headers });

@@ -29,14 +29,19 @@ export type SigV4ErrorCode = keyof typeof SIGV4_ERROR_STATUS;
  */
 export class SigV4Error extends Error {
   readonly status: number;
+  readonly code: SigV4ErrorCode;
+  readonly details?: Readonly<Record<string, string>>;
 
-  constructor(
-    readonly code: SigV4ErrorCode,
-    message: string,
-    readonly details?: Readonly<Record<string, string>>,
-  ) {
+  constructor(code: SigV4ErrorCode, message: string, details?: Readonly<Record<string, string>>) {
+    // A refusal of the client's request, raised per bad request at line rate: the stack trace
+    // says nothing useful and capturing it is most of the cost of the error.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = 'SigV4Error';
+    this.code = code;
+    this.details = details;
     this.status = SIGV4_ERROR_STATUS[code];
   }
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { Semaphore, SemaphoreTimeoutError } from '@stowage/concurrency';
 import { isStowageError, StowageError } from '@stowage/errors';
@@ -26,8 +26,23 @@ export const PARTS_PER_TRANSFER = 4;
 export const PARTS_PER_PROCESS = 16;
 /** Objects of one prefix copy or move in flight at once. */
 export const OBJECTS_PER_PREFIX_COPY = 4;
-/** S3's limit for a server-side CopyObject; larger same-backend objects are streamed in parts. */
+/** S3's limit for a server-side CopyObject; larger same-backend objects are copied part by part. */
 export const MAX_SERVER_SIDE_COPY_BYTES = 5 * 1024 * MiB;
+
+/** How same-backend copies are split; the defaults suit S3, tests shrink them. */
+export interface ServerSideCopyLimits {
+  /** Objects up to this size are copied with one CopyObject; larger ones with UploadPartCopy. */
+  maxSingleCopyBytes: number;
+  /** Part size of a server-side multipart copy (raised when needed to stay under the part limit). */
+  partCopyBytes: number;
+}
+
+export const SERVER_SIDE_COPY_LIMITS = Symbol('SERVER_SIDE_COPY_LIMITS');
+
+export const DEFAULT_SERVER_SIDE_COPY_LIMITS: ServerSideCopyLimits = {
+  maxSingleCopyBytes: MAX_SERVER_SIDE_COPY_BYTES,
+  partCopyBytes: 512 * MiB,
+};
 
 const LIST_PAGE = 1000;
 
@@ -113,12 +128,16 @@ async function* bounded<T, R>(
 @Injectable()
 export class TransfersService {
   private readonly partSlots = new Semaphore(PARTS_PER_PROCESS, 1000, 15 * 60_000);
+  private readonly copyLimits: ServerSideCopyLimits;
 
   constructor(
     private readonly registry: BackendRegistry,
     private readonly audit: AuditService,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+    @Optional() @Inject(SERVER_SIDE_COPY_LIMITS) copyLimits?: Partial<ServerSideCopyLimits>,
+  ) {
+    this.copyLimits = { ...DEFAULT_SERVER_SIDE_COPY_LIMITS, ...copyLimits };
+  }
 
   private side(backendId: string, bucket: string): Side {
     const backend = this.registry.get(backendId);
@@ -387,12 +406,16 @@ export class TransfersService {
       throw new StowageError('object_exists', undefined, `${dst.bucket}/${request.dstKey} already exists`);
     }
     const head = await src.backend.headObject(src.bucket, request.srcKey, request.versionId);
-    if (src.backendId === dst.backendId && head.size <= MAX_SERVER_SIDE_COPY_BYTES) {
-      await src.backend.copyObject(
-        { bucket: src.bucket, key: request.srcKey, versionId: request.versionId },
-        { bucket: dst.bucket, key: request.dstKey },
-        request.metadata !== undefined ? { metadata: request.metadata } : {},
-      );
+    if (src.backendId === dst.backendId) {
+      if (head.size <= this.copyLimits.maxSingleCopyBytes) {
+        await src.backend.copyObject(
+          { bucket: src.bucket, key: request.srcKey, versionId: request.versionId },
+          { bucket: dst.bucket, key: request.dstKey },
+          request.metadata !== undefined ? { metadata: request.metadata } : {},
+        );
+      } else {
+        await this.partCopy(request, head);
+      }
       return { size: head.size };
     }
     if (head.size <= SINGLE_PUT_MAX_BYTES) await this.streamSingle(request, head);
@@ -433,19 +456,78 @@ export class TransfersService {
 
   /**
    * A multipart upload whose parts are ranged reads of the source, a few at a time. Each part
-   * is piped straight through, so memory stays bounded whatever the object's size. A failure
-   * (or the caller's signal) stops new parts; the parts in flight finish, since a piped body
-   * cut short would leave its upload hanging; then the upload is aborted.
+   * is piped straight through, so memory stays bounded whatever the object's size.
    */
   private async streamMultipart(request: CopyRequest, head: ObjectInfo): Promise<void> {
     const { src, dst } = request;
-    const caps = dst.backend.capabilities;
+    const partSize = this.partSize(request, head, TRANSFER_PART_BYTES);
+    await this.multipart(request, head, partSize, async (uploadId, partNumber, start, end) => {
+      const object = await src.backend.getObject(src.bucket, request.srcKey, {
+        versionId: request.versionId,
+        range: { start, end },
+        ifMatch: head.etag,
+      });
+      if (object.contentLength !== end - start + 1) {
+        object.body.destroy();
+        throw new StowageError('conflict', undefined, `${request.srcKey} changed during the copy`);
+      }
+      return dst.backend.uploadPart(
+        dst.bucket,
+        request.dstKey,
+        uploadId,
+        partNumber,
+        object.body,
+        object.contentLength,
+      );
+    });
+  }
+
+  /**
+   * A same-backend copy beyond what one CopyObject may copy: a multipart upload whose parts the
+   * upstream fills from ranges of the source itself (UploadPartCopy), several at once. No byte
+   * passes through this process.
+   */
+  private async partCopy(request: CopyRequest, head: ObjectInfo): Promise<void> {
+    const { src, dst } = request;
+    const partSize = this.partSize(request, head, this.copyLimits.partCopyBytes);
+    await this.multipart(request, head, partSize, (uploadId, partNumber, start, end) =>
+      dst.backend.uploadPartCopy({
+        source: { bucket: src.bucket, key: request.srcKey, versionId: request.versionId },
+        range: { start, end },
+        ifMatch: head.etag,
+        bucket: dst.bucket,
+        key: request.dstKey,
+        uploadId,
+        partNumber,
+      }),
+    );
+  }
+
+  /** `preferred`, raised to whole MiB when the object would need more parts than the destination allows. */
+  private partSize(request: CopyRequest, head: ObjectInfo, preferred: number): number {
+    const caps = request.dst.backend.capabilities;
     const maxParts = caps.max_multipart_parts > 0 ? caps.max_multipart_parts : 10_000;
-    let partSize = TRANSFER_PART_BYTES;
+    let partSize = preferred;
     if (Math.ceil(head.size / partSize) > maxParts) partSize = Math.ceil(head.size / maxParts / MiB) * MiB;
     if (caps.max_part_size_bytes > 0 && partSize > caps.max_part_size_bytes) {
       throw new StowageError('too_large', undefined, `${request.srcKey} is larger than the destination accepts`);
     }
+    return partSize;
+  }
+
+  /**
+   * Runs a multipart upload of `head.size` bytes in parts of `partSize`, a few at a time, each
+   * filled by `fillPart` (which answers the part's ETag). A failure (or the caller's signal)
+   * stops new parts; the parts in flight finish, since a piped body cut short would leave its
+   * upload hanging; then the upload is aborted.
+   */
+  private async multipart(
+    request: CopyRequest,
+    head: ObjectInfo,
+    partSize: number,
+    fillPart: (uploadId: string, partNumber: number, start: number, end: number) => Promise<string>,
+  ): Promise<void> {
+    const { dst } = request;
     const count = Math.ceil(head.size / partSize);
     const uploadId = await dst.backend.createMultipart(dst.bucket, request.dstKey, {
       contentType: head.contentType,
@@ -460,23 +542,7 @@ export class TransfersService {
     const copyPart = async (index: number) => {
       const start = index * partSize;
       const end = Math.min(head.size, start + partSize) - 1;
-      const object = await src.backend.getObject(src.bucket, request.srcKey, {
-        versionId: request.versionId,
-        range: { start, end },
-        ifMatch: head.etag,
-      });
-      if (object.contentLength !== end - start + 1) {
-        object.body.destroy();
-        throw new StowageError('conflict', undefined, `${request.srcKey} changed during the copy`);
-      }
-      const etag = await dst.backend.uploadPart(
-        dst.bucket,
-        request.dstKey,
-        uploadId,
-        index + 1,
-        object.body,
-        object.contentLength,
-      );
+      const etag = await fillPart(uploadId, index + 1, start, end);
       parts.push({ partNumber: index + 1, etag });
     };
     const worker = async () => {

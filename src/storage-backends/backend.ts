@@ -60,6 +60,11 @@ export interface Backend {
     body: Readable,
     size: number,
   ): Promise<string>;
+  /**
+   * Fills one part of a multipart upload with a byte range of an existing object of this backend,
+   * server side (UploadPartCopy); answers the part's ETag.
+   */
+  uploadPartCopy(request: PartCopyRequest): Promise<string>;
   completeMultipart(bucket: string, key: string, uploadId: string, parts: CompletedPart[]): Promise<ObjectInfo>;
   abortMultipart(bucket: string, key: string, uploadId: string): Promise<void>;
   listMultipartUploads(bucket: string, prefix?: string): Promise<MultipartUpload[]>;
@@ -217,6 +222,18 @@ export interface CopyOptions {
   /** Replace the user metadata instead of copying it. */
   metadata?: Record<string, string>;
   contentType?: string;
+}
+
+export interface PartCopyRequest {
+  source: ObjectRef;
+  /** Inclusive bounds within the source. */
+  range: { start: number; end: number };
+  /** Refuse (`conflict`) when the source's ETag is no longer this one. */
+  ifMatch?: string;
+  bucket: string;
+  key: string;
+  uploadId: string;
+  partNumber: number;
 }
 
 export interface CompletedPart {

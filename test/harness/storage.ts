@@ -1,4 +1,4 @@
-import type { TestApp, TestStack } from './app';
+import type { BootOptions, TestApp, TestStack } from './app';
 import { login, seedUser, Session } from './session';
 
 export interface StorageFixture {
@@ -14,7 +14,13 @@ export interface StorageFixture {
  */
 export async function bootWithBackend(
   stack: TestStack,
-  options: { id?: string; bucket?: string; kind?: string; config?: Record<string, unknown> } = {},
+  options: {
+    id?: string;
+    bucket?: string;
+    kind?: string;
+    config?: Record<string, unknown>;
+    imports?: BootOptions['imports'];
+  } = {},
 ): Promise<StorageFixture> {
   const s3 = stack.s3!;
   const app = await stack.boot({
@@ -34,6 +40,7 @@ export async function bootWithBackend(
       ...(options.config ?? {}),
     },
     env: { K: s3.accessKey, S: s3.secretKey },
+    imports: options.imports,
   });
   const [admin, user, reader] = await Promise.all(
     (['admin', 'user', 'readonly'] as const).map(async (role) => login(app, (await seedUser(app, { role })).username)),

@@ -43,13 +43,17 @@ export class ProxyAuditRecorder implements OnModuleInit, OnApplicationShutdown {
     if (this.pending.length >= MAX_BATCH) void this.flush();
   }
 
+  /** True (and counted) when a refusal with this key was queued within the current second. */
+  repeat(key: string): boolean {
+    const existing = this.coalesced.get(key);
+    if (!existing) return false;
+    existing.repeated++;
+    return true;
+  }
+
   /** Queues a refusal; repeats of `key` within the current second only raise its count. */
   recordRefusal(key: string, event: AuditRecord): void {
-    const existing = this.coalesced.get(key);
-    if (existing) {
-      existing.repeated++;
-      return;
-    }
+    if (this.repeat(key)) return;
     if (this.coalesced.size >= MAX_COALESCED_KEYS) {
       this.dropped++;
       return;

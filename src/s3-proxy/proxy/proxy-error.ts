@@ -37,15 +37,25 @@ export type RefusalReason =
 /** A refusal rendered as an S3 XML error. */
 export class S3ProxyError extends Error {
   readonly status: number;
+  readonly code: ProxyErrorCode;
+  readonly reason?: RefusalReason;
+  readonly options: { retryAfterSeconds?: number; extra?: Record<string, string> };
 
   constructor(
-    readonly code: ProxyErrorCode,
+    code: ProxyErrorCode,
     message: string,
-    readonly reason?: RefusalReason,
-    readonly options: { retryAfterSeconds?: number; extra?: Record<string, string> } = {},
+    reason?: RefusalReason,
+    options: { retryAfterSeconds?: number; extra?: Record<string, string> } = {},
   ) {
+    // An answer to the client, not a fault of ours: no stack trace to capture.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = 'S3ProxyError';
+    this.code = code;
+    this.reason = reason;
+    this.options = options;
     this.status = PROXY_ERROR_STATUS[code];
   }
 }

@@ -17,6 +17,8 @@ export class ProxyMetrics {
   readonly anonymousRequests: Counter<'operation' | 'status'>;
   readonly anonymousRejects: Counter<'reason'>;
   readonly inflight: Gauge;
+  private readonly requestChildren = new Map<string, Counter.Internal>();
+  private readonly durationChildren = new Map<string, Histogram.Internal<'operation'>>();
 
   constructor(metrics: MetricsService) {
     const registers = [metrics.registry];
@@ -80,5 +82,22 @@ export class ProxyMetrics {
       help: 'S3 proxy requests in flight.',
       registers,
     });
+  }
+
+  /** Counts a finished request and its duration; label children are cached (the hot path). */
+  finished(method: string, operation: string, status: number, result: string, authMode: string, seconds: number): void {
+    const key = `${method} ${operation} ${status} ${result} ${authMode}`;
+    let counter = this.requestChildren.get(key);
+    if (!counter) {
+      counter = this.requests.labels({ method, operation, status: String(status), result, auth_mode: authMode });
+      if (this.requestChildren.size < 10_000) this.requestChildren.set(key, counter);
+    }
+    counter.inc();
+    let histogram = this.durationChildren.get(operation);
+    if (!histogram) {
+      histogram = this.duration.labels({ operation });
+      this.durationChildren.set(operation, histogram);
+    }
+    histogram.observe(seconds);
   }
 }

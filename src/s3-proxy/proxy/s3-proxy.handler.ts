@@ -487,12 +487,6 @@ export class S3ProxyHandler {
       }
     }
 
-    const controller = new AbortController();
-    const abortUpstream = () => {
-      if (!res.writableFinished) controller.abort();
-    };
-    res.once('close', abortUpstream);
-
     const upstreamStarted = performance.now();
     let response: Dispatcher.ResponseData;
     try {
@@ -504,11 +498,11 @@ export class S3ProxyHandler {
         headers,
         payloadHash,
         body,
-        signal: controller.signal,
       });
     } catch (err) {
       if (bodyError !== undefined) throw bodyError;
-      if (controller.signal.aborted) return;
+      // The client went away first (its body stream failed): nobody is left to answer.
+      if (res.destroyed || req.destroyed) return;
       this.logger.warn(
         { reqId: x.requestId, backend: spec.id, err: (err as Error).message },
         'S3 proxy upstream failed',
@@ -517,14 +511,12 @@ export class S3ProxyHandler {
         'ServiceUnavailable',
         'The upstream storage did not answer. Please try again.',
         'upstream_unavailable',
-        {
-          retryAfterSeconds: 1,
-        },
+        { retryAfterSeconds: 1 },
       );
     }
     this.metrics.upstreamDuration.observe({ operation: x.operation }, (performance.now() - upstreamStarted) / 1000);
     if (bodyError !== undefined) {
-      response.body.destroy();
+      response.body.on('error', () => undefined).destroy();
       throw bodyError;
     }
     this.relay(x, response);
@@ -532,6 +524,13 @@ export class S3ProxyHandler {
 
   private relay(x: Exchange, response: Dispatcher.ResponseData): void {
     const { res } = x;
+    const upstreamBody = response.body;
+    // Destroying the body (client gone) makes undici emit an abort error: expected, not a crash.
+    upstreamBody.on('error', () => res.destroy());
+    if (res.destroyed) {
+      upstreamBody.destroy();
+      return;
+    }
     x.upstreamStatus = response.statusCode;
     const headers: Record<string, string | string[]> = {};
     for (const name in response.headers) {
@@ -546,9 +545,11 @@ export class S3ProxyHandler {
     if (typeof length === 'string' && x.req.method !== 'HEAD') x.bytesOut = Number(length);
     if (response.statusCode >= 400) x.result = 'error';
     res.writeHead(response.statusCode, headers);
-    pipeline(response.body, res, (err) => {
-      if (err && !res.destroyed) res.destroy();
+    // pipe() keeps backpressure; a failure on either side ends the other.
+    res.once('close', () => {
+      if (!upstreamBody.readableEnded) upstreamBody.destroy();
     });
+    upstreamBody.pipe(res);
   }
 
   // ---- answers ----
@@ -598,14 +599,14 @@ export class S3ProxyHandler {
     if (!res.writableFinished && x.result === 'ok') x.result = 'aborted';
     const status = res.statusCode;
     const operation = x.operation;
-    this.metrics.requests.inc({
-      method: req.method ?? '',
+    this.metrics.finished(
+      req.method ?? '',
       operation,
-      status: String(status),
-      result: x.result,
-      auth_mode: x.authMode,
-    });
-    this.metrics.duration.observe({ operation }, (performance.now() - x.started) / 1000);
+      status,
+      x.result,
+      x.authMode,
+      (performance.now() - x.started) / 1000,
+    );
     if (x.bytesIn) this.metrics.bytesIn.inc({ operation }, x.bytesIn);
     if (x.bytesOut && x.result === 'ok') this.metrics.bytesOut.inc({ operation }, x.bytesOut);
     if (x.authMode === 'anonymous' && x.backendId !== undefined) {
@@ -620,9 +621,21 @@ export class S3ProxyHandler {
       const rate = this.config.audit.sampling.proxy_success_read_rate;
       if (rate <= 0 || (rate < 1 && Math.random() >= rate)) return;
     }
+    const action = `s3.proxy.${x.operation.toLowerCase()}`;
+    // Refusals before any bucket is resolved (bad signatures, unknown keys) come in floods.
+    const coalesceKey =
+      x.result === 'denied' && x.backendId === undefined
+        ? `${action}|${x.reason ?? ''}|${x.accessKey ?? ''}|${x.ip}`
+        : undefined;
+    if (coalesceKey !== undefined && this.audit.repeat(coalesceKey)) return;
     const agent = x.req.headers['user-agent'];
+    const detail: Record<string, unknown> = { http_status: status, auth: x.authMode };
+    if (x.accessKey !== undefined) detail.access_key = x.accessKey;
+    if (x.reason !== undefined) detail.reason = x.reason;
+    if (x.bytesIn !== undefined) detail.bytes_in = x.bytesIn;
+    if (x.payload !== undefined) detail.payload = x.payload;
     const event = {
-      action: `s3.proxy.${x.operation.toLowerCase()}`,
+      action,
       userId: x.userId ?? null,
       backendId: x.backendId ?? null,
       bucket: x.bucket ?? null,
@@ -631,20 +644,10 @@ export class S3ProxyHandler {
       ip: x.ip,
       userAgent: typeof agent === 'string' ? agent.slice(0, 512) : undefined,
       status: x.result,
-      detail: {
-        http_status: status,
-        auth: x.authMode,
-        ...(x.accessKey !== undefined ? { access_key: x.accessKey } : {}),
-        ...(x.reason !== undefined ? { reason: x.reason } : {}),
-        ...(x.bytesIn !== undefined ? { bytes_in: x.bytesIn } : {}),
-        ...(x.payload !== undefined ? { payload: x.payload } : {}),
-      },
+      detail,
     };
-    if (x.result === 'denied' && x.backendId === undefined) {
-      this.audit.recordRefusal(`${event.action}|${x.reason ?? ''}|${x.accessKey ?? ''}|${x.ip}`, event);
-    } else {
-      this.audit.record(event);
-    }
+    if (coalesceKey !== undefined) this.audit.recordRefusal(coalesceKey, event);
+    else this.audit.record(event);
   }
 }
 

@@ -25,7 +25,6 @@ export interface UpstreamRequest {
   /** A hex SHA-256 of the body, or `UNSIGNED-PAYLOAD`. */
   payloadHash: string;
   body?: Readable;
-  signal?: AbortSignal;
 }
 
 interface Endpoint {
@@ -94,9 +93,11 @@ export class UpstreamClient implements OnApplicationShutdown {
       path: path + query,
       headers,
       body: request.body ?? null,
-      signal: request.signal,
       headersTimeout: HEADERS_TIMEOUT_MS,
       bodyTimeout: BODY_TIMEOUT_MS,
+      // undici closes the connection after every HEAD unless told otherwise; S3 servers answer
+      // HEAD by the book, and reconnecting for each one costs more than the request itself.
+      reset: false,
     };
     const pool = this.pool(endpoint.origin);
     try {
@@ -104,7 +105,7 @@ export class UpstreamClient implements OnApplicationShutdown {
     } catch (err) {
       // A pooled connection the upstream closed while idle fails the next request on it; a
       // request without a body can safely go again on a fresh one.
-      if (request.body || request.signal?.aborted || !STALE_CONNECTION.has((err as { code?: string }).code ?? '')) {
+      if (request.body || !STALE_CONNECTION.has((err as { code?: string }).code ?? '')) {
         throw err;
       }
       return pool.request(options);

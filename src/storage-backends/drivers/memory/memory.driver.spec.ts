@@ -319,6 +319,56 @@ describe('MemoryDriver', () => {
     expect((await failure(driver.uploadPart('b', 'mp', again, 0, body('x'), 1))).code).toBe('bad_request');
   });
 
+  it('fills parts from ranges of an existing object (UploadPartCopy)', async () => {
+    const source = await put('src', 'hello world');
+    const uploadId = await driver.createMultipart('b', 'dst');
+    const part = (partNumber: number, start: number, end: number, ifMatch?: string) =>
+      driver.uploadPartCopy({
+        source: { bucket: 'b', key: 'src' },
+        range: { start, end },
+        ifMatch,
+        bucket: 'b',
+        key: 'dst',
+        uploadId,
+        partNumber,
+      });
+    const e1 = await part(1, 0, 5, source.etag);
+    const e2 = await part(2, 6, 10);
+    await driver.completeMultipart('b', 'dst', uploadId, [
+      { partNumber: 1, etag: e1 },
+      { partNumber: 2, etag: e2 },
+    ]);
+    expect(await read((await driver.getObject('b', 'dst')).body)).toBe('hello world');
+
+    const again = await driver.createMultipart('b', 'dst');
+    const copy = (range: { start: number; end: number }, ifMatch?: string) =>
+      driver.uploadPartCopy({
+        source: { bucket: 'b', key: 'src' },
+        range,
+        ifMatch,
+        bucket: 'b',
+        key: 'dst',
+        uploadId: again,
+        partNumber: 1,
+      });
+    expect((await failure(copy({ start: 0, end: 11 }))).code).toBe('bad_range');
+    expect((await failure(copy({ start: 0, end: 1 }, '"other"'))).code).toBe('conflict');
+    expect(
+      (
+        await failure(
+          driver.uploadPartCopy({
+            source: { bucket: 'b', key: 'nope' },
+            range: { start: 0, end: 0 },
+            bucket: 'b',
+            key: 'dst',
+            uploadId: again,
+            partNumber: 1,
+          }),
+        )
+      ).code,
+    ).toBe('not_found');
+  });
+
   it('presigns URLs, probes and closes', async () => {
     const url = new URL(await driver.presignPut('b', 'dir/a b', 60, 'text/plain'));
     expect(url.protocol).toBe('memory:');

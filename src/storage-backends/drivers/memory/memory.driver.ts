@@ -19,6 +19,7 @@ import type {
   ObjectRef,
   ObjectStream,
   ObjectVersion,
+  PartCopyRequest,
   PutObjectRequest,
   UploadedPart,
 } from '../../backend';
@@ -408,6 +409,26 @@ export class MemoryDriver implements Backend {
       throw new StowageError('bad_request', undefined, `part numbers run from 1 to ${max}, not ${partNumber}`);
     }
     const data = await collect(body, size);
+    const etag = `"${md5(data)}"`;
+    upload.parts.set(partNumber, { data, etag, lastModified: new Date() });
+    return etag;
+  }
+
+  async uploadPartCopy(request: PartCopyRequest): Promise<string> {
+    const upload = this.upload(request.bucket, request.key, request.uploadId);
+    const max = this.capabilities.max_multipart_parts;
+    const { partNumber, range, source } = request;
+    if (!Number.isSafeInteger(partNumber) || partNumber < 1 || (max > 0 && partNumber > max)) {
+      throw new StowageError('bad_request', undefined, `part numbers run from 1 to ${max}, not ${partNumber}`);
+    }
+    const object = this.object(source.bucket, source.key, source.versionId);
+    if (request.ifMatch !== undefined && !etagMatches(request.ifMatch, object.etag)) {
+      throw new StowageError('conflict', undefined, `${source.key} changed during the copy`);
+    }
+    if (range.start < 0 || range.end < range.start || range.end >= object.data.length) {
+      throw new StowageError('bad_range', undefined, `bytes=${range.start}-${range.end} of ${object.data.length}`);
+    }
+    const data = Buffer.from(object.data.subarray(range.start, range.end + 1));
     const etag = `"${md5(data)}"`;
     upload.parts.set(partNumber, { data, etag, lastModified: new Date() });
     return etag;

@@ -38,6 +38,7 @@ import {
   PutObjectTaggingCommand,
   S3Client,
   UploadPartCommand,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -61,6 +62,7 @@ import type {
   ObjectRef,
   ObjectStream,
   ObjectVersion,
+  PartCopyRequest,
   PutObjectRequest,
   UploadedPart,
 } from '../../backend';
@@ -642,10 +644,7 @@ export class S3Driver implements Backend {
     body: Readable,
     size: number,
   ): Promise<string> {
-    const max = this.capabilities.max_multipart_parts;
-    if (!Number.isSafeInteger(partNumber) || partNumber < 1 || (max > 0 && partNumber > max)) {
-      throw new StowageError('bad_request', undefined, `part numbers run from 1 to ${max}, not ${partNumber}`);
-    }
+    this.checkPartNumber(partNumber);
     const out = await this.call(() =>
       this.client.send(
         new UploadPartCommand({
@@ -660,6 +659,33 @@ export class S3Driver implements Backend {
     );
     if (!out.ETag) throw new StowageError('backend_error', undefined, 'UploadPart returned no ETag');
     return out.ETag;
+  }
+
+  async uploadPartCopy(request: PartCopyRequest): Promise<string> {
+    const { source, range, partNumber } = request;
+    this.checkPartNumber(partNumber);
+    let out;
+    try {
+      out = await this.client.send(
+        new UploadPartCopyCommand({
+          Bucket: request.bucket,
+          Key: request.key,
+          UploadId: request.uploadId,
+          PartNumber: partNumber,
+          CopySource: copySource(source.bucket, source.key, source.versionId),
+          CopySourceRange: `bytes=${range.start}-${range.end}`,
+          CopySourceIfMatch: request.ifMatch,
+        }),
+      );
+    } catch (err) {
+      if (request.ifMatch && upstreamStatus(err) === 412) {
+        throw new StowageError('conflict', undefined, `${source.key} changed during the copy`, { cause: err });
+      }
+      throw mapS3Error(err, { secrets: this.secrets });
+    }
+    const etag = out.CopyPartResult?.ETag;
+    if (!etag) throw new StowageError('backend_error', undefined, 'UploadPartCopy returned no ETag');
+    return etag;
   }
 
   async completeMultipart(bucket: string, key: string, uploadId: string, parts: CompletedPart[]): Promise<ObjectInfo> {
@@ -679,6 +705,13 @@ export class S3Driver implements Backend {
     const info = objectInfoFrom(key, await this.head(bucket, key, versionId));
     if (!info.etag && out.ETag) info.etag = out.ETag;
     return info;
+  }
+
+  private checkPartNumber(partNumber: number): void {
+    const max = this.capabilities.max_multipart_parts;
+    if (!Number.isSafeInteger(partNumber) || partNumber < 1 || (max > 0 && partNumber > max)) {
+      throw new StowageError('bad_request', undefined, `part numbers run from 1 to ${max}, not ${partNumber}`);
+    }
   }
 
   async abortMultipart(bucket: string, key: string, uploadId: string): Promise<void> {
