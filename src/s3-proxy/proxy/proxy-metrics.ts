@@ -16,7 +16,9 @@ export class ProxyMetrics {
   readonly scopeViolations: Counter;
   readonly anonymousRequests: Counter<'operation' | 'status'>;
   readonly anonymousRejects: Counter<'reason'>;
-  readonly inflight: Gauge;
+  /** Requests in flight; read by the gauge when scraped, not updated per request. */
+  inflight = 0;
+  private readonly authFailureChildren = new Map<string, Counter.Internal>();
   private readonly requestChildren = new Map<string, Counter.Internal>();
   private readonly durationChildren = new Map<string, Histogram.Internal<'operation'>>();
 
@@ -77,10 +79,14 @@ export class ProxyMetrics {
       labelNames: ['reason'] as const,
       registers,
     });
-    this.inflight = new Gauge({
+    const inflight = () => this.inflight;
+    new Gauge({
       name: 'stowage_s3_inflight_requests',
       help: 'S3 proxy requests in flight.',
       registers,
+      collect() {
+        this.set(inflight());
+      },
     });
   }
 
@@ -99,5 +105,14 @@ export class ProxyMetrics {
       this.durationChildren.set(operation, histogram);
     }
     histogram.observe(seconds);
+  }
+
+  authFailure(reason: string): void {
+    let child = this.authFailureChildren.get(reason);
+    if (!child) {
+      child = this.authFailures.labels({ reason });
+      this.authFailureChildren.set(reason, child);
+    }
+    child.inc();
   }
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
-import { pipeline, Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import proxyAddr from 'proxy-addr';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
@@ -25,7 +25,7 @@ import type { BackendSpec } from '../../storage-backends/backend-spec';
 import { BackendRegistry } from '../../storage-backends/backend-registry.service';
 import type { BucketScope, S3AccessDirectory, VirtualCredential } from '../access/access.types';
 import { corsHeaders, matchCorsRule, requestedHeaders } from './cors';
-import { HoldLastChunk } from './hold-last-chunk';
+import { verifiedBody } from './hold-last-chunk';
 import { ANONYMOUS_OPERATIONS, Access, Classified, classifyOperation, S3Operation } from './operations';
 import { ProxyAuditRecorder } from './proxy-audit.recorder';
 import { authFailureReason, describeError, RefusalReason, S3ProxyError } from './proxy-error';
@@ -135,7 +135,7 @@ export class S3ProxyHandler {
       result: 'ok',
     };
     res.setHeader('x-amz-request-id', exchange.requestId);
-    this.metrics.inflight.inc();
+    this.metrics.inflight++;
     res.once('close', () => this.finish(exchange));
     this.process(exchange).catch((err: unknown) => this.fail(exchange, err));
   }
@@ -299,7 +299,7 @@ export class S3ProxyHandler {
 
   private refuseAuth(x: Exchange, reason: RefusalReason): void {
     x.reason = reason;
-    this.metrics.authFailures.inc({ reason });
+    this.metrics.authFailure(reason);
   }
 
   private async limit(x: Exchange, credential: VirtualCredential): Promise<void> {
@@ -476,14 +476,13 @@ export class S3ProxyHandler {
         body =
           payload === 'unsigned' || !verified
             ? req
-            : (pipeline(
+            : verifiedBody(
                 req,
                 createBodyVerifier(verified, { contentLength: payload === 'signed' ? length : undefined }),
-                new HoldLastChunk(),
                 (err) => {
-                  if (err) bodyError = err;
+                  bodyError = err;
                 },
-              ) as Readable);
+              );
       }
     }
 
@@ -595,7 +594,7 @@ export class S3ProxyHandler {
 
   private finish(x: Exchange): void {
     const { req, res } = x;
-    this.metrics.inflight.dec();
+    this.metrics.inflight--;
     if (!res.writableFinished && x.result === 'ok') x.result = 'aborted';
     const status = res.statusCode;
     const operation = x.operation;
