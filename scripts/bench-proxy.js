@@ -14,7 +14,7 @@
  *                    generated and hashed on the fly; the SHA-256 read back must equal the one sent
  *
  *   npm run bench:proxy     (builds first)
- *   BENCH_SECONDS (8) per measured run, BENCH_WARMUP_SECONDS (2), BENCH_LATENCY_SECONDS (3),
+ *   BENCH_SECONDS (15) per measured run, BENCH_WARMUP_SECONDS (2), BENCH_LATENCY_SECONDS (3),
  *   BENCH_CONNECTIONS (50), BENCH_LOG_LEVEL (info)
  *
  * Requests are signed once per run with the project's SigV4 code (dist/libs/sigv4) and replayed,
@@ -37,7 +37,7 @@ const { ROOT, bootStowage, cleanupRunner, freePort } = require('./lib/stowage-pr
 const { startS3 } = require('./lib/s3-server');
 const { digest, generatedBody, generatedSha256, peakRssOf, rssOf, watchRss } = require('./lib/transfer');
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
