@@ -2,7 +2,8 @@ import { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { S3ProxyServer } from '../../src/s3-proxy/proxy/s3-proxy.server';
 import type { TestApp, TestStack } from './app';
-import { login, seedUser, Session } from './session';
+import type { Session } from './session';
+import { bootWithBackend } from './storage';
 
 export const ROOT_KEY = 'c0'.repeat(32);
 
@@ -35,30 +36,12 @@ export async function bootWithProxy(
   stack: TestStack,
   options: { kind?: string; config?: Record<string, unknown> } = {},
 ): Promise<ProxyFixture> {
-  const s3 = stack.s3!;
   const { s3_proxy: proxyOverrides, ...rest } = options.config ?? {};
-  const app = await stack.boot({
-    config: {
-      ratelimit: { login_per_ip: 0, api_per_minute: 0 },
-      backends: [
-        {
-          id: 'local',
-          endpoint: s3.endpoint,
-          region: s3.region,
-          access_key_env: 'K',
-          secret_key_env: 'S',
-          path_style: true,
-          kind: options.kind ?? 's3rver',
-        },
-      ],
-      s3_proxy: { enabled: true, listen: '127.0.0.1:0', ...((proxyOverrides as object) ?? {}) },
-      ...rest,
-    },
-    env: { K: s3.accessKey, S: s3.secretKey, STOWAGE_SECRET_KEY: ROOT_KEY },
+  const { app, admin, user } = await bootWithBackend(stack, {
+    kind: options.kind,
+    config: { s3_proxy: { enabled: true, listen: '127.0.0.1:0', ...((proxyOverrides as object) ?? {}) }, ...rest },
+    env: { STOWAGE_SECRET_KEY: ROOT_KEY },
   });
-  const [admin, user] = await Promise.all(
-    (['admin', 'user'] as const).map(async (role) => login(app, (await seedUser(app, { role })).username)),
-  );
   return { app, endpoint: proxyEndpoint(app), admin, user, backendId: 'local' };
 }
 

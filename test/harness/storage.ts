@@ -19,6 +19,8 @@ export async function bootWithBackend(
     bucket?: string;
     kind?: string;
     config?: Record<string, unknown>;
+    /** Extra environment (e.g. STOWAGE_SECRET_KEY) beside the backend's keys. */
+    env?: Record<string, string>;
     imports?: BootOptions['imports'];
   } = {},
 ): Promise<StorageFixture> {
@@ -39,7 +41,7 @@ export async function bootWithBackend(
       ],
       ...(options.config ?? {}),
     },
-    env: { K: s3.accessKey, S: s3.secretKey },
+    env: { ...(options.env ?? {}), K: s3.accessKey, S: s3.secretKey },
     imports: options.imports,
   });
   const [admin, user, reader] = await Promise.all(
