@@ -1,12 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-
-export interface CorsRule {
-  allowed_origins: string[];
-  allowed_methods: string[];
-  allowed_headers?: string[];
-  expose_headers?: string[];
-  max_age_seconds?: number;
-}
+import type { CorsRule } from '../storage-backends/backend';
 
 /** CORS rules the S3 proxy applies to a bucket, answered without asking the upstream. */
 @Entity('s3_bucket_cors')

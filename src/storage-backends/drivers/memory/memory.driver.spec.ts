@@ -1,26 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { StowageError } from '@stowage/errors';
 import { FULL_CAPABILITIES } from '../capabilities';
 import { MemoryDriver } from './memory.driver';
+import { bytesOf, failure } from '../../../../test/harness/streams';
 
 const body = (value: string | Buffer) => Readable.from([Buffer.isBuffer(value) ? value : Buffer.from(value)]);
 
-async function read(stream: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString();
-}
-
-async function failure(promise: Promise<unknown>): Promise<StowageError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(StowageError);
-    return err as StowageError;
-  }
-  throw new Error('expected a rejection');
-}
+const read = async (stream: Readable): Promise<string> => (await bytesOf(stream)).toString();
 
 describe('MemoryDriver', () => {
   let driver: MemoryDriver;

@@ -8,6 +8,7 @@ import { S3DriverConfig } from './s3-driver.config';
 import { describeUpstreamError, mapS3Error } from './s3-errors';
 import { copySource, corsFromS3, corsToS3, lifecycleFromS3, lifecycleToS3, tagsToHeader } from './s3-mappers';
 import { S3Driver } from './s3.driver';
+import { failure } from '../../../../test/harness/streams';
 
 const SECRET = 'super-secret-key-value';
 
@@ -41,16 +42,6 @@ function serviceError(name: string, status: number, message = `${name} message`,
 
 function networkError(code: string, name = 'Error') {
   return Object.assign(new Error(`connect ${code} 127.0.0.1:1`), { code, name });
-}
-
-async function failure(promise: Promise<unknown>): Promise<StowageError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(StowageError);
-    return err as StowageError;
-  }
-  throw new Error('expected a rejection');
 }
 
 interface Sent {
