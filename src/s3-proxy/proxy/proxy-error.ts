@@ -23,7 +23,6 @@ export type RefusalReason =
   | 'disabled'
   | 'expired'
   | 'bad_authorization_format'
-  | 'bad_date'
   | 'time_skew'
   | 'invalid_request'
   | 'scope_violation'

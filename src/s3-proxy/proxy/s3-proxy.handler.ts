@@ -63,7 +63,6 @@ interface Exchange {
   bytesOut?: number;
   /** How the client framed and signed the body (`x-amz-content-sha256`). */
   payload?: string;
-  upstreamStatus?: number;
 }
 
 /** Request headers forwarded upstream as they are, besides `x-amz-*` ones. */
@@ -530,7 +529,6 @@ export class S3ProxyHandler {
       upstreamBody.destroy();
       return;
     }
-    x.upstreamStatus = response.statusCode;
     const headers: Record<string, string | string[]> = {};
     for (const name in response.headers) {
       if (DROPPED_RESPONSE_HEADERS.has(name) || name.startsWith('access-control-')) continue;
