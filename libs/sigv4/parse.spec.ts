@@ -91,6 +91,23 @@ describe('parseAuthorizationHeader', () => {
     expect(codeOf(() => parseAuthorizationHeader(header))).toBe(code);
   });
 
+  it('parses a header with a remembered prefix the same as a new one', () => {
+    const prefix = `AWS4-HMAC-SHA256 Credential=${CRED}, SignedHeaders=host;x-amz-date, Signature=`;
+    const first = parseAuthorizationHeader(prefix + SIG);
+    const other = 'b'.repeat(64);
+    expect(parseAuthorizationHeader(prefix + other)).toEqual({ ...first, signature: other });
+    expect(parseAuthorizationHeader(prefix + other.toUpperCase()).signature).toBe(other);
+    expect(parseAuthorizationHeader(prefix + SIG).credential).toBe(first.credential);
+    // Whatever follows a remembered prefix is still checked.
+    expect(codeOf(() => parseAuthorizationHeader(prefix + 'g'.repeat(64)))).toBe('AuthorizationHeaderMalformed');
+    expect(codeOf(() => parseAuthorizationHeader(prefix + 'a'.repeat(63)))).toBe('AuthorizationHeaderMalformed');
+    expect(codeOf(() => parseAuthorizationHeader(`${prefix}${'a'.repeat(54)}, Extra=1`))).toBe(
+      'AuthorizationHeaderMalformed',
+    );
+    // What it hands out is shared between requests, so it cannot be changed.
+    expect(Object.isFrozen(first.credential) && Object.isFrozen(first.signedHeaders)).toBe(true);
+  });
+
   it('only ever throws SigV4Error on arbitrary input', () => {
     const alphabet = 'AWS4-HMAC-SHA256 Credential=/,;=SignedHeaders Signature aws4_request0123456789abcdef\u0000é';
     for (let i = 0; i < 3000; i++) {
@@ -134,6 +151,9 @@ describe('credential and signed headers', () => {
 describe('dates', () => {
   it('parses ISO 8601 basic and HTTP dates strictly', () => {
     expect(parseAmzDate('20150830T123600Z')).toBe(Date.UTC(2015, 7, 30, 12, 36, 0));
+    expect(parseAmzDate('20240229T235959Z')).toBe(Date.UTC(2024, 1, 29, 23, 59, 59));
+    expect(parseAmzDate('20000229T000000Z')).toBe(Date.UTC(2000, 1, 29));
+    expect(parseAmzDate('20151231T000000Z')).toBe(Date.UTC(2015, 11, 31));
     expect(parseHttpDate('Sun, 30 Aug 2015 12:36:00 GMT')).toBe(Date.UTC(2015, 7, 30, 12, 36, 0));
     for (const bad of [
       '20150830T123600',
@@ -141,6 +161,15 @@ describe('dates', () => {
       '20150230T000000Z',
       '20150830T246000Z',
       '2015-08-30T12:36:00Z',
+      '20150830T12360aZ',
+      '2015083OT123600Z',
+      '20230229T000000Z',
+      '19000229T000000Z',
+      '00500101T000000Z',
+      '20151301T000000Z',
+      '20150800T000000Z',
+      '+2015083T123600Z',
+      '20150830T123600Z ',
     ]) {
       expect(parseAmzDate(bad)).toBeUndefined();
     }

@@ -110,6 +110,7 @@ export function signString(signingKey: Uint8Array, stringToSign: string): string
  */
 export class SigningKeyCache {
   private readonly entries = new Map<string, Buffer>();
+  private newest?: string;
 
   constructor(readonly maxEntries = 10_000) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');
@@ -125,12 +126,18 @@ export class SigningKeyCache {
     const key = `${accessKeyId}\n${date}\n${region}\n${service}\n${fingerprint}`;
     const hit = this.entries.get(key);
     if (hit !== undefined) {
-      this.entries.delete(key);
-      this.entries.set(key, hit);
+      // Moving the newest entry to the end changes nothing; skipping it spares the map a
+      // shrink-and-grow when one key does all the work.
+      if (key !== this.newest) {
+        this.entries.delete(key);
+        this.entries.set(key, hit);
+        this.newest = key;
+      }
       return hit;
     }
     const derived = deriveSigningKey(secretAccessKey, date, region, service);
     this.entries.set(key, derived);
+    this.newest = key;
     if (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);

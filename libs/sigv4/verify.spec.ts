@@ -9,7 +9,7 @@ import {
   signString,
   SigningKeyCache,
 } from './signing';
-import { classifyPayload, SigV4RequestInput, verifyRequest, VerifyOptions } from './verify';
+import { checkRequest, classifyPayload, SigV4RequestInput, verifyRequest, VerifyOptions } from './verify';
 
 /**
  * S3-flavoured requests signed by the AWS SDK's own signer (`@smithy/signature-v4` with
@@ -444,6 +444,64 @@ describe('verifyRequest: header-signed S3 requests', () => {
   });
 });
 
+describe('checkRequest: refusals as values', () => {
+  it('answers synchronously when the secret lookup does, and returns refusals instead of throwing', async () => {
+    const input = await sdkSign();
+    const verified = checkRequest(input, at(0));
+    expect(verified).not.toBeInstanceOf(Promise);
+    expect(verified).toMatchObject({ accessKeyId: ACCESS_KEY, payload: 'signed' });
+
+    const wrong = checkRequest({ ...input, lookupSecret: () => 'another secret' }, at(0));
+    expect(wrong).toBeInstanceOf(SigV4Error);
+    expect(wrong).toMatchObject({ code: 'SignatureDoesNotMatch' });
+    expect(checkRequest({ ...input, lookupSecret: () => undefined }, at(0))).toMatchObject({
+      code: 'InvalidAccessKeyId',
+    });
+    expect(checkRequest(input, at(16 * MINUTE))).toMatchObject({ code: 'RequestTimeTooSkewed' });
+    expect(checkRequest({ ...input, headers: { ...input.headers, authorization: 'Basic x' } }, at(0))).toMatchObject({
+      code: 'AuthorizationHeaderMalformed',
+    });
+  });
+
+  it('answers with a promise for an asynchronous lookup, still without rejecting on a refusal', async () => {
+    const input = await sdkSign();
+    const pending = checkRequest({ ...input, lookupSecret: async () => 'another secret' }, at(0));
+    expect(pending).toBeInstanceOf(Promise);
+    await expect(pending).resolves.toMatchObject({ code: 'SignatureDoesNotMatch' });
+    const boom = new Error('database down');
+    await expect(
+      checkRequest(
+        {
+          ...input,
+          lookupSecret: async () => {
+            throw boom;
+          },
+        },
+        at(0),
+      ),
+    ).rejects.toBe(boom);
+    expect(() => checkRequest(input, { now: new Date(NaN) })).toThrow(RangeError);
+  });
+
+  it('tells requests apart that share everything but the signature', async () => {
+    // The parse of everything before the signature is remembered; the signature never is.
+    const good = await sdkSign();
+    const forged = good.headers.authorization.replace(/Signature=([0-9a-f])/, (_, c: string) =>
+      c === '0' ? 'Signature=1' : 'Signature=0',
+    );
+    for (let i = 0; i < 3; i++) {
+      expect(checkRequest(good, at(0))).not.toBeInstanceOf(SigV4Error);
+      expect(checkRequest({ ...good, headers: { ...good.headers, authorization: forged } }, at(0))).toMatchObject({
+        code: 'SignatureDoesNotMatch',
+      });
+    }
+    const other = await sdkSign({ accessKeyId: 'AKIASTOWAGETEST00002' });
+    expect(checkRequest({ ...other, lookupSecret: () => SECRET }, at(0))).toMatchObject({
+      accessKeyId: 'AKIASTOWAGETEST00002',
+    });
+  });
+});
+
 describe('verifyRequest: presigned URLs', () => {
   it('keeps a one-hour URL valid for the whole hour, past the skew window', async () => {
     const input = await sdkSign({ presignExpires: 3600 });
@@ -629,6 +687,17 @@ describe('verifyRequest: signing-key cache', () => {
     expect(cache.size).toBe(3);
     expect(get('a')).toBe(first);
     for (let i = 0; i < 50; i++) get(`k${i}`);
+    expect(cache.size).toBe(3);
+    // Repeated hits on the newest entry keep the order intact.
+    const x = get('x');
+    get('y');
+    get('z');
+    get('z');
+    get('x');
+    get('x');
+    get('w'); // evicts y
+    expect(get('x')).toBe(x);
+    expect(get('z')).toBeDefined();
     expect(cache.size).toBe(3);
     expect(() => new SigningKeyCache(0)).toThrow(RangeError);
   });

@@ -92,6 +92,42 @@ describe('the S3 proxy against s3rver', () => {
       expect(err.$metadata.httpStatusCode).toBe(403);
     });
 
+    it('keeps the connection open after refusing a request without a body', async () => {
+      const { port } = new URL(fx.endpoint);
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      const refuse = () =>
+        new Promise<{ status: number; connection?: string; reused: boolean }>((resolve, reject) => {
+          const req = request({
+            host: '127.0.0.1',
+            port,
+            agent,
+            path: `/${bucket}/nothing`,
+            headers: {
+              authorization: `AWS4-HMAC-SHA256 Credential=${keys.accessKeyId}/20260101/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`,
+              'x-amz-date': new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, ''),
+              'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+            },
+          });
+          req.on('response', (res) => {
+            res.resume();
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, reused: req.reusedSocket }),
+            );
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      try {
+        const first = await refuse();
+        const second = await refuse();
+        expect(first.status).toBeGreaterThanOrEqual(400);
+        expect(first.connection).not.toBe('close');
+        expect(second.reused).toBe(true);
+      } finally {
+        agent.destroy();
+      }
+    });
+
     it('refuses an unknown access key with InvalidAccessKeyId', async () => {
       const client = proxyClient(fx.endpoint, { accessKeyId: 'AKIAUNKNOWNKEY000000', secretAccessKey: 'y'.repeat(40) });
       const err = await s3Failure(client.send(new ListBucketsCommand({})));

@@ -29,10 +29,13 @@ export interface AnonymousBinding {
 }
 
 /** Lookups the proxy makes per request; answers are at most one second stale on any replica. */
+/** Answers come synchronously when they are cached, as a promise when they must be looked up. */
+export type MaybePromise<T> = T | Promise<T>;
+
 export interface S3AccessDirectory {
-  credential(accessKey: string): Promise<VirtualCredential | undefined>;
-  anonymousBinding(bucket: string): Promise<AnonymousBinding | undefined>;
-  bucketCors(backendId: string, bucket: string): Promise<readonly CorsRule[] | undefined>;
+  credential(accessKey: string): MaybePromise<VirtualCredential | undefined>;
+  anonymousBinding(bucket: string): MaybePromise<AnonymousBinding | undefined>;
+  bucketCors(backendId: string, bucket: string): MaybePromise<readonly CorsRule[] | undefined>;
   /** Records that a credential was used (throttled: at most one write per key per minute). */
   touch(accessKey: string): void;
 }

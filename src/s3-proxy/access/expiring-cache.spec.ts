@@ -135,6 +135,22 @@ describe('ExpiringCache', () => {
     expect(calls).toEqual(['b', 'x']);
   });
 
+  it('answers a cached key synchronously, and keeps the order through repeated hits on the newest', async () => {
+    const cache = make({ maxEntries: 2 });
+    answers.set('c', 'C1');
+    expect(cache.get('a')).toBeInstanceOf(Promise);
+    await cache.get('a');
+    await cache.get('b');
+    expect(cache.get('a')).toBe('A1'); // a is now the most recent
+    expect(cache.get('a')).toBe('A1');
+    expect(cache.get('nope')).toBeInstanceOf(Promise);
+    await cache.get('c'); // evicts b
+    calls = [];
+    expect(cache.get('a')).toBe('A1');
+    await cache.get('b');
+    expect(calls).toEqual(['b']);
+  });
+
   it('forgets the positive answers that match a predicate', async () => {
     const cache = make();
     await cache.get('a');

@@ -28,6 +28,7 @@ export class ExpiringCache<K, V> {
   private readonly negative = new Map<K, Entry<V>>();
   private readonly loading = new Map<K, Promise<V>>();
   private readonly now: () => number;
+  private newest?: K;
 
   constructor(
     private readonly options: ExpiringCacheOptions<V>,
@@ -40,10 +41,14 @@ export class ExpiringCache<K, V> {
     return this.positive.size + this.negative.size;
   }
 
-  get(key: K): Promise<V> {
+  /**
+   * The answer for `key`: synchronously when a fresh one is cached (the S3 proxy's hot path
+   * saves a promise and a microtask per request that way), otherwise once it is looked up.
+   */
+  get(key: K): V | Promise<V> {
     const now = this.now();
     const hit = this.fresh(this.positive, key, now) ?? this.fresh(this.negative, key, now);
-    if (hit) return Promise.resolve(hit.value);
+    if (hit) return hit.value;
     return this.load(key, now);
   }
 
@@ -69,9 +74,16 @@ export class ExpiringCache<K, V> {
   private fresh(map: Map<K, Entry<V>>, key: K, now: number): Entry<V> | undefined {
     const entry = map.get(key);
     if (!entry) return undefined;
-    map.delete(key);
-    if (now - entry.at >= this.options.ttlMs) return undefined;
-    map.set(key, entry); // most recently used goes last
+    if (now - entry.at >= this.options.ttlMs) {
+      map.delete(key);
+      return undefined;
+    }
+    // Most recently used goes last; the newest needs no move (which would shrink and regrow the map).
+    if (key !== this.newest) {
+      map.delete(key);
+      map.set(key, entry);
+      this.newest = key;
+    }
     return entry;
   }
 
@@ -102,6 +114,7 @@ export class ExpiringCache<K, V> {
     (negative ? this.positive : this.negative).delete(key);
     map.delete(key);
     map.set(key, entry);
+    this.newest = key;
     while (map.size > cap) map.delete(map.keys().next().value as K);
   }
 }

@@ -9,7 +9,7 @@ import { LOGGER } from '../../logging/logging.module';
 import { RedisService } from '../../redis/redis.service';
 import { RootKeyService } from '../../secrets/root-key.service';
 import type { CorsRule } from '../../storage-backends/backend';
-import { AnonymousBinding, BucketScope, S3AccessDirectory, VirtualCredential } from './access.types';
+import { AnonymousBinding, BucketScope, MaybePromise, S3AccessDirectory, VirtualCredential } from './access.types';
 import { credentialSecretContext, isIssuedAccessKeyShape } from './access-keys';
 import { ExpiringCache } from './expiring-cache';
 import { S3AccessChange, S3AccessEvents } from './s3-access-events.service';
@@ -97,19 +97,19 @@ export class S3AccessDirectoryService implements S3AccessDirectory, OnModuleInit
     await this.events.listen((change) => this.forget(change));
   }
 
-  async credential(accessKey: string): Promise<VirtualCredential | undefined> {
+  credential(accessKey: string): MaybePromise<VirtualCredential | undefined> {
     // Stowage issued every valid key, so anything else is unknown without a lookup.
     if (!isIssuedAccessKeyShape(accessKey)) return undefined;
-    return (await this.credentials.get(accessKey)) ?? undefined;
+    return orUndefined(this.credentials.get(accessKey));
   }
 
-  async anonymousBinding(bucket: string): Promise<AnonymousBinding | undefined> {
+  anonymousBinding(bucket: string): MaybePromise<AnonymousBinding | undefined> {
     if (!isValidBucketName(bucket)) return undefined;
-    return (await this.anonymous.get(bucket)) ?? undefined;
+    return orUndefined(this.anonymous.get(bucket));
   }
 
-  async bucketCors(backendId: string, bucket: string): Promise<readonly CorsRule[] | undefined> {
-    return (await this.cors.get(corsKey(backendId, bucket))) ?? undefined;
+  bucketCors(backendId: string, bucket: string): MaybePromise<readonly CorsRule[] | undefined> {
+    return orUndefined(this.cors.get(corsKey(backendId, bucket)));
   }
 
   touch(accessKey: string): void {
@@ -210,4 +210,10 @@ export class S3AccessDirectoryService implements S3AccessDirectory, OnModuleInit
     );
     return row ? row.rules : null;
   }
+}
+
+/** A cached "none" (null) as undefined, keeping a cache hit synchronous. */
+function orUndefined<T>(answer: MaybePromise<T | null>): MaybePromise<T | undefined> {
+  if (answer instanceof Promise) return answer.then((value) => value ?? undefined);
+  return answer ?? undefined;
 }

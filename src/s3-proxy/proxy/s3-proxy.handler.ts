@@ -10,6 +10,8 @@ import { StowageConfig } from '@stowage/config';
 import { StowageError } from '@stowage/errors';
 import { errorXml, listBucketsXml } from '@stowage/s3-xml';
 import {
+  CheckedRequest,
+  checkRequest,
   createBodyVerifier,
   EMPTY_SHA256,
   isSigV4Error,
@@ -18,7 +20,6 @@ import {
   SigningKeyCache,
   UNSIGNED_PAYLOAD,
   VerifiedRequest,
-  verifyRequest,
 } from '@stowage/sigv4';
 import { LOGGER } from '../../logging/logging.module';
 import type { BackendSpec } from '../../storage-backends/backend-spec';
@@ -35,6 +36,12 @@ import { RpsLimiter } from './rps-limiter';
 import { UpstreamClient } from './upstream-client';
 
 export const S3_ACCESS_DIRECTORY = Symbol('S3_ACCESS_DIRECTORY');
+
+/** A request whose signature and credential passed. */
+interface Authenticated {
+  readonly verified: VerifiedRequest;
+  readonly virtual: VirtualCredential;
+}
 
 type AuthMode = 'sigv4' | 'presigned' | 'anonymous' | 'none';
 type Result = 'ok' | 'error' | 'denied' | 'aborted';
@@ -104,6 +111,8 @@ export class S3ProxyHandler {
   private readonly signingKeys = new SigningKeyCache(10_000);
   private readonly requestIdPrefix = randomBytes(4).toString('hex').toUpperCase();
   private requestCounter = 0;
+  /** The ListBuckets answer of a credential; the directory hands out a new object on any change. */
+  private readonly listBucketsBodies = new WeakMap<VirtualCredential, string>();
   private readonly trust: ((addr: string, i: number) => boolean) | undefined;
 
   constructor(
@@ -132,11 +141,28 @@ export class S3ProxyHandler {
       access: 'read',
       authMode: 'none',
       result: 'ok',
+      // Every field up front: one object shape for all requests keeps property access fast.
+      reason: undefined,
+      accessKey: undefined,
+      userId: undefined,
+      backendId: undefined,
+      bucket: undefined,
+      key: undefined,
+      resource: undefined,
+      cors: undefined,
+      bytesIn: undefined,
+      bytesOut: undefined,
+      payload: undefined,
     };
-    res.setHeader('x-amz-request-id', exchange.requestId);
     this.metrics.inflight++;
     res.once('close', () => this.finish(exchange));
-    this.process(exchange).catch((err: unknown) => this.fail(exchange, err));
+    // Requests answered from memory (refusals, ListBuckets) complete synchronously: no promise.
+    try {
+      const pending = this.process(exchange);
+      if (pending) pending.catch((err: unknown) => this.fail(exchange, err));
+    } catch (err) {
+      this.fail(exchange, err);
+    }
   }
 
   private nextRequestId(): string {
@@ -144,7 +170,7 @@ export class S3ProxyHandler {
     return this.requestIdPrefix + this.requestCounter.toString(16).toUpperCase().padStart(8, '0');
   }
 
-  private async process(x: Exchange): Promise<void> {
+  private process(x: Exchange): void | Promise<void> {
     const { req } = x;
     const target = parseTarget(req.url ?? '', req.headers.host, this.config.s3_proxy.host_suffixes);
     if (!target) throw new S3ProxyError('InvalidURI', "Couldn't parse the specified URI.", 'invalid_request');
@@ -184,37 +210,73 @@ export class S3ProxyHandler {
 
   // ---- authenticated requests ----
 
-  private async authenticated(
+  private authenticated(
     x: Exchange,
     target: RequestTarget,
     params: QueryParam[],
     classified: Classified,
-  ): Promise<void> {
+  ): void | Promise<void> {
     x.authMode = x.req.headers.authorization !== undefined ? 'sigv4' : 'presigned';
-    const credential = await this.verify(x, target);
-    const { verified } = credential;
+    const checked = this.verify(x, target);
+    if (checked instanceof Promise) return checked.then((c) => this.authorise(x, target, params, classified, c));
+    return this.authorise(x, target, params, classified, checked);
+  }
 
+  private authorise(
+    x: Exchange,
+    target: RequestTarget,
+    params: QueryParam[],
+    classified: Classified,
+    checked: Authenticated | Error,
+  ): void | Promise<void> {
+    if (checked instanceof Error) return this.fail(x, checked);
     if (classified.disposition === 'refuse') {
-      throw new S3ProxyError(
-        'AccessDenied',
-        'Bucket creation, deletion and configuration are managed through Stowage, not the S3 endpoint.',
-        'operation_refused',
+      return this.fail(
+        x,
+        new S3ProxyError(
+          'AccessDenied',
+          'Bucket creation, deletion and configuration are managed through Stowage, not the S3 endpoint.',
+          'operation_refused',
+        ),
       );
     }
-    await this.limit(x, credential.virtual);
-    if (classified.disposition === 'synthesise') return this.listBuckets(x, credential.virtual);
+    const limited = this.limit(checked.virtual);
+    if (limited) return limited.then(() => this.serve(x, target, params, classified, checked));
+    return this.serve(x, target, params, classified, checked);
+  }
 
-    const scope = credential.virtual.scopes.find((s) => s.bucket === target.bucket);
+  private serve(
+    x: Exchange,
+    target: RequestTarget,
+    params: QueryParam[],
+    classified: Classified,
+    { verified, virtual }: Authenticated,
+  ): void | Promise<void> {
+    if (classified.disposition === 'synthesise') return this.listBuckets(x, virtual);
+    const scope = virtual.scopes.find((s) => s.bucket === target.bucket);
     if (!scope) {
       this.metrics.scopeViolations.inc();
-      throw new S3ProxyError('AccessDenied', 'The credential is not authorised for this bucket.', 'scope_violation', {
-        extra: { BucketName: target.bucket },
-      });
+      return this.fail(
+        x,
+        new S3ProxyError('AccessDenied', 'The credential is not authorised for this bucket.', 'scope_violation', {
+          extra: { BucketName: target.bucket },
+        }),
+      );
     }
+    return this.serveInScope(x, target, params, verified, virtual, scope);
+  }
+
+  private async serveInScope(
+    x: Exchange,
+    target: RequestTarget,
+    params: QueryParam[],
+    verified: VerifiedRequest,
+    virtual: VirtualCredential,
+    scope: BucketScope,
+  ): Promise<void> {
     x.backendId = scope.backendId;
     await this.applyCors(x, scope.backendId, target.bucket);
-
-    const source = this.copySourceOf(x, credential.virtual, scope);
+    const source = this.copySourceOf(x, virtual, scope);
     await this.forward(x, this.specOf(scope.backendId), target, params, verified, source);
   }
 
@@ -248,52 +310,74 @@ export class S3ProxyHandler {
     return source;
   }
 
-  private async verify(
-    x: Exchange,
-    target: RequestTarget,
-  ): Promise<{ verified: VerifiedRequest; virtual: VirtualCredential }> {
+  /**
+   * Checks the signature and the credential behind it. A refusal comes back as the error to
+   * answer with rather than thrown; with the credential cached, the answer is synchronous.
+   */
+  private verify(x: Exchange, target: RequestTarget): Authenticated | Error | Promise<Authenticated | Error> {
     let found: VirtualCredential | undefined;
-    let verified: VerifiedRequest;
+    let checked: CheckedRequest | Promise<CheckedRequest>;
     try {
-      verified = await verifyRequest(
+      checked = checkRequest(
         {
           method: x.req.method ?? 'GET',
           path: target.rawPath,
           query: target.rawQuery,
           headers: headersOf(x.req),
-          lookupSecret: async (accessKey) => {
+          lookupSecret: (accessKey) => {
             x.accessKey = accessKey;
-            found = await this.directory.credential(accessKey);
-            return found?.secretKey;
+            const answer = this.directory.credential(accessKey);
+            if (!(answer instanceof Promise)) {
+              found = answer;
+              return answer?.secretKey;
+            }
+            return answer.then((credential) => {
+              found = credential;
+              return credential?.secretKey;
+            });
           },
         },
         { service: 's3', signingKeyCache: this.signingKeys },
       );
     } catch (err) {
-      if (isSigV4Error(err)) this.refuseAuth(x, authFailureReason(err.code));
-      if (isSigV4Error(err) || err instanceof StowageError) throw err;
-      this.logger.warn({ reqId: x.requestId, err: (err as Error).message }, 'S3 credential lookup failed');
-      throw new S3ProxyError(
-        'ServiceUnavailable',
-        'Credentials cannot be checked right now. Please try again.',
-        undefined,
-        {
-          retryAfterSeconds: 1,
-        },
+      return this.lookupFailed(x, err);
+    }
+    if (checked instanceof Promise) {
+      return checked.then(
+        (c) => this.admit(x, c, found),
+        (err: unknown) => this.lookupFailed(x, err),
       );
+    }
+    return this.admit(x, checked, found);
+  }
+
+  /** The verdict on a checked request: a refusal, or the request with its credential. */
+  private admit(x: Exchange, checked: CheckedRequest, found: VirtualCredential | undefined): Authenticated | Error {
+    if (isSigV4Error(checked)) {
+      this.refuseAuth(x, authFailureReason(checked.code));
+      return checked;
     }
     const virtual = found as VirtualCredential;
     x.userId = virtual.userId;
     if (!virtual.enabled) {
       this.refuseAuth(x, 'disabled');
-      throw new S3ProxyError('AccessDenied', 'The credential is disabled.', 'disabled');
+      return new S3ProxyError('AccessDenied', 'The credential is disabled.', 'disabled');
     }
     if (virtual.expiresAt !== null && virtual.expiresAt.getTime() <= Date.now()) {
       this.refuseAuth(x, 'expired');
-      throw new S3ProxyError('AccessDenied', 'The credential has expired.', 'expired');
+      return new S3ProxyError('AccessDenied', 'The credential has expired.', 'expired');
     }
     this.directory.touch(virtual.accessKey);
-    return { verified, virtual };
+    return { verified: checked, virtual };
+  }
+
+  /** The credential directory could not answer (PostgreSQL down, or too many lookups at once). */
+  private lookupFailed(x: Exchange, err: unknown): Error {
+    if (err instanceof StowageError) return err;
+    this.logger.warn({ reqId: x.requestId, err: (err as Error).message }, 'S3 credential lookup failed');
+    return new S3ProxyError('ServiceUnavailable', 'Credentials cannot be checked right now. Please try again.', undefined, {
+      retryAfterSeconds: 1,
+    });
   }
 
   private refuseAuth(x: Exchange, reason: RefusalReason): void {
@@ -301,12 +385,17 @@ export class S3ProxyHandler {
     this.metrics.authFailure(reason);
   }
 
-  private async limit(x: Exchange, credential: VirtualCredential): Promise<void> {
-    const { per_key_rps, global_rps } = this.config.s3_proxy;
-    if (per_key_rps <= 0 && global_rps <= 0) return;
+  /** Waits for the per-key and global rate limits; nothing to wait for when neither is set. */
+  private limit(credential: VirtualCredential): Promise<void> | undefined {
+    const { per_key_rps: perKeyRps, global_rps: globalRps } = this.config.s3_proxy;
+    if (perKeyRps <= 0 && globalRps <= 0) return undefined;
+    return this.acquireRates(credential, perKeyRps, globalRps);
+  }
+
+  private async acquireRates(credential: VirtualCredential, perKeyRps: number, globalRps: number): Promise<void> {
     const [perKey, global] = await Promise.all([
-      this.limiter.acquire(`key:${credential.accessKey}`, per_key_rps),
-      this.limiter.acquire('global', global_rps),
+      this.limiter.acquire(`key:${credential.accessKey}`, perKeyRps),
+      this.limiter.acquire('global', globalRps),
     ]);
     const wait = Math.max(perKey, global);
     if (wait > 0) {
@@ -317,15 +406,11 @@ export class S3ProxyHandler {
   }
 
   private listBuckets(x: Exchange, credential: VirtualCredential): void {
-    const seen = new Set<string>();
-    const buckets = [];
-    for (const scope of credential.scopes) {
-      if (seen.has(scope.bucket)) continue;
-      seen.add(scope.bucket);
-      buckets.push({ name: scope.bucket, creationDate: LIST_OWNER_EPOCH });
+    let body = this.listBucketsBodies.get(credential);
+    if (body === undefined) {
+      body = listBucketsBody(credential);
+      this.listBucketsBodies.set(credential, body);
     }
-    buckets.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const body = listBucketsXml({ id: credential.accessKey, displayName: credential.accessKey }, buckets);
     this.reply(x, 200, body);
   }
 
@@ -385,7 +470,11 @@ export class S3ProxyHandler {
       if (!rules?.length) continue;
       const rule = matchCorsRule(rules, request);
       if (!rule) break;
-      x.res.writeHead(200, { ...corsHeaders(rule, request, true), 'content-length': '0' });
+      x.res.writeHead(200, {
+        ...corsHeaders(rule, request, true),
+        'content-length': '0',
+        'x-amz-request-id': x.requestId,
+      });
       x.res.end();
       return;
     }
@@ -529,7 +618,7 @@ export class S3ProxyHandler {
       upstreamBody.destroy();
       return;
     }
-    const headers: Record<string, string | string[]> = {};
+    const headers: Record<string, string | string[]> = { 'x-amz-request-id': x.requestId };
     for (const name in response.headers) {
       if (DROPPED_RESPONSE_HEADERS.has(name) || name.startsWith('access-control-')) continue;
       const value = response.headers[name];
@@ -551,13 +640,15 @@ export class S3ProxyHandler {
 
   // ---- answers ----
 
-  private reply(x: Exchange, status: number, body: string, extraHeaders: Record<string, string> = {}): void {
+  private reply(x: Exchange, status: number, body: string, extraHeaders?: Record<string, string>): void {
+    // writeHead with every header at once (nothing set before) is node:http's fast path.
     const headers: Record<string, string> = {
       'content-type': 'application/xml',
       'content-length': String(Buffer.byteLength(body)),
-      ...(x.cors ?? {}),
-      ...extraHeaders,
+      'x-amz-request-id': x.requestId,
     };
+    if (x.cors) Object.assign(headers, x.cors);
+    if (extraHeaders) Object.assign(headers, extraHeaders);
     x.res.writeHead(status, headers);
     x.res.end(x.req.method === 'HEAD' ? undefined : body);
   }
@@ -584,7 +675,7 @@ export class S3ProxyHandler {
     const extra: Record<string, string> = {};
     if (described.retryAfterSeconds !== undefined) extra['retry-after'] = String(described.retryAfterSeconds);
     // An unread request body is not worth reading just to keep the connection.
-    if (!req.complete) extra.connection = 'close';
+    if (!req.complete && hasBody(req)) extra.connection = 'close';
     this.reply(x, described.status, body, extra);
   }
 
@@ -654,4 +745,22 @@ export class S3ProxyHandler {
  */
 function headersOf(req: IncomingMessage): IncomingMessage['headers'] | NodeJS.Dict<string[]> {
   return req.rawHeaders.length / 2 === Object.keys(req.headers).length ? req.headers : req.headersDistinct;
+}
+
+/** ListBuckets as synthesised from a credential's scope: each bucket once, sorted by name. */
+function listBucketsBody(credential: VirtualCredential): string {
+  const names = [...new Set(credential.scopes.map((scope) => scope.bucket))].sort();
+  return listBucketsXml(
+    { id: credential.accessKey, displayName: credential.accessKey },
+    names.map((name) => ({ name, creationDate: LIST_OWNER_EPOCH })),
+  );
+}
+
+/**
+ * Whether a request announces a body. A refusal answered synchronously comes before node:http
+ * has even marked a bodiless request complete, so `complete` alone cannot tell.
+ */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
