@@ -1,4 +1,4 @@
-import { createHash, createHmac, Hash, timingSafeEqual } from 'node:crypto';
+import { createHash, Hash } from 'node:crypto';
 import { PassThrough, Transform, TransformCallback } from 'node:stream';
 import {
   checksumAlgorithmOf,
@@ -8,7 +8,7 @@ import {
   IncrementalChecksum,
 } from './checksums';
 import { SigV4Error } from './errors';
-import { EMPTY_SHA256 } from './signing';
+import { constantTimeEqual, EMPTY_SHA256, signString } from './signing';
 import { PayloadMode, VerifiedRequest } from './verify';
 
 export type StreamingPayloadMode = Exclude<PayloadMode, 'signed' | 'unsigned'>;
@@ -64,9 +64,6 @@ function hexDigit(c: number): number {
   return -1;
 }
 
-function sameHex(a: string, b: string): boolean {
-  return a.length === b.length && timingSafeEqual(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1'));
-}
 
 /**
  * Decodes an `aws-chunked` request body (`hex-size[;chunk-signature=sig]\r\n<data>\r\n` frames, a
@@ -299,10 +296,7 @@ export class AwsChunkedDecoder extends Transform {
   private verifySignature(algorithm: string, tail: string, provided: string): void {
     const { signingKey, amzDate, scope } = this.options;
     const stringToSign = `${algorithm}\n${amzDate}\n${scope}\n${this.previousSignature}\n${tail}`;
-    const expected = createHmac('sha256', signingKey as Uint8Array)
-      .update(stringToSign)
-      .digest('hex');
-    if (!sameHex(expected, provided)) {
+    if (!constantTimeEqual(signString(signingKey as Uint8Array, stringToSign), provided)) {
       throw new SigV4Error(
         'SignatureDoesNotMatch',
         'The request signature we calculated does not match the signature you provided.',

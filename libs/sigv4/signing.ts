@@ -98,6 +98,17 @@ export function buildStringToSign(amzDate: string, scope: string, canonicalReque
   return `${ALGORITHM}\n${amzDate}\n${scope}\n${sha256Hex(canonicalRequest)}`;
 }
 
+/**
+ * Whether two strings are equal, in time that depends on their length only. For signatures in
+ * hex: comparing the strings directly saves decoding both into buffers for every request.
+ */
+export function constantTimeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return difference === 0;
+}
+
 /** The hex signature of a string to sign. */
 export function signString(signingKey: Uint8Array, stringToSign: string): string {
   return createHmac('sha256', signingKey).update(stringToSign).digest('hex');

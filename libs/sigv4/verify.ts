@@ -1,4 +1,3 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { parseQuery, percentDecode, QueryParam } from './encoding';
 import { isSigV4Error, SigV4Error } from './errors';
 import {
@@ -14,10 +13,12 @@ import {
 import {
   buildCanonicalRequest,
   buildStringToSign,
+  constantTimeEqual,
   deriveSigningKey,
   HeaderMap,
   HeaderValue,
   SigningKeyCache,
+  signString,
 } from './signing';
 
 export type AuthMode = 'header' | 'presigned';
@@ -460,9 +461,8 @@ function checkSignature(
     doubleEncode: options.doubleEncode,
   });
   const stringToSign = buildStringToSign(prepared.amzDate, credential.scope, canonicalRequest);
-  const expected = createHmac('sha256', signingKey).update(stringToSign).digest();
-  const provided = Buffer.from(prepared.signature, 'hex');
-  if (provided.length !== expected.length || !timingSafeEqual(provided, expected)) {
+  // Both are lower-case hex (the parser lower-cases the provided one).
+  if (!constantTimeEqual(signString(signingKey, stringToSign), prepared.signature)) {
     return new SigV4Error(
       'SignatureDoesNotMatch',
       'The request signature we calculated does not match the signature you provided. Check your key and signing method.',

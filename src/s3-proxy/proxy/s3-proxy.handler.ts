@@ -155,7 +155,8 @@ export class S3ProxyHandler {
       payload: undefined,
     };
     this.metrics.inflight++;
-    res.once('close', () => this.finish(exchange));
+    // 'close' comes once per response; `on` spares the wrapper `once` builds for every request.
+    res.on('close', () => this.finish(exchange));
     // Requests answered from memory (refusals, ListBuckets) complete synchronously: no promise.
     try {
       const pending = this.process(exchange);
@@ -375,9 +376,14 @@ export class S3ProxyHandler {
   private lookupFailed(x: Exchange, err: unknown): Error {
     if (err instanceof StowageError) return err;
     this.logger.warn({ reqId: x.requestId, err: (err as Error).message }, 'S3 credential lookup failed');
-    return new S3ProxyError('ServiceUnavailable', 'Credentials cannot be checked right now. Please try again.', undefined, {
-      retryAfterSeconds: 1,
-    });
+    return new S3ProxyError(
+      'ServiceUnavailable',
+      'Credentials cannot be checked right now. Please try again.',
+      undefined,
+      {
+        retryAfterSeconds: 1,
+      },
+    );
   }
 
   private refuseAuth(x: Exchange, reason: RefusalReason): void {
@@ -601,7 +607,7 @@ export class S3ProxyHandler {
         { retryAfterSeconds: 1 },
       );
     }
-    this.metrics.upstreamDuration.observe({ operation: x.operation }, (performance.now() - upstreamStarted) / 1000);
+    this.metrics.upstreamAnswered(x.operation, (performance.now() - upstreamStarted) / 1000);
     if (bodyError !== undefined) {
       response.body.on('error', () => undefined).destroy();
       throw bodyError;
@@ -695,8 +701,7 @@ export class S3ProxyHandler {
       x.authMode,
       (performance.now() - x.started) / 1000,
     );
-    if (x.bytesIn) this.metrics.bytesIn.inc({ operation }, x.bytesIn);
-    if (x.bytesOut && x.result === 'ok') this.metrics.bytesOut.inc({ operation }, x.bytesOut);
+    this.metrics.transferred(operation, x.bytesIn ?? 0, x.result === 'ok' ? (x.bytesOut ?? 0) : 0);
     if (x.authMode === 'anonymous' && x.backendId !== undefined) {
       this.metrics.anonymousRequests.inc({ operation, status: String(status) });
     }
@@ -709,7 +714,7 @@ export class S3ProxyHandler {
       const rate = this.config.audit.sampling.proxy_success_read_rate;
       if (rate <= 0 || (rate < 1 && Math.random() >= rate)) return;
     }
-    const action = `s3.proxy.${x.operation.toLowerCase()}`;
+    const action = auditAction(x.operation);
     // Refusals before any bucket is resolved (bad signatures, unknown keys) come in floods.
     const coalesceKey =
       x.result === 'denied' && x.backendId === undefined
@@ -763,4 +768,16 @@ function listBucketsBody(credential: VirtualCredential): string {
 function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+const auditActions = new Map<S3Operation, string>();
+
+/** `s3.proxy.<operation>`, built once per operation. */
+function auditAction(operation: S3Operation): string {
+  let action = auditActions.get(operation);
+  if (action === undefined) {
+    action = `s3.proxy.${operation.toLowerCase()}`;
+    auditActions.set(operation, action);
+  }
+  return action;
 }
