@@ -6,8 +6,9 @@
  *   forwarded cases  GetObject 1 KiB, PutObject 1 KiB, HeadObject, ListObjectsV2 (100 objects),
  *                    GetObject 1 MiB (MB/s), PutObject 64 MiB (MB/s, one stream): throughput
  *                    under load, proxy/direct ratio, and the latency the proxy adds (p50, p99
- *                    at one connection); the direct side is measured before and after the
- *                    proxy and averaged, so upstream drift during a case is shared out fairly
+ *                    at one connection); upstream drift during a case is shared out fairly:
+ *                    throughput runs go direct, proxy, direct (the two direct runs averaged),
+ *                    latency requests and the 64 MiB uploads alternate between the two sides
  *   proxy only       bad-signature rejects (valid access key, wrong signature: 403 before any
  *                    upstream call) and the synthesised ListBuckets, with server CPU per request
  *   memory           peak RSS of the service, and its RSS growth while one large object
@@ -15,8 +16,8 @@
  *                    generated and hashed on the fly; the SHA-256 read back must equal the one sent
  *
  *   npm run bench:proxy     (builds first)
- *   BENCH_SECONDS (15) per measured run, BENCH_WARMUP_SECONDS (2), BENCH_LATENCY_SECONDS (3),
- *   BENCH_CONNECTIONS (50), BENCH_LOG_LEVEL (info)
+ *   BENCH_SECONDS (15) per measured run, BENCH_WARMUP_SECONDS (2), BENCH_LATENCY_SECONDS (3) a
+ *   side, BENCH_CONNECTIONS (50), BENCH_LOG_LEVEL (info), BENCH_LAYOUT (split; see below)
  *
  * Requests are signed once per run with the project's SigV4 code (dist/libs/sigv4) and replayed,
  * which the proxy accepts within the 15-minute clock-skew window; uploads sign their SHA-256.
@@ -26,6 +27,12 @@
  * prefix, removed again. Stowage runs from dist/ pinned to CPU 0 with production settings (log
  * level info, audit sampling of successful proxy reads 0); this process moves to the other CPUs.
  * Loopback only; everything started is stopped again, also on failure.
+ *
+ * BENCH_LAYOUT: `split` (default) pins the S3 server to the load generator's CPUs, so Stowage has
+ * CPU 0 to itself, as a proxy on its own host would, and both sides of a comparison face the same
+ * upstream; `shared` leaves the S3 server free to run on CPU 0 too, where every cycle the proxy
+ * spends is also taken from the upstream (a proxy squeezed onto the storage server's host).
+ 
  */
 
 const { mkdtempSync } = require('node:fs');
@@ -44,6 +51,7 @@ const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const OBJECT_MIB = Number(process.env.BENCH_OBJECT_MIB ?? 1024);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
+const LAYOUT = process.env.BENCH_LAYOUT ?? 'split';
 // BENCH_ONLY: comma-separated parts of case names to run (e.g. "GetObject 1 KiB,bad signature,large").
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((s) => s.trim().toLowerCase()) : undefined;
 const wanted = (name) => !ONLY || ONLY.some((part) => name.toLowerCase().includes(part));
@@ -52,7 +60,7 @@ const REGION = 'us-east-1';
 const MiB = 1024 * 1024;
 const LIST_OBJECTS = 100;
 const BIG_PUT_SIZE = 64 * MiB;
-/** Most 64 MiB uploads per side, so overwritten data stays well inside Ceph memstore's 2 GiB. */
+/** Most 64 MiB uploads per side; garbage collection every second round keeps Ceph memstore's 2 GiB free. */
 const BIG_PUT_MAX = 8;
 
 const sigv4 = require(join(ROOT, 'dist/libs/sigv4'));
@@ -147,9 +155,8 @@ const signedMs = (value) => (Number.isFinite(value) ? `${value >= 0 ? '+' : ''}$
 async function main() {
   const pin = tasksetWorks(['-c', '0', 'true']);
   const others = Array.from({ length: Math.max(1, cpus().length - 1) }, (_, i) => i + 1).join(',');
-  if (pin && cpus().length > 1 && tasksetWorks(['-cp', others, String(process.pid)]))
-    console.log(`server pinned to CPU 0, load generator on CPU ${others}; the S3 server is not pinned`);
-  else console.log('note: taskset unavailable; server and load generator share the CPUs');
+  const split = pin && cpus().length > 1 && tasksetWorks(['-cp', others, String(process.pid)]);
+  if (!split) console.log('note: taskset unavailable; Stowage, the S3 server and the load generator share the CPUs');
   console.log(
     `${cpus().length} CPUs, load average ${loadavg()
       .map((l) => l.toFixed(2))
@@ -162,6 +169,15 @@ async function main() {
   try {
     const s3 = await startS3(dir, cleanups);
     console.log(`S3 server: ${s3.name} on ${s3.endpoint}`);
+    if (split) {
+      // Every thread of every process of the S3 server (-a), on the load generator's CPUs.
+      const pinned = LAYOUT === 'split' && s3.pids().every((pid) => tasksetWorks(['-a', '-cp', others, String(pid)]));
+      console.log(
+        pinned
+          ? `layout split: Stowage alone on CPU 0; the S3 server and the load generator on CPU ${others}`
+          : `layout shared: Stowage on CPU 0, the load generator on CPU ${others}, the S3 server on any CPU`,
+      );
+    }
     const proxyPort = await freePort();
     const { server, base, auth } = await bootStowage({
       dir,
@@ -308,81 +324,92 @@ async function main() {
         const serverPid = target === proxy ? server.pid : undefined;
         await load({ url, headers, request, connections, seconds: WARMUP_SECONDS });
         const run = await load({ url, headers, request, connections, seconds: SECONDS, serverPid });
-        const single = await load({ url, headers, request, connections: 1, seconds: LATENCY_SECONDS, precise: true });
         const { result } = run;
         const m = {
           rate: c.megabytes ? result.throughput.average / 1e6 : result.requests.average,
-          p50: single.latency.p50,
-          p99: single.latency.p99,
           cpuPerRequest:
             run.serverCpuSeconds === undefined ? NaN : (run.serverCpuSeconds * 1e6) / result.requests.total,
-          failures: result.errors + result.non2xx + result.timeouts + single.result.errors + single.result.non2xx,
+          failures: result.errors + result.non2xx + result.timeouts,
         };
         measured[target.name] = averaged(measured[target.name], m);
         console.log(
           `${label}: ${fixed(m.rate, 0)} ${c.megabytes ? 'MB/s' : 'req/s'} at ${connections} connections; ` +
-            `1 connection p50 ${ms(m.p50)} ms, p99 ${ms(m.p99)} ms; errors/non-2xx ${result.errors}/${result.non2xx}`,
+            `errors/non-2xx ${result.errors}/${result.non2xx}`,
         );
       }
+      const latency = await pairedLatency([direct, proxy], c, LATENCY_SECONDS);
+      for (const [name, l] of Object.entries(latency))
+        Object.assign(measured[name], l, { failures: measured[name].failures + l.failures });
+      console.log(
+        `${c.name} at 1 connection, in turns: direct p50 ${ms(latency.direct.p50)} ms, proxy p50 ${ms(latency.proxy.p50)} ms ` +
+          `over ${latency.proxy.count} requests each`,
+      );
       rows.push({ name: c.name, unit: c.megabytes ? 'MB/s' : 'req/s', ...compare(measured) });
     }
 
-    // PutObject 64 MiB: one stream at a time for SECONDS (at most BIG_PUT_MAX uploads a side).
+    // PutObject 64 MiB: one stream at a time, direct and proxy taking turns (the order swapping
+    // every round), so the upstream's drift (memstore filling up, garbage collection) falls on
+    // both sides alike; BIG_PUT_MAX uploads a side, fewer when SECONDS run out first.
     if (wanted('PutObject 64 MiB')) {
       const seed = randomBytes(16);
       const payloadHash = await generatedSha256(BIG_PUT_SIZE, seed);
-      const measured = {};
+      const put = (target) =>
+        s3Call(target, {
+          method: 'PUT',
+          path: `/${bucket}/put-64m-${target.name}.bin`,
+          body: generatedBody(BIG_PUT_SIZE, seed).body,
+          size: BIG_PUT_SIZE,
+          payloadHash,
+        });
+      const sides = {
+        proxy: { target: proxy, times: [], failures: 0, cpu: 0 },
+        direct: { target: direct, times: [], failures: 0, cpu: 0 },
+      };
       const etags = {};
-      for (const target of [proxy, direct]) {
-        const put = () =>
-          s3Call(target, {
-            method: 'PUT',
-            path: `/${bucket}/put-64m.bin`,
-            body: generatedBody(BIG_PUT_SIZE, seed).body,
-            size: BIG_PUT_SIZE,
-            payloadHash,
-          });
-        const warm = await put();
-        if (warm.status !== 200) {
-          problems.push(`PutObject 64 MiB ${target.name}: answered ${warm.status}: ${warm.text.slice(0, 300)}`);
-          continue;
-        }
-        etags[target.name] = warm.headers.etag;
-        const cpuBefore = processCpuSeconds(server.pid);
-        const times = [];
-        const started = process.hrtime.bigint();
-        let failures = 0;
-        while (
-          times.length < BIG_PUT_MAX &&
-          (times.length < 2 || Number(process.hrtime.bigint() - started) / 1e9 < SECONDS)
-        ) {
+      for (const side of Object.values(sides)) {
+        const warm = await put(side.target);
+        if (warm.status !== 200)
+          problems.push(`PutObject 64 MiB ${side.target.name}: answered ${warm.status}: ${warm.text.slice(0, 300)}`);
+        etags[side.target.name] = warm.headers.etag;
+      }
+      await s3.collectGarbage();
+      const started = process.hrtime.bigint();
+      for (let round = 0; round < BIG_PUT_MAX; round++) {
+        if (round >= 2 && Number(process.hrtime.bigint() - started) / 1e9 >= 2 * SECONDS) break;
+        const order = round % 2 === 0 ? [sides.direct, sides.proxy] : [sides.proxy, sides.direct];
+        for (const side of order) {
+          const cpuBefore = processCpuSeconds(server.pid);
           const t0 = process.hrtime.bigint();
-          const answer = await put();
-          times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-          if (answer.status !== 200 || answer.headers.etag !== etags[target.name]) failures++;
+          const answer = await put(side.target);
+          side.times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+          side.cpu += processCpuSeconds(server.pid) - cpuBefore;
+          if (answer.status !== 200 || answer.headers.etag !== etags[side.target.name]) side.failures++;
         }
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        const cpu = processCpuSeconds(server.pid) - cpuBefore;
-        times.sort((a, b) => a - b);
-        measured[target.name] = {
+        // Overwritten objects hold memstore space until Ceph's garbage collection (outside the timing).
+        if (round % 2 === 1) await s3.collectGarbage();
+      }
+      const measured = {};
+      for (const [name, side] of Object.entries(sides)) {
+        const seconds = side.times.reduce((a, b) => a + b, 0) / 1000;
+        const times = [...side.times].sort((a, b) => a - b);
+        measured[name] = {
           rate: (times.length * BIG_PUT_SIZE) / 1e6 / seconds,
           p50: percentile(times, 50),
           p99: percentile(times, 99),
-          cpuPerRequest: target === proxy ? (cpu * 1e6) / times.length : NaN,
-          failures,
+          cpuPerRequest: name === 'proxy' ? (side.cpu * 1e6) / times.length : NaN,
+          failures: side.failures,
         };
-        const m = measured[target.name];
+        const m = measured[name];
         console.log(
-          `PutObject 64 MiB ${target.name}: ${fixed(m.rate, 0)} MB/s over ${times.length} uploads, ` +
-            `p50 ${ms(m.p50)} ms, p99 ${ms(m.p99)} ms, failures ${failures}`,
+          `PutObject 64 MiB ${name}: ${fixed(m.rate, 0)} MB/s over ${times.length} uploads, ` +
+            `p50 ${ms(m.p50)} ms, p99 ${ms(m.p99)} ms, failures ${side.failures}`,
         );
-        await s3.collectGarbage();
       }
       if (etags.proxy !== etags.direct) {
         problems.push(`PutObject 64 MiB: ETag through the proxy ${etags.proxy}, direct ${etags.direct}`);
       }
-      if (measured.proxy && measured.direct)
-        rows.push({ name: 'PutObject 64 MiB', unit: 'MB/s', ...compare(measured) });
+      rows.push({ name: 'PutObject 64 MiB', unit: 'MB/s', ...compare(measured) });
+      await s3.collectGarbage();
     }
 
     // Answers the proxy gives itself, on the pinned core.
@@ -457,8 +484,8 @@ async function main() {
     console.log(`\n== S3 proxy vs direct (${s3.name}) ==`);
     console.log(
       `throughput: ${SECONDS} s at ${CONNECTIONS} connections (GetObject 1 MiB: ${Math.min(CONNECTIONS, 8)}; ` +
-        `PutObject 64 MiB: one stream, up to ${BIG_PUT_MAX} uploads) after ${WARMUP_SECONDS} s warm-up; ` +
-        `latency: ${LATENCY_SECONDS} s at 1 connection (PutObject 64 MiB: per upload)`,
+        `PutObject 64 MiB: one stream, direct and proxy in turns, up to ${BIG_PUT_MAX} uploads a side) after ${WARMUP_SECONDS} s warm-up; ` +
+        `latency: ${LATENCY_SECONDS} s a side at 1 connection, direct and proxy in turns (PutObject 64 MiB: per upload)`,
     );
     printTable(
       [
@@ -519,14 +546,66 @@ async function main() {
 /** The mean of two measurements of the same side (failures add up); the first alone when there is one. */
 function averaged(previous, next) {
   if (!previous) return next;
-  const mean = (a, b) => (a + b) / 2;
   return {
-    rate: mean(previous.rate, next.rate),
-    p50: mean(previous.p50, next.p50),
-    p99: mean(previous.p99, next.p99),
+    rate: (previous.rate + next.rate) / 2,
     cpuPerRequest: previous.cpuPerRequest,
     failures: previous.failures + next.failures,
   };
+}
+
+/**
+ * Latency at one connection: the targets take turns request by request (the order swapping
+ * every round) for `seconds` each, so all of them meet the upstream in the same state; drift
+ * that would land on whichever target runs at a worse moment cancels out. Each target keeps one
+ * keep-alive connection and replays one signed request, as the throughput runs do.
+ */
+async function pairedLatency(targets, c, seconds) {
+  const sides = targets.map((target) => ({
+    target,
+    agent: new http.Agent({ keepAlive: true, maxSockets: 1 }),
+    url: `${target.endpoint}${c.path}${c.query ? `?${c.query}` : ''}`,
+    headers: {
+      ...signedHeaders(target, {
+        method: c.method,
+        path: c.path,
+        query: c.query,
+        payloadHash: c.body ? sigv4.sha256Hex(c.body) : undefined,
+      }),
+      ...(c.body ? { 'content-length': String(c.body.length) } : {}),
+    },
+    times: [],
+    failures: 0,
+  }));
+  const once = (side) =>
+    new Promise((resolve) => {
+      const request = http.request(side.url, { method: c.method, headers: side.headers, agent: side.agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      });
+      request.on('error', () => resolve(0));
+      request.end(c.body);
+    });
+  const until = process.hrtime.bigint() + BigInt(Math.round(seconds * targets.length * 1e9));
+  for (let round = 0; process.hrtime.bigint() < until; round++) {
+    for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
+      const t0 = process.hrtime.bigint();
+      const status = await once(side);
+      if (round > 0) side.times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      if (status !== 200) side.failures++;
+    }
+  }
+  const result = {};
+  for (const side of sides) {
+    side.agent.destroy();
+    const times = side.times.sort((a, b) => a - b);
+    result[side.target.name] = {
+      p50: percentile(times, 50),
+      p99: percentile(times, 99),
+      count: times.length,
+      failures: side.failures,
+    };
+  }
+  return result;
 }
 
 /** Ratio and added latency of the proxy over direct. */

@@ -8,7 +8,7 @@ import {
   IncrementalChecksum,
 } from './checksums';
 import { SigV4Error } from './errors';
-import { constantTimeEqual, EMPTY_SHA256, signString } from './signing';
+import { constantTimeEqual, EMPTY_SHA256, sha256Hex, signString } from './signing';
 import { PayloadMode, VerifiedRequest } from './verify';
 
 export type StreamingPayloadMode = Exclude<PayloadMode, 'signed' | 'unsigned'>;
@@ -63,7 +63,6 @@ function hexDigit(c: number): number {
   if (c >= 0x61 && c <= 0x66) return c - 0x57;
   return -1;
 }
-
 
 /**
  * Decodes an `aws-chunked` request body (`hex-size[;chunk-signature=sig]\r\n<data>\r\n` frames, a
@@ -411,29 +410,46 @@ export class PayloadHashVerifier extends Transform {
   }
 
   override _flush(callback: TransformCallback): void {
-    if (this.expectedLength !== undefined && this.length !== this.expectedLength) {
-      return callback(
-        new SigV4Error(
-          'IncompleteBody',
-          'You did not provide the number of bytes specified by the Content-Length HTTP header.',
-        ),
-      );
-    }
-    const actual = this.hash.digest('hex');
-    if (actual !== this.expected) {
-      return callback(
-        new SigV4Error(
-          'XAmzContentSHA256Mismatch',
-          "The provided 'x-amz-content-sha256' header does not match what was computed.",
-          {
-            ClientComputedContentSHA256: this.expected,
-            S3ComputedContentSHA256: actual,
-          },
-        ),
-      );
-    }
-    callback();
+    callback(payloadRefusal(this.expected, this.length, this.expectedLength, () => this.hash.digest('hex')));
   }
+}
+
+/**
+ * Checks a whole signed payload held in memory (one hash call instead of a stream): undefined
+ * when it has the declared length and SHA-256, the refusal otherwise.
+ */
+export function checkSignedPayload(
+  body: Buffer,
+  verified: VerifiedRequest,
+  contentLength?: number,
+): SigV4Error | undefined {
+  return payloadRefusal((verified.payloadHash as string).toLowerCase(), body.length, contentLength, () =>
+    sha256Hex(body),
+  );
+}
+
+function payloadRefusal(
+  expected: string,
+  length: number,
+  expectedLength: number | undefined,
+  actualSha256: () => string,
+): SigV4Error | undefined {
+  if (expectedLength !== undefined && length !== expectedLength) {
+    return new SigV4Error(
+      'IncompleteBody',
+      'You did not provide the number of bytes specified by the Content-Length HTTP header.',
+    );
+  }
+  const actual = actualSha256();
+  if (actual === expected) return undefined;
+  return new SigV4Error(
+    'XAmzContentSHA256Mismatch',
+    "The provided 'x-amz-content-sha256' header does not match what was computed.",
+    {
+      ClientComputedContentSHA256: expected,
+      S3ComputedContentSHA256: actual,
+    },
+  );
 }
 
 /**

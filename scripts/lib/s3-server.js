@@ -5,7 +5,7 @@
 // process. Listens on 127.0.0.1 only; stopped again by the cleanup step it registers.
 
 const { execFile, spawn } = require('node:child_process');
-const { accessSync, constants } = require('node:fs');
+const { accessSync, constants, readFileSync } = require('node:fs');
 const { randomBytes } = require('node:crypto');
 const { delimiter, join } = require('node:path');
 const { ROOT, freePort, stopChild } = require('./stowage-process');
@@ -35,8 +35,9 @@ function runScript(script, env, timeoutMs) {
 
 /**
  * Starts the S3 server under `dir` and pushes its stop onto `cleanups`. Answers its name, `kind`
- * (as in a backend's config), endpoint, keys, and `collectGarbage()`, which frees the space of
- * deleted and overwritten objects (Ceph keeps it until its garbage collection runs).
+ * (as in a backend's config), endpoint, keys, `pids()` (its processes, to pin them to CPUs), and
+ * `collectGarbage()`, which frees the space of deleted and overwritten objects (Ceph keeps it
+ * until its garbage collection runs).
  */
 async function startS3(dir, cleanups) {
   const accessKey = randomBytes(10).toString('hex').toUpperCase();
@@ -58,6 +59,11 @@ async function startS3(dir, cleanups) {
     await runScript(join(ROOT, 'test/ceph/ceph-rgw-up.sh'), env, 180_000);
     const conf = join(cephDir, 'ceph.conf');
     return {
+      pids: () =>
+        readFileSync(join(cephDir, 'pids'), 'utf8')
+          .split('\n')
+          .map((line) => Number(line.trim()))
+          .filter((pid) => pid > 0),
       name: 'Ceph RGW',
       kind: 'ceph',
       endpoint: `http://127.0.0.1:${port}`,
@@ -90,6 +96,7 @@ async function startS3(dir, cleanups) {
     child.stdout.once('data', (data) => resolve(Number(String(data).trim())));
   });
   return {
+    pids: () => [child.pid],
     name: 's3rver',
     kind: 's3rver',
     endpoint: `http://127.0.0.1:${port}`,

@@ -165,7 +165,7 @@ async function bootStowage({ dir, cleanups, pin, config = [], env = {}, username
   );
   const server = stowage(['serve'], fullEnv, pin);
   cleanups.push(() => stopChild(server));
-  server.stdout.resume();
+  if (process.env.STOWAGE_BENCH_STDOUT) server.stdout.pipe(require("node:fs").createWriteStream(process.env.STOWAGE_BENCH_STDOUT)); else server.stdout.resume();
   server.stderr.pipe(process.stderr);
   const base = `http://127.0.0.1:${port}`;
   await waitForHealth(base, server, 30_000);

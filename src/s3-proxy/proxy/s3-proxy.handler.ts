@@ -12,6 +12,7 @@ import { errorXml, listBucketsXml } from '@stowage/s3-xml';
 import {
   CheckedRequest,
   checkRequest,
+  checkSignedPayload,
   createBodyVerifier,
   EMPTY_SHA256,
   isSigV4Error,
@@ -26,7 +27,7 @@ import type { BackendSpec } from '../../storage-backends/backend-spec';
 import { BackendRegistry } from '../../storage-backends/backend-registry.service';
 import type { BucketScope, S3AccessDirectory, VirtualCredential } from '../access/access.types';
 import { corsHeaders, matchCorsRule, requestedHeaders } from './cors';
-import { verifiedBody } from './hold-last-chunk';
+import { ClientGoneError, readWholeBody, verifiedBody } from './verified-body';
 import { ANONYMOUS_OPERATIONS, Access, Classified, classifyOperation, S3Operation } from './operations';
 import { ProxyAuditRecorder } from './proxy-audit.recorder';
 import { authFailureReason, describeError, RefusalReason, S3ProxyError } from './proxy-error';
@@ -97,6 +98,12 @@ const DROPPED_AMZ_HEADERS = new Set([
 ]);
 /** Upstream response headers that are the proxy's own business. */
 const DROPPED_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'x-amz-request-id']);
+/**
+ * Verified bodies up to this size are read whole before they go upstream: headers and body then
+ * leave in one write (the upstream answers sooner), and a forged body never leaves at all.
+ * Larger ones stream, one chunk held back until the verifier has passed the rest.
+ */
+const SMALL_BODY_BYTES = 64 * 1024;
 const HARMLESS_ACLS = new Set(['private', 'bucket-owner-full-control']);
 const PRESIGNED_PARAM = /^X-Amz-/;
 const LIST_OWNER_EPOCH = new Date(0);
@@ -547,7 +554,7 @@ export class S3ProxyHandler {
 
     const upstreamParams = verified?.mode === 'presigned' ? params.filter((p) => !PRESIGNED_PARAM.test(p.key)) : params;
     let payloadHash = EMPTY_SHA256;
-    let body: Readable | undefined;
+    let body: Readable | Buffer | undefined;
     let bodyError: unknown;
     if (method === 'PUT' || method === 'POST') {
       const payload = verified?.payload ?? 'unsigned';
@@ -567,16 +574,17 @@ export class S3ProxyHandler {
       payloadHash = payload === 'signed' ? (verified?.payloadHash as string) : UNSIGNED_PAYLOAD;
       if (x.expectContinue) res.writeContinue();
       if (length > 0 || payload !== 'signed') {
-        body =
-          payload === 'unsigned' || !verified
-            ? req
-            : verifiedBody(
-                req,
-                createBodyVerifier(verified, { contentLength: payload === 'signed' ? length : undefined }),
-                (err) => {
-                  bodyError = err;
-                },
-              );
+        if (payload === 'unsigned' || !verified) {
+          body = req;
+        } else if (length <= SMALL_BODY_BYTES) {
+          body = await this.readSmallBody(req, verified, length);
+          if (body === undefined) return; // the client went away
+        } else {
+          const verifier = createBodyVerifier(verified, { contentLength: payload === 'signed' ? length : undefined });
+          body = verifiedBody(req, verifier, (err) => {
+            bodyError = err;
+          });
+        }
       }
     }
 
@@ -613,6 +621,28 @@ export class S3ProxyHandler {
       throw bodyError;
     }
     this.relay(x, response);
+  }
+
+  /**
+   * A verified body of at most SMALL_BODY_BYTES, read whole and checked before anything goes
+   * upstream; undefined when the client hangs up first. A signed payload is hashed in one go.
+   */
+  private async readSmallBody(
+    req: IncomingMessage,
+    verified: VerifiedRequest,
+    length: number,
+  ): Promise<Buffer | undefined> {
+    const signed = verified.payload === 'signed';
+    let body: Buffer;
+    try {
+      body = await readWholeBody(req, signed ? undefined : createBodyVerifier(verified), SMALL_BODY_BYTES);
+    } catch (err) {
+      if (err instanceof ClientGoneError) return undefined;
+      throw err;
+    }
+    const refusal = signed ? checkSignedPayload(body, verified, length) : undefined;
+    if (refusal) throw refusal;
+    return body;
   }
 
   private relay(x: Exchange, response: Dispatcher.ResponseData): void {

@@ -24,7 +24,8 @@ export interface UpstreamRequest {
   headers: Record<string, string>;
   /** A hex SHA-256 of the body, or `UNSIGNED-PAYLOAD`. */
   payloadHash: string;
-  body?: Readable;
+  /** A stream, or a whole body already in memory (which can be sent again). */
+  body?: Readable | Buffer;
 }
 
 interface Endpoint {
@@ -104,8 +105,11 @@ export class UpstreamClient implements OnApplicationShutdown {
       return await pool.request(options);
     } catch (err) {
       // A pooled connection the upstream closed while idle fails the next request on it; a
-      // request without a body can safely go again on a fresh one.
-      if (request.body || !STALE_CONNECTION.has((err as { code?: string }).code ?? '')) {
+      // request without a body, or with one in memory, can safely go again on a fresh one.
+      if (
+        (request.body && !Buffer.isBuffer(request.body)) ||
+        !STALE_CONNECTION.has((err as { code?: string }).code ?? '')
+      ) {
         throw err;
       }
       return pool.request(options);

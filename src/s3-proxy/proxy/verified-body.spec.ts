@@ -1,5 +1,5 @@
 import { pipeline, Readable, Transform, Writable } from 'node:stream';
-import { HoldLastChunk } from './hold-last-chunk';
+import { HoldLastChunk } from './verified-body';
 
 function collect(): { sink: Writable; chunks: Buffer[] } {
   const chunks: Buffer[] = [];
