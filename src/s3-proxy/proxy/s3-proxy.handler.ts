@@ -104,6 +104,7 @@ const DROPPED_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-
  * Larger ones stream, one chunk held back until the verifier has passed the rest.
  */
 const SMALL_BODY_BYTES = 64 * 1024;
+const NO_QUERY: ReadonlySet<string> = new Set();
 const HARMLESS_ACLS = new Set(['private', 'bucket-owner-full-control']);
 const PRESIGNED_PARAM = /^X-Amz-/;
 const LIST_OWNER_EPOCH = new Date(0);
@@ -186,8 +187,7 @@ export class S3ProxyHandler {
     x.key = target.key || undefined;
     x.resource = target.rawPath;
     const params = parseQuery(target.rawQuery);
-    const names = new Set<string>();
-    for (const param of params) names.add(param.key);
+    const names: ReadonlySet<string> = params.length === 0 ? NO_QUERY : new Set(params.map((param) => param.key));
     const method = req.method ?? 'GET';
     if (method === 'OPTIONS') return this.preflight(x, target);
 
@@ -779,7 +779,10 @@ export class S3ProxyHandler {
  * canonical request joins repeats with `,` where Node's joined form uses `, `.
  */
 function headersOf(req: IncomingMessage): IncomingMessage['headers'] | NodeJS.Dict<string[]> {
-  return req.rawHeaders.length / 2 === Object.keys(req.headers).length ? req.headers : req.headersDistinct;
+  const headers = req.headers;
+  let names = 0;
+  for (const name in headers) if (name !== '') names++;
+  return req.rawHeaders.length / 2 === names ? headers : req.headersDistinct;
 }
 
 /** ListBuckets as synthesised from a credential's scope: each bucket once, sorted by name. */

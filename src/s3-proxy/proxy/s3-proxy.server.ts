@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { parseListen, StowageConfig } from '@stowage/config';
 import { LOGGER } from '../../logging/logging.module';
 import { S3ProxyHandler } from './s3-proxy.handler';
+import { STREAM_BUFFER_BYTES } from './upstream-client';
 
 /**
  * The S3 endpoint's own listener (`s3_proxy.listen`): plain node:http, outside the dashboard's
@@ -31,6 +32,9 @@ export class S3ProxyServer implements OnApplicationBootstrap, BeforeApplicationS
     if (!this.config.s3_proxy.enabled) return;
     const listen = parseListen(this.config.s3_proxy.listen)!;
     const server = createServer({
+      // Socket buffers big enough that a body moving between a client and the upstream is not
+      // paused and resumed every 16 KiB (node's default).
+      highWaterMark: STREAM_BUFFER_BYTES,
       // Uploads can take as long as they take; a stalled header is another matter.
       requestTimeout: 0,
       headersTimeout: 60_000,

@@ -34,6 +34,8 @@ interface Endpoint {
   basePath: string;
 }
 
+/** How much of a body may wait in a buffer on either side of the proxy before reading pauses. */
+export const STREAM_BUFFER_BYTES = 1024 * 1024;
 const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 const CONNECT_TIMEOUT_MS = 10_000;
 // Completing a large multipart upload can keep an upstream quiet for minutes.
@@ -96,6 +98,7 @@ export class UpstreamClient implements OnApplicationShutdown {
       body: request.body ?? null,
       headersTimeout: HEADERS_TIMEOUT_MS,
       bodyTimeout: BODY_TIMEOUT_MS,
+      highWaterMark: STREAM_BUFFER_BYTES,
       // undici closes the connection after every HEAD unless told otherwise; S3 servers answer
       // HEAD by the book, and reconnecting for each one costs more than the request itself.
       reset: false,
