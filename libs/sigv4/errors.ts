@@ -44,6 +44,18 @@ export class SigV4Error extends Error {
     this.details = details;
     this.status = SIGV4_ERROR_STATUS[code];
   }
+
+  /**
+   * The same error for a refusal that is handed back rather than thrown, built without running
+   * Error's constructor (which still walks the stack with the trace limit at 0): a server turns
+   * away bad signatures at line rate. It has no `stack`.
+   */
+  static refusal(code: SigV4ErrorCode, message: string, details?: Readonly<Record<string, string>>): SigV4Error {
+    const error = Object.create(SigV4Error.prototype) as SigV4Error;
+    // As Error's constructor makes it: an own property that does not enumerate.
+    Object.defineProperty(error, 'message', { value: message, writable: true, configurable: true });
+    return Object.assign(error, { name: 'SigV4Error', code, details, status: SIGV4_ERROR_STATUS[code] });
+  }
 }
 
 export function isSigV4Error(err: unknown): err is SigV4Error {

@@ -463,6 +463,19 @@ describe('checkRequest: refusals as values', () => {
     });
   });
 
+  it('hands back refusals that are full SigV4Errors, stack aside', async () => {
+    const input = await sdkSign();
+    const wrong = checkRequest({ ...input, lookupSecret: () => 'another secret' }, at(0)) as SigV4Error;
+    expect(wrong).toBeInstanceOf(SigV4Error);
+    expect(wrong).toBeInstanceOf(Error);
+    expect(wrong).toMatchObject({ name: 'SigV4Error', code: 'SignatureDoesNotMatch', status: 403 });
+    expect(wrong.message).toMatch(/does not match/);
+    expect(wrong.details?.AWSAccessKeyId).toBe(ACCESS_KEY);
+    expect(wrong.stack).toBeUndefined();
+    const direct = SigV4Error.refusal('InvalidAccessKeyId', 'unknown', { AWSAccessKeyId: 'X' });
+    expect({ ...direct }).toEqual({ ...new SigV4Error('InvalidAccessKeyId', 'unknown', { AWSAccessKeyId: 'X' }) });
+  });
+
   it('answers with a promise for an asynchronous lookup, still without rejecting on a refusal', async () => {
     const input = await sdkSign();
     const pending = checkRequest({ ...input, lookupSecret: async () => 'another secret' }, at(0));

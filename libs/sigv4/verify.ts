@@ -439,9 +439,13 @@ function checkSignature(
 ): CheckedRequest {
   const { credential } = prepared;
   if (secret === undefined || secret === null || secret === '') {
-    return new SigV4Error('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', {
-      AWSAccessKeyId: credential.accessKeyId,
-    });
+    return SigV4Error.refusal(
+      'InvalidAccessKeyId',
+      'The AWS Access Key Id you provided does not exist in our records.',
+      {
+        AWSAccessKeyId: credential.accessKeyId,
+      },
+    );
   }
 
   const cache = options.signingKeyCache === undefined ? defaultCache : options.signingKeyCache;
@@ -463,7 +467,7 @@ function checkSignature(
   const stringToSign = buildStringToSign(prepared.amzDate, credential.scope, canonicalRequest);
   // Both are lower-case hex (the parser lower-cases the provided one).
   if (!constantTimeEqual(signString(signingKey, stringToSign), prepared.signature)) {
-    return new SigV4Error(
+    return SigV4Error.refusal(
       'SignatureDoesNotMatch',
       'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
       {
