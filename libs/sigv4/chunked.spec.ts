@@ -709,6 +709,18 @@ describe('body verifiers', () => {
     expect((result.error as SigV4Error).details).toMatchObject({ ClientComputedContentSHA256: hash });
   });
 
+  it('can hold the last chunk back until the hash has matched', async () => {
+    const good = await pipeThrough(new PayloadHashVerifier(hash, data.length, true), data);
+    expect(good.error).toBeUndefined();
+    expect(good.output.equals(data)).toBe(true);
+    const tampered = Buffer.from(data);
+    tampered[4999] ^= 1;
+    const bad = await pipeThrough(new PayloadHashVerifier(hash, data.length, true), tampered);
+    expectSigV4(bad.error, 'XAmzContentSHA256Mismatch');
+    expect(bad.output.length).toBeLessThan(data.length);
+    expect(tampered.subarray(0, bad.output.length).equals(bad.output)).toBe(true);
+  });
+
   it('checks the length when given', async () => {
     expectSigV4((await pipeThrough(new PayloadHashVerifier(hash, data.length + 1), data)).error, 'IncompleteBody');
     expectSigV4((await pipeThrough(new PayloadHashVerifier(hash, data.length - 1), data)).error, 'InvalidRequest');

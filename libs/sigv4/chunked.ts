@@ -386,15 +386,19 @@ export function createAwsChunkedDecoder(
 /**
  * Passes a body through while hashing it, and fails with XAmzContentSHA256Mismatch at the end
  * when its SHA-256 is not the declared one (bytes already passed on must then be discarded).
+ * With `holdLastChunk`, every chunk leaves one chunk late and the last one only once the hash
+ * has matched, so a receiver counting on Content-Length never gets the whole of a bad body.
  */
 export class PayloadHashVerifier extends Transform {
   private readonly hash = createHash('sha256');
   private readonly expected: string;
   private length = 0;
+  private held: Buffer | undefined;
 
   constructor(
     expectedSha256Hex: string,
     private readonly expectedLength?: number,
+    private readonly holdLastChunk = false,
   ) {
     super();
     this.expected = expectedSha256Hex.toLowerCase();
@@ -406,11 +410,17 @@ export class PayloadHashVerifier extends Transform {
       return callback(new SigV4Error('InvalidRequest', 'The request body is longer than its Content-Length.'));
     }
     this.hash.update(chunk);
-    callback(null, chunk);
+    if (!this.holdLastChunk) return callback(null, chunk);
+    const previous = this.held;
+    this.held = chunk;
+    callback(null, previous);
   }
 
   override _flush(callback: TransformCallback): void {
-    callback(payloadRefusal(this.expected, this.length, this.expectedLength, () => this.hash.digest('hex')));
+    const refusal = payloadRefusal(this.expected, this.length, this.expectedLength, () => this.hash.digest('hex'));
+    const last = this.held;
+    this.held = undefined;
+    callback(refusal, refusal ? undefined : last);
   }
 }
 

@@ -17,6 +17,7 @@ import {
   EMPTY_SHA256,
   isSigV4Error,
   parseQuery,
+  PayloadHashVerifier,
   QueryParam,
   SigningKeyCache,
   UNSIGNED_PAYLOAD,
@@ -580,10 +581,19 @@ export class S3ProxyHandler {
           body = await this.readSmallBody(req, verified, length);
           if (body === undefined) return; // the client went away
         } else {
-          const verifier = createBodyVerifier(verified, { contentLength: payload === 'signed' ? length : undefined });
-          body = verifiedBody(req, verifier, (err) => {
-            bodyError = err;
-          });
+          // A signed payload's hash check holds the last chunk back itself.
+          const signed = payload === 'signed';
+          const verifier = signed
+            ? new PayloadHashVerifier(verified.payloadHash as string, length, true)
+            : createBodyVerifier(verified);
+          body = verifiedBody(
+            req,
+            verifier,
+            (err) => {
+              bodyError = err;
+            },
+            signed,
+          );
         }
       }
     }

@@ -26,12 +26,18 @@ export class HoldLastChunk extends Transform {
 
 /**
  * The request body as the upstream should get it: `source` through `verifier`, one chunk held
- * back until the verifier has passed the whole body. Piped by hand, since `pipeline()` costs an
+ * back until the verifier has passed the whole body (by the verifier itself when it says so). Piped by hand, since `pipeline()` costs an
  * AbortController per call. `onRefused` hears the verifier's verdict when it fails; a client that
  * hangs up just ends the body early (the upstream then sees it short and stores nothing).
  */
-export function verifiedBody(source: IncomingMessage, verifier: Transform, onRefused: (err: Error) => void): Readable {
-  const held = new HoldLastChunk();
+export function verifiedBody(
+  source: IncomingMessage,
+  verifier: Transform,
+  onRefused: (err: Error) => void,
+  verifierHoldsLastChunk = false,
+): Readable {
+  // One stage less per chunk when the verifier holds the last chunk back itself.
+  const held = verifierHoldsLastChunk ? verifier : new HoldLastChunk();
   verifier.once('error', (err) => {
     onRefused(err);
     held.destroy(err);
@@ -39,7 +45,8 @@ export function verifiedBody(source: IncomingMessage, verifier: Transform, onRef
   source.once('close', () => {
     if (!source.complete) held.destroy(new Error('the client closed the connection before sending the whole body'));
   });
-  source.pipe(verifier).pipe(held);
+  if (held === verifier) source.pipe(verifier);
+  else source.pipe(verifier).pipe(held);
   return held;
 }
 
