@@ -6,7 +6,7 @@
 
 const { execFileSync, spawn } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
-const { rmSync, writeFileSync } = require('node:fs');
+const { createWriteStream, rmSync, writeFileSync } = require('node:fs');
 const net = require('node:net');
 const { join } = require('node:path');
 
@@ -165,7 +165,9 @@ async function bootStowage({ dir, cleanups, pin, config = [], env = {}, username
   );
   const server = stowage(['serve'], fullEnv, pin);
   cleanups.push(() => stopChild(server));
-  if (process.env.STOWAGE_BENCH_STDOUT) server.stdout.pipe(require("node:fs").createWriteStream(process.env.STOWAGE_BENCH_STDOUT)); else server.stdout.resume();
+  // STOWAGE_BENCH_STDOUT: a file for the server's standard output (what node's --trace-* flags print).
+  if (process.env.STOWAGE_BENCH_STDOUT) server.stdout.pipe(createWriteStream(process.env.STOWAGE_BENCH_STDOUT));
+  else server.stdout.resume();
   server.stderr.pipe(process.stderr);
   const base = `http://127.0.0.1:${port}`;
   await waitForHealth(base, server, 30_000);
