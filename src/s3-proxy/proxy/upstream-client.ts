@@ -1,6 +1,6 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import type { Readable } from 'node:stream';
-import { Dispatcher, Pool } from 'undici';
+import { buildConnector, Dispatcher, Pool } from 'undici';
 import {
   ALGORITHM,
   buildCanonicalRequest,
@@ -137,6 +137,10 @@ export class UpstreamClient implements OnApplicationShutdown {
         pipelining: 1,
         keepAliveTimeout: 30_000,
         connectTimeout: CONNECT_TIMEOUT_MS,
+        // undici hands these to net.connect: an upload then streams into the upstream without
+        // pausing for a drain every 64 KiB, undici's default (the types list only TLS and TCP
+        // address options, but node's socket takes every stream option).
+        connect: { highWaterMark: STREAM_BUFFER_BYTES } as buildConnector.BuildOptions,
       });
       this.pools.set(origin, pool);
     }
