@@ -12,12 +12,9 @@ import { errorXml, listBucketsXml } from '@stowage/s3-xml';
 import {
   CheckedRequest,
   checkRequest,
-  checkSignedPayload,
-  createBodyVerifier,
   EMPTY_SHA256,
   isSigV4Error,
   parseQuery,
-  PayloadHashVerifier,
   QueryParam,
   SigningKeyCache,
   UNSIGNED_PAYLOAD,
@@ -28,7 +25,7 @@ import type { BackendSpec } from '../../storage-backends/backend-spec';
 import { BackendRegistry } from '../../storage-backends/backend-registry.service';
 import type { BucketScope, S3AccessDirectory, VirtualCredential } from '../access/access.types';
 import { corsHeaders, matchCorsRule, requestedHeaders } from './cors';
-import { ClientGoneError, readWholeBody, verifiedBody } from './verified-body';
+import { ClientGoneError, readVerifiedBody, verifiedBody } from './verified-body';
 import { ANONYMOUS_OPERATIONS, Access, Classified, classifyOperation, S3Operation } from './operations';
 import { ProxyAuditRecorder } from './proxy-audit.recorder';
 import { authFailureReason, describeError, RefusalReason, S3ProxyError } from './proxy-error';
@@ -578,22 +575,16 @@ export class S3ProxyHandler {
         if (payload === 'unsigned' || !verified) {
           body = req;
         } else if (length <= SMALL_BODY_BYTES) {
-          body = await this.readSmallBody(req, verified, length);
-          if (body === undefined) return; // the client went away
+          try {
+            body = await readVerifiedBody(req, verified, length, SMALL_BODY_BYTES);
+          } catch (err) {
+            if (err instanceof ClientGoneError) return; // nobody is left to answer
+            throw err;
+          }
         } else {
-          // A signed payload's hash check holds the last chunk back itself.
-          const signed = payload === 'signed';
-          const verifier = signed
-            ? new PayloadHashVerifier(verified.payloadHash as string, length, true)
-            : createBodyVerifier(verified);
-          body = verifiedBody(
-            req,
-            verifier,
-            (err) => {
-              bodyError = err;
-            },
-            signed,
-          );
+          body = verifiedBody(req, verified, length, (err) => {
+            bodyError = err;
+          });
         }
       }
     }
@@ -631,28 +622,6 @@ export class S3ProxyHandler {
       throw bodyError;
     }
     this.relay(x, response);
-  }
-
-  /**
-   * A verified body of at most SMALL_BODY_BYTES, read whole and checked before anything goes
-   * upstream; undefined when the client hangs up first. A signed payload is hashed in one go.
-   */
-  private async readSmallBody(
-    req: IncomingMessage,
-    verified: VerifiedRequest,
-    length: number,
-  ): Promise<Buffer | undefined> {
-    const signed = verified.payload === 'signed';
-    let body: Buffer;
-    try {
-      body = await readWholeBody(req, signed ? undefined : createBodyVerifier(verified), SMALL_BODY_BYTES);
-    } catch (err) {
-      if (err instanceof ClientGoneError) return undefined;
-      throw err;
-    }
-    const refusal = signed ? checkSignedPayload(body, verified, length) : undefined;
-    if (refusal) throw refusal;
-    return body;
   }
 
   private relay(x: Exchange, response: Dispatcher.ResponseData): void {
@@ -791,7 +760,7 @@ export class S3ProxyHandler {
 function headersOf(req: IncomingMessage): IncomingMessage['headers'] | NodeJS.Dict<string[]> {
   const headers = req.headers;
   let names = 0;
-  for (const name in headers) if (name !== '') names++;
+  for (const _name in headers) names++;
   return req.rawHeaders.length / 2 === names ? headers : req.headersDistinct;
 }
 

@@ -1,5 +1,11 @@
 import type { IncomingMessage } from 'node:http';
-import { SigV4Error } from '@stowage/sigv4';
+import {
+  checkSignedPayload,
+  createBodyVerifier,
+  PayloadHashVerifier,
+  SigV4Error,
+  VerifiedRequest,
+} from '@stowage/sigv4';
 import { Readable, Transform, TransformCallback } from 'node:stream';
 
 /**
@@ -24,33 +30,7 @@ export class HoldLastChunk extends Transform {
   }
 }
 
-/**
- * The request body as the upstream should get it: `source` through `verifier`, one chunk held
- * back until the verifier has passed the whole body (by the verifier itself when it says so). Piped by hand, since `pipeline()` costs an
- * AbortController per call. `onRefused` hears the verifier's verdict when it fails; a client that
- * hangs up just ends the body early (the upstream then sees it short and stores nothing).
- */
-export function verifiedBody(
-  source: IncomingMessage,
-  verifier: Transform,
-  onRefused: (err: Error) => void,
-  verifierHoldsLastChunk = false,
-): Readable {
-  // One stage less per chunk when the verifier holds the last chunk back itself.
-  const held = verifierHoldsLastChunk ? verifier : new HoldLastChunk();
-  verifier.once('error', (err) => {
-    onRefused(err);
-    held.destroy(err);
-  });
-  source.once('close', () => {
-    if (!source.complete) held.destroy(new Error('the client closed the connection before sending the whole body'));
-  });
-  if (held === verifier) source.pipe(verifier);
-  else source.pipe(verifier).pipe(held);
-  return held;
-}
-
-/** Why a small body could not be read: the client hung up before sending all of it. */
+/** Why a body could not be read: the client hung up before sending all of it. */
 export class ClientGoneError extends Error {
   constructor() {
     super('the client closed the connection before sending the whole body');
@@ -58,16 +38,56 @@ export class ClientGoneError extends Error {
 }
 
 /**
- * A small request body read whole, through `verifier` when given: it resolves only once the
- * verifier has passed every byte, and rejects with the verifier's error (a SigV4Error), with a
- * SigV4Error when more than `limit` bytes come out, or with {@link ClientGoneError}. The upstream
- * then gets headers and body in one write and never sees a byte of a forged body.
+ * The request body as the upstream should get it, streamed through the verifier its payload mode
+ * calls for, with the last chunk held back until the verifier has passed the whole body (a signed
+ * payload's hash check holds it back itself, one stage less per chunk). Piped by hand, since
+ * `pipeline()` costs an AbortController per call. `onRefused` hears the verifier's verdict when
+ * it fails; a client that hangs up just ends the body early (the upstream then sees it short and
+ * stores nothing).
  */
-export function readWholeBody(
+export function verifiedBody(
   source: IncomingMessage,
-  verifier: Transform | undefined,
+  verified: VerifiedRequest,
+  contentLength: number,
+  onRefused: (err: Error) => void,
+): Readable {
+  const signed = verified.payload === 'signed';
+  const verifier = signed
+    ? new PayloadHashVerifier(verified.payloadHash as string, contentLength, true)
+    : createBodyVerifier(verified);
+  const held = signed ? verifier : new HoldLastChunk();
+  verifier.once('error', (err) => {
+    onRefused(err);
+    held.destroy(err);
+  });
+  source.once('close', () => {
+    if (!source.complete) held.destroy(new ClientGoneError());
+  });
+  if (held === verifier) source.pipe(verifier);
+  else source.pipe(verifier).pipe(held);
+  return held;
+}
+
+/**
+ * A small request body read whole and verified before anything goes upstream: the upstream then
+ * gets headers and body in one write and never sees a byte of a forged body. A signed payload is
+ * hashed in one call; the streaming modes go through their decoder. Rejects with a SigV4Error
+ * (the verifier's verdict, or more than `limit` bytes), or with {@link ClientGoneError}.
+ */
+export async function readVerifiedBody(
+  source: IncomingMessage,
+  verified: VerifiedRequest,
+  contentLength: number,
   limit: number,
 ): Promise<Buffer> {
+  const signed = verified.payload === 'signed';
+  const body = await readWholeBody(source, signed ? undefined : createBodyVerifier(verified), limit);
+  const refusal = signed ? checkSignedPayload(body, verified, contentLength) : undefined;
+  if (refusal) throw refusal;
+  return body;
+}
+
+function readWholeBody(source: IncomingMessage, verifier: Transform | undefined, limit: number): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
     const output: Readable = verifier ?? source;
     const chunks: Buffer[] = [];
