@@ -428,6 +428,21 @@ describe('S3 virtual credentials and anonymous bindings', () => {
       expect(appeared).toBeLessThanOrEqual(1100);
     });
 
+    it('renews a credential in steady use in the background: answered from memory for seconds on end, changes still within a second', async () => {
+      const { access_key: akid } = (await mint(user, { backend_id: 'local', buckets: ['steady'] })).body;
+      await dirB.credential(akid);
+      let waited = 0;
+      for (let i = 0; i < 50; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        if (dirB.credential(akid) instanceof Promise) waited++;
+      }
+      // Three seconds of use, three times the cache's lifetime, and not one lookup on the request path.
+      expect(waited).toBe(0);
+      await db.query('UPDATE s3_credentials SET enabled = false WHERE access_key = $1', [akid]);
+      const took = await within(1500, async () => (await dirB.credential(akid))?.enabled === false);
+      expect(took).toBeLessThanOrEqual(1100);
+    });
+
     it('records use at most once a minute per key, without failing', async () => {
       const { access_key: akid } = (await mint(user, { backend_id: 'local', buckets: ['used'] })).body;
       dirA.touch(akid);

@@ -175,4 +175,103 @@ describe('ExpiringCache', () => {
     fail = false;
     expect(await cache.get('k')).toBe('V');
   });
+
+  describe('renewal', () => {
+    const batchOf = (batches: string[][]) => async (keys: string[]) => {
+      batches.push(keys);
+      return new Map(keys.map((key) => [key, answers.get(key) ?? null]));
+    };
+    const options = { olderThanMs: 500, usedWithinMs: 60_000, max: 100 };
+
+    it('renews an answer in use before it expires, so the next ask is still synchronous and sees the change', async () => {
+      const cache = make();
+      await cache.get('a');
+      answers.set('a', 'A2');
+      clock = 600;
+      const batches: string[][] = [];
+      expect(await cache.renew(batchOf(batches), options)).toBe(1);
+      expect(batches).toEqual([['a']]);
+      clock = 1500; // past the first answer's second, within the renewed one's (dated 600)
+      expect(cache.get('a')).toBe('A2');
+      clock = 1600;
+      expect(cache.get('a')).toBeInstanceOf(Promise);
+      expect(calls).toEqual(['a', 'a']);
+    });
+
+    it('leaves young answers and answers nobody asked for lately alone, and renews at most `max`', async () => {
+      const cache = make();
+      await cache.get('a');
+      clock = 100;
+      await cache.get('b');
+      const batches: string[][] = [];
+      clock = 550; // a is 550 ms old, b only 450
+      expect(await cache.renew(batchOf(batches), options)).toBe(1);
+      expect(batches).toEqual([['a']]);
+      clock = 70_000; // neither has been asked for in a minute: both have long expired anyway
+      expect(await cache.renew(batchOf(batches), options)).toBe(0);
+      clock = 0;
+      answers.set('c', 'C1');
+      const fresh = make();
+      for (const key of ['a', 'b', 'c']) await fresh.get(key);
+      clock = 600;
+      fresh.get('a'); // a is now the most recently used
+      expect(await fresh.renew(batchOf(batches), { ...options, max: 2 })).toBe(2);
+      expect(batches.at(-1)).toEqual(['c', 'a']);
+    });
+
+    it('does not make a key look used: an idle key stops being renewed', async () => {
+      const cache = make();
+      await cache.get('a');
+      const batches: string[][] = [];
+      for (clock = 600; clock < 60_000; clock += 500) await cache.renew(batchOf(batches), options);
+      const renewals = batches.length;
+      for (; clock < 62_000; clock += 500) await cache.renew(batchOf(batches), options);
+      expect(batches.length).toBe(renewals);
+    });
+
+    it('keeps nothing from a batch for a key invalidated while it was in flight', async () => {
+      const cache = make();
+      await cache.get('a');
+      clock = 600;
+      const gate = deferred<Map<string, string | null>>();
+      const renewal = cache.renew(() => gate.promise, options);
+      cache.invalidate('a');
+      answers.set('a', 'A3');
+      gate.resolve(new Map([['a', 'stale']]));
+      await renewal;
+      expect(await cache.get('a')).toBe('A3');
+    });
+
+    it('moves an answer that is now "unknown" to the negative side, and keeps an unchanged answer\'s object', async () => {
+      const objects = new ExpiringCache<string, { v: string } | null>(
+        {
+          ttlMs: 1000,
+          maxEntries: 10,
+          maxNegativeEntries: 10,
+          isNegative: (v) => v === null,
+          same: (x, y) => x?.v === y?.v,
+          now: () => clock,
+        },
+        async (key) => (key === 'gone' ? null : { v: key }),
+      );
+      const first = await objects.get('kept');
+      await objects.get('doomed');
+      clock = 600;
+      await objects.renew(async (keys) => new Map(keys.map((k) => [k, k === 'doomed' ? null : { v: k }])), options);
+      expect(objects.get('kept')).toBe(first);
+      expect(objects.get('doomed')).toBeNull();
+    });
+
+    it('fails when its batch fails, and the answers then just expire', async () => {
+      const cache = make();
+      await cache.get('a');
+      clock = 600;
+      await expect(cache.renew(() => Promise.reject(new Error('database away')), options)).rejects.toThrow(
+        'database away',
+      );
+      expect(cache.get('a')).toBe('A1');
+      clock = 1000;
+      expect(cache.get('a')).toBeInstanceOf(Promise);
+    });
+  });
 });

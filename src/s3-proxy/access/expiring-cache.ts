@@ -7,14 +7,30 @@ export interface ExpiringCacheOptions<V> {
   maxNegativeEntries: number;
   /** Which answers count as negative ("no such thing"); they are kept apart, in a smaller cache. */
   isNegative: (value: V) => boolean;
+  /**
+   * When a renewed answer equals the one cached, the cached object is kept (callers may key
+   * their own memos on it).
+   */
+  same?: (a: V, b: V) => boolean;
   /** The clock (tests pass a fake one). */
   now?: () => number;
+}
+
+export interface RenewalOptions {
+  /** Renew answers at least this old. */
+  olderThanMs: number;
+  /** Renew only answers asked for within this long. */
+  usedWithinMs: number;
+  /** Most answers renewed in one batch: the most recently used. */
+  max: number;
 }
 
 interface Entry<V> {
   value: V;
   /** When the lookup that produced the value started. */
   at: number;
+  /** When the value was last asked for. */
+  usedAt: number;
 }
 
 /**
@@ -52,6 +68,43 @@ export class ExpiringCache<K, V> {
     return this.load(key, now);
   }
 
+  /**
+   * Looks up again, in one batch, the positive answers asked for within `usedWithinMs` that are
+   * at least `olderThanMs` old, so keys in steady use are renewed before they expire and their
+   * callers never wait on a lookup. A renewed answer is dated from when the batch started, as a
+   * lookup's answer is; a key invalidated meanwhile keeps nothing from the batch. `batchLoader`
+   * must answer every key it is given. Resolves with how many keys were asked for.
+   */
+  async renew(batchLoader: (keys: K[]) => Promise<Map<K, V>>, options: RenewalOptions): Promise<number> {
+    const startedAt = this.now();
+    const due: Array<[K, number]> = [];
+    for (const [key, entry] of this.positive) {
+      if (
+        startedAt - entry.usedAt <= options.usedWithinMs &&
+        startedAt - entry.at >= options.olderThanMs &&
+        !this.loading.has(key)
+      ) {
+        due.push([key, entry.usedAt]);
+      }
+    }
+    // The map runs from least to most recently used.
+    const picked = due.length > options.max ? due.slice(due.length - options.max) : due;
+    if (picked.length === 0) return 0;
+    const batch = batchLoader(picked.map(([key]) => key));
+    await Promise.allSettled(
+      picked.map(([key, usedAt]) =>
+        this.track(
+          key,
+          batch.then((found) => found.get(key) as V),
+          startedAt,
+          usedAt,
+        ),
+      ),
+    );
+    await batch; // a failed batch fails the renewal (the answers it would have renewed just expire)
+    return picked.length;
+  }
+
   /** Forgets one key, including an answer still being looked up. */
   invalidate(key: K): void {
     this.positive.delete(key);
@@ -78,6 +131,7 @@ export class ExpiringCache<K, V> {
       map.delete(key);
       return undefined;
     }
+    entry.usedAt = now;
     // Most recently used goes last; the newest needs no move (which would shrink and regrow the map).
     if (key !== this.newest) {
       map.delete(key);
@@ -90,11 +144,22 @@ export class ExpiringCache<K, V> {
   private load(key: K, startedAt: number): Promise<V> {
     const pending = this.loading.get(key);
     if (pending) return pending;
-    const promise: Promise<V> = this.loader(key).then(
+    return this.track(key, this.loader(key), startedAt, startedAt);
+  }
+
+  /** Registers a lookup of `key` in flight and caches its answer unless the key is invalidated first. */
+  private track(key: K, lookup: Promise<V>, startedAt: number, usedAt: number): Promise<V> {
+    const promise: Promise<V> = lookup.then(
       (value) => {
         if (this.loading.get(key) === promise) {
           this.loading.delete(key);
-          this.store(key, { value, at: startedAt });
+          const current = this.positive.get(key);
+          const same = current !== undefined && this.options.same?.(current.value, value) === true;
+          this.store(key, {
+            value: same ? current.value : value,
+            at: startedAt,
+            usedAt: Math.max(usedAt, current?.usedAt ?? usedAt),
+          });
         }
         return value;
       },

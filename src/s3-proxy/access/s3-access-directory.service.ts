@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
@@ -16,6 +16,13 @@ import { S3AccessChange, S3AccessEvents } from './s3-access-events.service';
 
 /** Longest an answer is served without asking PostgreSQL again, on any replica. */
 export const DIRECTORY_TTL_MS = 1_000;
+/**
+ * Credentials in use are looked up again in the background, in one batch, before they expire:
+ * requests on them never wait on PostgreSQL, and the one-second bound still holds.
+ */
+const RENEW_EVERY_MS = DIRECTORY_TTL_MS / 2;
+const RENEW_USED_WITHIN_MS = 60_000;
+const RENEW_MAX = 256;
 const MAX_CREDENTIALS = 20_000;
 const MAX_UNKNOWN_CREDENTIALS = 10_000;
 const MAX_BUCKETS = 10_000;
@@ -37,14 +44,14 @@ interface CredentialRow {
   scopes: Array<{ backend_id: string; bucket: string }>;
 }
 
-const CREDENTIAL_SQL = `
+const CREDENTIALS_SQL = `
   SELECT c.access_key, c.secret_key_sealed, c.user_id, c.enabled, c.expires_at,
          (u.id IS NULL OR u.enabled) AS user_enabled,
          COALESCE((SELECT json_agg(json_build_object('backend_id', s.backend_id, 'bucket', s.bucket) ORDER BY s.bucket)
                    FROM s3_credential_scopes s WHERE s.access_key = c.access_key), '[]'::json) AS scopes
     FROM s3_credentials c
     LEFT JOIN users u ON u.id = c.user_id
-   WHERE c.access_key = $1`;
+   WHERE c.access_key = ANY($1::text[])`;
 
 const corsKey = (backendId: string, bucket: string) => `${backendId}\n${bucket}`;
 
@@ -58,13 +65,15 @@ const corsKey = (backendId: string, bucket: string) => `${backendId}\n${bucket}`
  * with `rate_limited` when too many distinct keys are being looked up at once.
  */
 @Injectable()
-export class S3AccessDirectoryService implements S3AccessDirectory, OnModuleInit {
+export class S3AccessDirectoryService implements S3AccessDirectory, OnModuleInit, OnModuleDestroy {
   private readonly lookups = new Semaphore(LOOKUP_CONCURRENCY, LOOKUP_QUEUE, LOOKUP_WAIT_MS);
   private readonly credentials: ExpiringCache<string, VirtualCredential | null>;
   private readonly anonymous: ExpiringCache<string, AnonymousBinding | null>;
   private readonly cors: ExpiringCache<string, readonly CorsRule[] | null>;
   private readonly touched = new Map<string, number>();
   private missingKeyWarned = false;
+  private renewTimer?: NodeJS.Timeout;
+  private renewing = false;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -80,8 +89,9 @@ export class S3AccessDirectoryService implements S3AccessDirectory, OnModuleInit
         maxEntries: MAX_CREDENTIALS,
         maxNegativeEntries: MAX_UNKNOWN_CREDENTIALS,
         isNegative,
+        same: sameCredential,
       },
-      (accessKey) => this.loadCredential(accessKey),
+      async (accessKey) => (await this.loadCredentials([accessKey])).get(accessKey) ?? null,
     );
     this.anonymous = new ExpiringCache(
       { ttlMs: DIRECTORY_TTL_MS, maxEntries: MAX_BUCKETS, maxNegativeEntries: MAX_BUCKETS, isNegative },
@@ -95,6 +105,29 @@ export class S3AccessDirectoryService implements S3AccessDirectory, OnModuleInit
 
   async onModuleInit(): Promise<void> {
     await this.events.listen((change) => this.forget(change));
+    this.renewTimer = setInterval(() => void this.renewCredentials(), RENEW_EVERY_MS);
+    this.renewTimer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.renewTimer);
+  }
+
+  private async renewCredentials(): Promise<void> {
+    if (this.renewing) return;
+    this.renewing = true;
+    try {
+      await this.credentials.renew((keys) => this.loadCredentials(keys), {
+        olderThanMs: RENEW_EVERY_MS,
+        usedWithinMs: RENEW_USED_WITHIN_MS,
+        max: RENEW_MAX,
+      });
+    } catch (err) {
+      // The answers it would have renewed expire as usual and are looked up on their next use.
+      this.logger.warn({ err: (err as Error).message }, 'could not renew cached s3 credentials');
+    } finally {
+      this.renewing = false;
+    }
   }
 
   credential(accessKey: string): MaybePromise<VirtualCredential | undefined> {
@@ -167,9 +200,16 @@ export class S3AccessDirectoryService implements S3AccessDirectory, OnModuleInit
     }
   }
 
-  private async loadCredential(accessKey: string): Promise<VirtualCredential | null> {
-    const [row] = await this.query<CredentialRow>(CREDENTIAL_SQL, [accessKey]);
-    if (!row) return null;
+  /** The credentials behind `accessKeys`: every key gets an answer, null when it is unknown or unusable. */
+  private async loadCredentials(accessKeys: string[]): Promise<Map<string, VirtualCredential | null>> {
+    const rows = await this.query<CredentialRow>(CREDENTIALS_SQL, [accessKeys]);
+    const found = new Map<string, VirtualCredential | null>(accessKeys.map((key) => [key, null]));
+    for (const row of rows) found.set(row.access_key, this.credentialOf(row));
+    return found;
+  }
+
+  private credentialOf(row: CredentialRow): VirtualCredential | null {
+    const accessKey = row.access_key;
     if (!this.rootKey.available) {
       if (!this.missingKeyWarned) this.logger.warn('s3 credentials cannot be opened without the root key');
       this.missingKeyWarned = true;
@@ -210,6 +250,19 @@ export class S3AccessDirectoryService implements S3AccessDirectory, OnModuleInit
     );
     return row ? row.rules : null;
   }
+}
+
+/** Whether two answers for one access key say the same thing. */
+function sameCredential(a: VirtualCredential | null, b: VirtualCredential | null): boolean {
+  if (a === null || b === null) return a === b;
+  return (
+    a.secretKey === b.secretKey &&
+    a.userId === b.userId &&
+    a.enabled === b.enabled &&
+    (a.expiresAt?.getTime() ?? null) === (b.expiresAt?.getTime() ?? null) &&
+    a.scopes.length === b.scopes.length &&
+    a.scopes.every((scope, i) => scope.backendId === b.scopes[i].backendId && scope.bucket === b.scopes[i].bucket)
+  );
 }
 
 /** A cached "none" (null) as undefined, keeping a cache hit synchronous. */

@@ -646,6 +646,13 @@ export class S3ProxyHandler {
     if (typeof length === 'string' && x.req.method !== 'HEAD') x.bytesOut = Number(length);
     if (response.statusCode >= 400) x.result = 'error';
     res.writeHead(response.statusCode, headers);
+    if (x.req.method === 'HEAD' || length === '0') {
+      // Nothing to relay: the answer ends with its headers (piping an empty stream costs several
+      // turns of the event loop), and the empty upstream body is drained to free its connection.
+      upstreamBody.resume();
+      res.end();
+      return;
+    }
     // pipe() keeps backpressure; a failure on either side ends the other.
     res.once('close', () => {
       if (!upstreamBody.readableEnded) upstreamBody.destroy();
