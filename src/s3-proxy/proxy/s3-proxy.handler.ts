@@ -643,10 +643,11 @@ export class S3ProxyHandler {
     if (upstreamId !== undefined) headers['x-stowage-upstream-request-id'] = upstreamId;
     if (x.cors) Object.assign(headers, x.cors);
     const length = response.headers['content-length'];
-    if (typeof length === 'string' && x.req.method !== 'HEAD') x.bytesOut = Number(length);
+    const head = x.req.method === 'HEAD';
+    if (typeof length === 'string' && !head) x.bytesOut = Number(length);
     if (response.statusCode >= 400) x.result = 'error';
     res.writeHead(response.statusCode, headers);
-    if (x.req.method === 'HEAD' || length === '0') {
+    if (head || length === '0') {
       // Nothing to relay: the answer ends with its headers (piping an empty stream costs several
       // turns of the event loop), and the empty upstream body is drained to free its connection.
       upstreamBody.resume();
