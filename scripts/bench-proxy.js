@@ -7,7 +7,7 @@
  *                    GetObject 1 MiB (MB/s), PutObject 64 MiB (MB/s, one stream): throughput
  *                    under load, proxy/direct ratio, and the latency the proxy adds (p50, p99
  *                    at one connection); upstream drift during a case is shared out fairly:
- *                    throughput runs go direct, proxy, direct (the two direct runs averaged),
+ *                    throughput runs take turns in rounds (direct, proxy | proxy, direct | ...),
  *                    latency requests and the 64 MiB uploads alternate between the two sides
  *   proxy only       bad-signature rejects (valid access key, wrong signature: 403 before any
  *                    upstream call) and the synthesised ListBuckets, with server CPU per request
@@ -16,8 +16,9 @@
  *                    generated and hashed on the fly; the SHA-256 read back must equal the one sent
  *
  *   npm run bench:proxy     (builds first)
- *   BENCH_SECONDS (15) per measured run, BENCH_WARMUP_SECONDS (2), BENCH_LATENCY_SECONDS (3) a
- *   side, BENCH_CONNECTIONS (50), BENCH_LOG_LEVEL (info), BENCH_LAYOUT (split; see below)
+ *   BENCH_SECONDS (15) a side and case, in BENCH_ROUNDS (3) turns, BENCH_WARMUP_SECONDS (2),
+ *   BENCH_LATENCY_SECONDS (3) a side, BENCH_CONNECTIONS (50), BENCH_LOG_LEVEL (info),
+ *   BENCH_LAYOUT (split; see below)
  *
  * Requests are signed once per run with the project's SigV4 code (dist/libs/sigv4) and replayed,
  * which the proxy accepts within the 15-minute clock-skew window; uploads sign their SHA-256.
@@ -48,6 +49,7 @@ const { digest, generatedBody, generatedSha256, peakRssOf, rssOf, watchRss } = r
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 3);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const OBJECT_MIB = Number(process.env.BENCH_OBJECT_MIB ?? 1024);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
@@ -302,43 +304,57 @@ async function main() {
     let bigPut;
     const problems = [];
     for (const c of cases.filter((c) => wanted(c.name))) {
-      const measured = {};
-      // Direct, proxy, direct again: the upstream's own drift over the case (background work after
-      // the previous case, cache warm-up) then weighs on both sides alike.
-      for (const target of [direct, proxy, direct]) {
-        const label = `${c.name} ${target.name}`;
-        const answer = await s3Call(target, c);
-        if (answer.status !== 200 || !c.check(answer)) {
-          problems.push(
-            `${label}: ${c.method} ${c.path}${c.query ? `?${c.query}` : ''} answered ${answer.status}, ` +
-              `${answer.size} bytes, sha256 ${answer.sha256}: ${answer.text.slice(0, 300)}`,
+      const totals = {};
+      // The sides take turns in rounds, the order swapping every round (direct, proxy | proxy,
+      // direct | ...): the upstream's own drift over the case (background work after the previous
+      // case, cache warm-up, its slower and faster spells) then weighs on both sides alike.
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const target of round % 2 === 0 ? [direct, proxy] : [proxy, direct]) {
+          const label = `${c.name} ${target.name}`;
+          if (round === 0) {
+            const answer = await s3Call(target, c);
+            if (answer.status !== 200 || !c.check(answer)) {
+              problems.push(
+                `${label}: ${c.method} ${c.path}${c.query ? `?${c.query}` : ''} answered ${answer.status}, ` +
+                  `${answer.size} bytes, sha256 ${answer.sha256}: ${answer.text.slice(0, 300)}`,
+              );
+            }
+          }
+          const headers = signedHeaders(target, {
+            method: c.method,
+            path: c.path,
+            query: c.query,
+            payloadHash: c.body ? sha(c.body) : undefined,
+          });
+          const url = `${target.endpoint}${c.path}${c.query ? `?${c.query}` : ''}`;
+          const request = { method: c.method, ...(c.body ? { body: c.body } : {}) };
+          if (c.method === 'HEAD') request.setupClient = skipResponseBodies;
+          const connections = c.connections ?? CONNECTIONS;
+          const serverPid = target === proxy ? server.pid : undefined;
+          const warmup = round === 0 ? WARMUP_SECONDS : Math.min(WARMUP_SECONDS, 0.5);
+          await load({ url, headers, request, connections, seconds: warmup });
+          const run = await load({ url, headers, request, connections, seconds: SECONDS / ROUNDS, serverPid });
+          const { result } = run;
+          const side = (totals[target.name] ??= { amount: 0, requests: 0, seconds: 0, cpuSeconds: 0, failures: 0 });
+          side.amount += c.megabytes ? result.throughput.total / 1e6 : result.requests.total;
+          side.requests += result.requests.total;
+          side.seconds += result.duration;
+          side.cpuSeconds += run.serverCpuSeconds ?? NaN;
+          side.failures += result.errors + result.non2xx + result.timeouts;
+          console.log(
+            `${label}, round ${round + 1}/${ROUNDS}: ` +
+              `${fixed(c.megabytes ? result.throughput.average / 1e6 : result.requests.average, 0)} ` +
+              `${c.megabytes ? 'MB/s' : 'req/s'} at ${connections} connections; errors/non-2xx ${result.errors}/${result.non2xx}`,
           );
         }
-        const headers = signedHeaders(target, {
-          method: c.method,
-          path: c.path,
-          query: c.query,
-          payloadHash: c.body ? sha(c.body) : undefined,
-        });
-        const url = `${target.endpoint}${c.path}${c.query ? `?${c.query}` : ''}`;
-        const request = { method: c.method, ...(c.body ? { body: c.body } : {}) };
-        if (c.method === 'HEAD') request.setupClient = skipResponseBodies;
-        const connections = c.connections ?? CONNECTIONS;
-        const serverPid = target === proxy ? server.pid : undefined;
-        await load({ url, headers, request, connections, seconds: WARMUP_SECONDS });
-        const run = await load({ url, headers, request, connections, seconds: SECONDS, serverPid });
-        const { result } = run;
-        const m = {
-          rate: c.megabytes ? result.throughput.average / 1e6 : result.requests.average,
-          cpuPerRequest:
-            run.serverCpuSeconds === undefined ? NaN : (run.serverCpuSeconds * 1e6) / result.requests.total,
-          failures: result.errors + result.non2xx + result.timeouts,
+      }
+      const measured = {};
+      for (const [name, side] of Object.entries(totals)) {
+        measured[name] = {
+          rate: side.amount / side.seconds,
+          cpuPerRequest: (side.cpuSeconds * 1e6) / side.requests,
+          failures: side.failures,
         };
-        measured[target.name] = averaged(measured[target.name], m);
-        console.log(
-          `${label}: ${fixed(m.rate, 0)} ${c.megabytes ? 'MB/s' : 'req/s'} at ${connections} connections; ` +
-            `errors/non-2xx ${result.errors}/${result.non2xx}`,
-        );
       }
       const latency = await pairedLatency([direct, proxy], c, LATENCY_SECONDS);
       for (const [name, l] of Object.entries(latency))
@@ -509,7 +525,7 @@ async function main() {
 
     console.log(`\n== S3 proxy vs direct (${s3.name}) ==`);
     console.log(
-      `throughput: ${SECONDS} s at ${CONNECTIONS} connections (GetObject 1 MiB: ${Math.min(CONNECTIONS, 8)}; ` +
+      `throughput: ${SECONDS} s a side in ${ROUNDS} turns at ${CONNECTIONS} connections (GetObject 1 MiB: ${Math.min(CONNECTIONS, 8)}; ` +
         `PutObject 64 MiB: one stream, direct and proxy in turns, up to ${BIG_PUT_MAX} uploads a side) after ${WARMUP_SECONDS} s warm-up; ` +
         `latency: ${LATENCY_SECONDS} s a side at 1 connection, direct and proxy in turns (PutObject 64 MiB: per upload)`,
     );
@@ -579,15 +595,6 @@ async function main() {
 }
 
 /** The mean of two measurements of the same side (failures add up); the first alone when there is one. */
-function averaged(previous, next) {
-  if (!previous) return next;
-  return {
-    rate: (previous.rate + next.rate) / 2,
-    cpuPerRequest: previous.cpuPerRequest,
-    failures: previous.failures + next.failures,
-  };
-}
-
 /**
  * Latency at one connection: the targets take turns request by request (the order swapping
  * every round) for `seconds` each, so all of them meet the upstream in the same state; drift

@@ -2,6 +2,7 @@ import type { ModuleMetadata } from '@nestjs/common';
 import { StowageConfig } from '@stowage/config';
 import { createApp, listen } from '../../bootstrap';
 import { createLogger } from '../../logging/logger';
+import { tuneHeapGrowth } from '../../runtime/heap-growth';
 import { VERSION } from '../../version';
 
 export interface ServeOptions {
@@ -14,6 +15,7 @@ export interface ServeOptions {
  * requests finish, connections close. Past `server.shutdown_timeout` the process exits 1.
  */
 export async function serve(config: StowageConfig, options: ServeOptions): Promise<void> {
+  tuneHeapGrowth();
   const logger = createLogger(config.log);
   const app = await createApp({ config, env: options.env, logger, imports: options.imports });
   const address = await listen(app, config);
