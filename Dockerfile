@@ -52,6 +52,13 @@ LABEL org.opencontainers.image.title="stowage" \
       org.opencontainers.image.version="${VERSION}"
 
 ENV NODE_ENV=production
+# glibc's allocator for a process that moves bodies through 64 KiB buffers: freed memory stays
+# with the process for the next buffers instead of going back to the kernel in bulk and being
+# faulted in again page by page. Measured on a 64 MiB upload through the S3 proxy: ~10,000 page
+# faults and ~230 ms of CPU without, none and ~110 ms with. bench:proxy starts Stowage with these.
+ENV MALLOC_ARENA_MAX=2 \
+    MALLOC_MMAP_THRESHOLD_=33554432 \
+    MALLOC_TRIM_THRESHOLD_=17179869184
 
 # A fixed numeric UID/GID so that Kubernetes `runAsNonRoot` can verify it.
 # /var/lib/stowage is the home of the root key file (server.secret_key_file);

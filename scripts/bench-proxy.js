@@ -26,8 +26,9 @@
  * without the Ceph binaries, an s3rver. Uses the machine's PostgreSQL and Redis
  * (STOWAGE_BENCH_PG_ADMIN_URL, STOWAGE_BENCH_REDIS_URL): a throwaway database and Redis key
  * prefix, removed again. Stowage runs from dist/ pinned to CPU 0 with production settings (log
- * level info, audit sampling of successful proxy reads 0); this process moves to the other CPUs.
- * Loopback only; everything started is stopped again, also on failure.
+ * level info, audit sampling of successful proxy reads 0, the container image's allocator
+ * settings); this process moves to the other CPUs. Loopback only; everything started is stopped
+ * again, also on failure.
  *
  * BENCH_LAYOUT: `split` (default) pins the S3 server to the load generator's CPUs, so Stowage has
  * CPU 0 to itself, as a proxy on its own host would, and both sides of a comparison face the same

@@ -6,7 +6,7 @@
 
 const { execFileSync, spawn } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
-const { createWriteStream, rmSync, writeFileSync } = require('node:fs');
+const { createWriteStream, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const net = require('node:net');
 const { join } = require('node:path');
 
@@ -35,15 +35,22 @@ function freePort() {
   });
 }
 
+/** The glibc allocator settings the container image runs Stowage with (its Dockerfile's `ENV MALLOC_…`). */
+function imageAllocatorEnv() {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  return Object.fromEntries([...dockerfile.matchAll(/\b(MALLOC_[A-Z_]+)=(\S+)/g)].map((m) => [m[1], m[2]]));
+}
+
 /**
- * `node dist/src/main.js ARGS`, pinned to CPU 0 when `pin` is set. STOWAGE_BENCH_NODE_ARGS adds
- * flags for node itself, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` for a profile of the server.
+ * `node dist/src/main.js ARGS` with the image's allocator settings, pinned to CPU 0 when `pin` is
+ * set. STOWAGE_BENCH_NODE_ARGS adds flags for node itself, e.g. `--cpu-prof
+ * --cpu-prof-dir=/tmp/prof` for a profile of the server.
  */
 function stowage(args, env, pin) {
   const command = pin ? 'taskset' : process.execPath;
   const nodeArgs = (process.env.STOWAGE_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const argv = [...nodeArgs, join(ROOT, 'dist/src/main.js'), ...args];
-  return spawn(command, pin ? ['-c', '0', process.execPath, ...argv] : argv, { env: { ...process.env, ...env } });
+  return spawn(command, pin ? ['-c', '0', process.execPath, ...argv] : argv, { env: { ...process.env, ...imageAllocatorEnv(), ...env } });
 }
 
 async function waitForHealth(base, child, timeoutMs) {
