@@ -138,6 +138,7 @@ describe('S3 virtual credentials and anonymous bindings', () => {
           userId,
           enabled: true,
           expiresAt: null,
+          createdAt: expect.any(Date),
           scopes: [
             { backendId: 'local', bucket: 'team-a' },
             { backendId: 'local', bucket: 'team-b' },

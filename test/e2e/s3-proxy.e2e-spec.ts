@@ -51,6 +51,8 @@ describe('the S3 proxy against s3rver', () => {
   let stack: TestStack;
   let fx: ProxyFixture;
   let keys: VirtualKeys;
+  let mintedAfter: number;
+  let mintedBefore: number;
   const bucket = 'tenant-a';
   const otherBucket = 'tenant-a-archive';
   const foreignBucket = 'tenant-b';
@@ -59,10 +61,12 @@ describe('the S3 proxy against s3rver', () => {
     stack = await TestStack.start();
     fx = await bootWithProxy(stack);
     for (const name of [bucket, otherBucket, foreignBucket]) await createBucket(fx.admin, 'local', name);
+    mintedAfter = Date.now();
     keys = await mintCredential(fx.user, [
       { backend_id: 'local', bucket },
       { backend_id: 'local', bucket: otherBucket },
     ]);
+    mintedBefore = Date.now();
   }, 60_000);
 
   afterAll(async () => stack?.stop());
@@ -190,9 +194,13 @@ describe('the S3 proxy against s3rver', () => {
       client = proxyClient(fx.endpoint, keys);
     });
 
-    it('lists only the scoped buckets, without asking the upstream', async () => {
+    it('lists only the scoped buckets, without asking the upstream, dated from the credential', async () => {
       const listed = await client.send(new ListBucketsCommand({}));
       expect(listed.Buckets?.map((b) => b.Name)).toEqual([bucket, otherBucket].sort());
+      for (const listedBucket of listed.Buckets ?? []) {
+        expect(listedBucket.CreationDate!.getTime()).toBeGreaterThanOrEqual(mintedAfter - 1000);
+        expect(listedBucket.CreationDate!.getTime()).toBeLessThanOrEqual(mintedBefore + 1000);
+      }
     });
 
     it('refuses a bucket outside the scope', async () => {

@@ -16,6 +16,8 @@ export interface VirtualCredential {
   readonly userId: string | null;
   readonly enabled: boolean;
   readonly expiresAt: Date | null;
+  /** When it was minted: the creation date its synthesised ListBuckets gives each bucket. */
+  readonly createdAt: Date;
   /** At most one scope per bucket name: the bucket name alone picks the backend. */
   readonly scopes: readonly BucketScope[];
 }

@@ -41,11 +41,12 @@ interface CredentialRow {
   enabled: boolean;
   user_enabled: boolean;
   expires_at: Date | null;
+  created_at: Date;
   scopes: Array<{ backend_id: string; bucket: string }>;
 }
 
 const CREDENTIALS_SQL = `
-  SELECT c.access_key, c.secret_key_sealed, c.user_id, c.enabled, c.expires_at,
+  SELECT c.access_key, c.secret_key_sealed, c.user_id, c.enabled, c.expires_at, c.created_at,
          (u.id IS NULL OR u.enabled) AS user_enabled,
          COALESCE((SELECT json_agg(json_build_object('backend_id', s.backend_id, 'bucket', s.bucket) ORDER BY s.bucket)
                    FROM s3_credential_scopes s WHERE s.access_key = c.access_key), '[]'::json) AS scopes
@@ -229,6 +230,7 @@ export class S3AccessDirectoryService implements S3AccessDirectory, OnModuleInit
       userId: row.user_id,
       enabled: row.enabled && row.user_enabled,
       expiresAt: row.expires_at,
+      createdAt: row.created_at,
       scopes,
     };
   }
@@ -260,6 +262,7 @@ function sameCredential(a: VirtualCredential | null, b: VirtualCredential | null
     a.userId === b.userId &&
     a.enabled === b.enabled &&
     (a.expiresAt?.getTime() ?? null) === (b.expiresAt?.getTime() ?? null) &&
+    a.createdAt.getTime() === b.createdAt.getTime() &&
     a.scopes.length === b.scopes.length &&
     a.scopes.every((scope, i) => scope.backendId === b.scopes[i].backendId && scope.bucket === b.scopes[i].bucket)
   );

@@ -105,7 +105,6 @@ const SMALL_BODY_BYTES = 64 * 1024;
 const NO_QUERY: ReadonlySet<string> = new Set();
 const HARMLESS_ACLS = new Set(['private', 'bucket-owner-full-control']);
 const PRESIGNED_PARAM = /^X-Amz-/;
-const LIST_OWNER_EPOCH = new Date(0);
 
 /**
  * The S3 proxy's request pipeline: route, authenticate (SigV4 or an anonymous binding), check
@@ -772,12 +771,15 @@ function headersOf(req: IncomingMessage): IncomingMessage['headers'] | NodeJS.Di
   return req.rawHeaders.length / 2 === names ? headers : req.headersDistinct;
 }
 
-/** ListBuckets as synthesised from a credential's scope: each bucket once, sorted by name. */
+/**
+ * ListBuckets as synthesised from a credential's scope: each bucket once, sorted by name, dated
+ * from when the credential was minted (the upstream is not asked for the bucket's own date).
+ */
 function listBucketsBody(credential: VirtualCredential): string {
   const names = [...new Set(credential.scopes.map((scope) => scope.bucket))].sort();
   return listBucketsXml(
     { id: credential.accessKey, displayName: credential.accessKey },
-    names.map((name) => ({ name, creationDate: LIST_OWNER_EPOCH })),
+    names.map((name) => ({ name, creationDate: credential.createdAt })),
   );
 }
 
