@@ -305,56 +305,58 @@ async function main() {
     let bigPut;
     const problems = [];
     for (const c of cases.filter((c) => wanted(c.name))) {
-      const totals = {};
-      // The sides take turns in rounds, the order swapping every round (direct, proxy | proxy,
-      // direct | ...): the upstream's own drift over the case (background work after the previous
-      // case, cache warm-up, its slower and faster spells) then weighs on both sides alike.
-      for (let round = 0; round < ROUNDS; round++) {
-        for (const target of round % 2 === 0 ? [direct, proxy] : [proxy, direct]) {
-          const label = `${c.name} ${target.name}`;
-          if (round === 0) {
-            const answer = await s3Call(target, c);
-            if (answer.status !== 200 || !c.check(answer)) {
-              problems.push(
-                `${label}: ${c.method} ${c.path}${c.query ? `?${c.query}` : ''} answered ${answer.status}, ` +
-                  `${answer.size} bytes, sha256 ${answer.sha256}: ${answer.text.slice(0, 300)}`,
-              );
-            }
-          }
-          const headers = signedHeaders(target, {
+      const connections = c.connections ?? CONNECTIONS;
+      const request = { method: c.method, ...(c.body ? { body: c.body } : {}) };
+      if (c.method === 'HEAD') request.setupClient = skipResponseBodies;
+      const sides = {};
+      for (const target of [direct, proxy]) {
+        const answer = await s3Call(target, c);
+        if (answer.status !== 200 || !c.check(answer)) {
+          problems.push(
+            `${c.name} ${target.name}: ${c.method} ${c.path}${c.query ? `?${c.query}` : ''} answered ${answer.status}, ` +
+              `${answer.size} bytes, sha256 ${answer.sha256}: ${answer.text.slice(0, 300)}`,
+          );
+        }
+        sides[target.name] = {
+          url: `${target.endpoint}${c.path}${c.query ? `?${c.query}` : ''}`,
+          headers: signedHeaders(target, {
             method: c.method,
             path: c.path,
             query: c.query,
             payloadHash: c.body ? sha(c.body) : undefined,
-          });
-          const url = `${target.endpoint}${c.path}${c.query ? `?${c.query}` : ''}`;
-          const request = { method: c.method, ...(c.body ? { body: c.body } : {}) };
-          if (c.method === 'HEAD') request.setupClient = skipResponseBodies;
-          const connections = c.connections ?? CONNECTIONS;
-          const serverPid = target === proxy ? server.pid : undefined;
+          }),
+          serverPid: target === proxy ? server.pid : undefined,
+          totals: { amount: 0, requests: 0, seconds: 0, cpuSeconds: 0, failures: 0 },
+        };
+      }
+      // The sides take turns in rounds, the order swapping every round (direct, proxy | proxy,
+      // direct | ...): the upstream's own drift over the case (background work after the previous
+      // case, cache warm-up, its slower and faster spells) then weighs on both sides alike.
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const name of round % 2 === 0 ? ['direct', 'proxy'] : ['proxy', 'direct']) {
+          const { url, headers, serverPid, totals } = sides[name];
           const warmup = round === 0 ? WARMUP_SECONDS : Math.min(WARMUP_SECONDS, 0.5);
           await load({ url, headers, request, connections, seconds: warmup });
           const run = await load({ url, headers, request, connections, seconds: SECONDS / ROUNDS, serverPid });
           const { result } = run;
-          const side = (totals[target.name] ??= { amount: 0, requests: 0, seconds: 0, cpuSeconds: 0, failures: 0 });
-          side.amount += c.megabytes ? result.throughput.total / 1e6 : result.requests.total;
-          side.requests += result.requests.total;
-          side.seconds += result.duration;
-          side.cpuSeconds += run.serverCpuSeconds ?? NaN;
-          side.failures += result.errors + result.non2xx + result.timeouts;
+          totals.amount += c.megabytes ? result.throughput.total / 1e6 : result.requests.total;
+          totals.requests += result.requests.total;
+          totals.seconds += result.duration;
+          totals.cpuSeconds += run.serverCpuSeconds ?? NaN;
+          totals.failures += result.errors + result.non2xx + result.timeouts;
           console.log(
-            `${label}, round ${round + 1}/${ROUNDS}: ` +
+            `${c.name} ${name}, round ${round + 1}/${ROUNDS}: ` +
               `${fixed(c.megabytes ? result.throughput.average / 1e6 : result.requests.average, 0)} ` +
               `${c.megabytes ? 'MB/s' : 'req/s'} at ${connections} connections; errors/non-2xx ${result.errors}/${result.non2xx}`,
           );
         }
       }
       const measured = {};
-      for (const [name, side] of Object.entries(totals)) {
+      for (const [name, { totals }] of Object.entries(sides)) {
         measured[name] = {
-          rate: side.amount / side.seconds,
-          cpuPerRequest: (side.cpuSeconds * 1e6) / side.requests,
-          failures: side.failures,
+          rate: totals.amount / totals.seconds,
+          cpuPerRequest: (totals.cpuSeconds * 1e6) / totals.requests,
+          failures: totals.failures,
         };
       }
       const latency = await pairedLatency([direct, proxy], c, LATENCY_SECONDS);
@@ -595,7 +597,6 @@ async function main() {
   }
 }
 
-/** The mean of two measurements of the same side (failures add up); the first alone when there is one. */
 /**
  * Latency at one connection: the targets take turns request by request (the order swapping
  * every round) for `seconds` each, so all of them meet the upstream in the same state; drift

@@ -36,10 +36,9 @@ function freePort() {
 }
 
 /** The glibc allocator settings the container image runs Stowage with (its Dockerfile's `ENV MALLOC_…`). */
-function imageAllocatorEnv() {
-  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
-  return Object.fromEntries([...dockerfile.matchAll(/\b(MALLOC_[A-Z_]+)=(\S+)/g)].map((m) => [m[1], m[2]]));
-}
+const IMAGE_ALLOCATOR_ENV = Object.fromEntries(
+  [...readFileSync(join(ROOT, 'Dockerfile'), 'utf8').matchAll(/\b(MALLOC_[A-Z_]+)=(\S+)/g)].map((m) => [m[1], m[2]]),
+);
 
 /**
  * `node dist/src/main.js ARGS` with the image's allocator settings, pinned to CPU 0 when `pin` is
@@ -50,7 +49,7 @@ function stowage(args, env, pin) {
   const command = pin ? 'taskset' : process.execPath;
   const nodeArgs = (process.env.STOWAGE_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const argv = [...nodeArgs, join(ROOT, 'dist/src/main.js'), ...args];
-  return spawn(command, pin ? ['-c', '0', process.execPath, ...argv] : argv, { env: { ...process.env, ...imageAllocatorEnv(), ...env } });
+  return spawn(command, pin ? ['-c', '0', process.execPath, ...argv] : argv, { env: { ...process.env, ...IMAGE_ALLOCATOR_ENV, ...env } });
 }
 
 async function waitForHealth(base, child, timeoutMs) {

@@ -6,10 +6,10 @@ import { setFlagsFromString } from 'node:v8';
  * keeps little and moves a lot it settles at the minimum (about 10%). After a busy spell has
  * grown the young generation to its full size, that headroom is smaller than the young
  * generation itself, and V8 then starts a new full marking right after each one ends: a 64 MiB
- * upload through the proxy paid for about two full collections, 40–60 ms of CPU. Half the live heap of
- * headroom (25 MiB at Stowage's size) keeps full collections rare.
+ * upload through the proxy paid for about two full collections, 40–60 ms of CPU. Half the live
+ * heap of headroom (25 MiB at Stowage's size) keeps full collections rare.
  */
-export const HEAP_GROWING_PERCENT = 50;
+const HEAP_GROWING_PERCENT = 50;
 const FLAG = '--heap-growing-percent';
 
 /**
@@ -18,11 +18,7 @@ const FLAG = '--heap-growing-percent';
  * V8 reads the flag each time it recomputes its limits, so setting it at start-up is enough.
  */
 export function tuneHeapGrowth(execArgv: readonly string[] = process.execArgv): boolean {
-  const given = execArgv.some((arg) => {
-    const name = arg.split('=')[0].replace(/_/g, '-');
-    return name === FLAG;
-  });
-  if (given) return false;
+  if (execArgv.some((arg) => arg.split('=')[0].replace(/_/g, '-') === FLAG)) return false;
   setFlagsFromString(`${FLAG}=${HEAP_GROWING_PERCENT}`);
   return true;
 }

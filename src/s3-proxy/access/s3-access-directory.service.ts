@@ -262,7 +262,6 @@ function sameCredential(a: VirtualCredential | null, b: VirtualCredential | null
     a.userId === b.userId &&
     a.enabled === b.enabled &&
     (a.expiresAt?.getTime() ?? null) === (b.expiresAt?.getTime() ?? null) &&
-    a.createdAt.getTime() === b.createdAt.getTime() &&
     a.scopes.length === b.scopes.length &&
     a.scopes.every((scope, i) => scope.backendId === b.scopes[i].backendId && scope.bucket === b.scopes[i].bucket)
   );
