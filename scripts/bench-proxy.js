@@ -10,7 +10,10 @@
  *                    throughput runs take turns in rounds (direct, proxy | proxy, direct | ...),
  *                    latency requests and the 64 MiB uploads alternate between the two sides
  *   proxy only       bad-signature rejects (valid access key, wrong signature: 403 before any
- *                    upstream call) and the synthesised ListBuckets, with server CPU per request
+ *                    upstream call) and the synthesised ListBuckets, with server CPU per request;
+ *                    beside them, the host's floor: a bare node:http server on the same core
+ *                    giving the same 403 answer to the same requests (what node:http and the
+ *                    kernel cost on this machine before any Stowage code runs)
  *   memory           peak RSS of the service, and its RSS growth while one large object
  *                    (BENCH_OBJECT_MIB, default 1024) goes up and down through the proxy,
  *                    generated and hashed on the fly; the SHA-256 read back must equal the one sent
@@ -37,13 +40,14 @@
  
  */
 
+const { spawn } = require('node:child_process');
 const { mkdtempSync } = require('node:fs');
 const http = require('node:http');
 const { tmpdir, cpus, loadavg } = require('node:os');
 const { join } = require('node:path');
 const { randomBytes } = require('node:crypto');
 const { fixed, load, percentile, printTable, processCpuSeconds, tasksetWorks } = require('./lib/bench');
-const { ROOT, bootStowage, cleanupRunner, freePort } = require('./lib/stowage-process');
+const { ROOT, bootStowage, cleanupRunner, freePort, stopChild } = require('./lib/stowage-process');
 const { startS3 } = require('./lib/s3-server');
 const { digest, generatedBody, generatedSha256, peakRssOf, rssOf, watchRss } = require('./lib/transfer');
 
@@ -152,6 +156,38 @@ function skipResponseBodies(client) {
       };
     },
   });
+}
+
+/**
+ * A bare node:http server on CPU 0 (when pinning works), answering every request with the status
+ * and body of `answer` and the headers the proxy sends with it: the floor under the proxy's own
+ * answers on this host.
+ */
+async function bareHttpServer({ pin, answer, cleanups }) {
+  const script = `
+    const body = process.env.FLOOR_BODY;
+    const status = Number(process.env.FLOOR_STATUS);
+    const server = require('node:http').createServer((req, res) => {
+      res.writeHead(status, {
+        'content-type': 'application/xml',
+        'content-length': String(Buffer.byteLength(body)),
+        'x-amz-request-id': '0000000000000000',
+      });
+      res.end(body);
+    });
+    server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+    process.on('SIGTERM', () => process.exit(0));`;
+  const args = ['-e', script];
+  const child = spawn(pin ? 'taskset' : process.execPath, pin ? ['-c', '0', process.execPath, ...args] : args, {
+    env: { ...process.env, FLOOR_BODY: answer.body, FLOOR_STATUS: String(answer.status) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  cleanups.push(() => stopChild(child));
+  const port = await new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`bare node:http server exited (${code})`)));
+    child.stdout.once('data', (line) => resolve(Number(String(line).trim())));
+  });
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => stopChild(child) };
 }
 
 const ms = (value) => fixed(value, 2);
@@ -459,6 +495,7 @@ async function main() {
 
     // Answers the proxy gives itself, on the pinned core.
     const own = [];
+    let floorAnswer;
     for (const [name, spec, status] of [
       ['bad signature (403)', { method: 'GET', path: `/${bucket}/small.bin`, secretKey: 'x'.repeat(40) }, 403],
       ['ListBuckets (synthesised)', { method: 'GET', path: '/' }, 200],
@@ -486,6 +523,25 @@ async function main() {
         result.requests.average >= 10_000 ? 'met' : 'MISSED',
       ]);
       console.log(`${name}: ${fixed(result.requests.average, 0)} req/s`);
+      if (status === 403) floorAnswer = { headers, path: spec.path, status, body: text };
+    }
+    if (floorAnswer) {
+      const bare = await bareHttpServer({ pin, answer: floorAnswer, cleanups });
+      const url = `${bare.url}${floorAnswer.path}`;
+      await load({ url, headers: floorAnswer.headers, seconds: WARMUP_SECONDS });
+      const run = await load({ url, headers: floorAnswer.headers, seconds: SECONDS, serverPid: bare.pid });
+      const { result } = run;
+      const expected = result.statusCodeStats[floorAnswer.status]?.count ?? 0;
+      own.push([
+        'host floor: bare node:http, same 403',
+        fixed(result.requests.average, 0),
+        '-',
+        '-',
+        fixed((run.serverCpuSeconds * 1e6) / result.requests.total, 0),
+        `${result.errors}/${result.requests.total - expected}`,
+        '(context)',
+      ]);
+      await bare.stop();
     }
 
     // A large object up and down through the proxy.
@@ -578,7 +634,10 @@ async function main() {
       own,
       1,
     );
-    console.log('(target: >= 10,000 requests/s on the one pinned core)\n');
+    console.log(
+      '(target: >= 10,000 requests/s on the one pinned core; the host floor is no target: it shows what ' +
+        'node:http and the kernel alone cost on this machine, so figures from different hosts can be compared)\n',
+    );
     printTable(['large object', 'MB/s', 'RSS before MiB', 'RSS peak MiB', 'RSS growth MiB', 'targets'], large, 1);
     console.log(
       `(${OBJECT_MIB} MiB through the proxy; sha256 ${back.sha256 === sent ? 'matches' : 'DIFFERS'}; target: growth < 64 MiB each way)`,
