@@ -122,6 +122,8 @@ export function signString(signingKey: Uint8Array, stringToSign: string): string
 export class SigningKeyCache {
   private readonly entries = new Map<string, Buffer>();
   private newest?: string;
+  /** The last key handed out per secret holder (see `forHolder`); dies with the holder. */
+  private byHolder = new WeakMap<object, HolderKey>();
 
   constructor(readonly maxEntries = 10_000) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');
@@ -156,7 +158,43 @@ export class SigningKeyCache {
     return derived;
   }
 
+  /**
+   * The signing key for the secret of `holder` and the scope: the one last handed out for that
+   * holder when the scope matches (no fingerprint of the secret to compute), otherwise as `get`.
+   * A holder's secret must never change; a changed secret comes in a new holder.
+   */
+  forHolder(
+    holder: { readonly secretKey: string },
+    accessKeyId: string,
+    date: string,
+    region: string,
+    service: string,
+  ): Buffer {
+    const last = this.byHolder.get(holder);
+    if (
+      last !== undefined &&
+      last.date === date &&
+      last.region === region &&
+      last.service === service &&
+      last.accessKeyId === accessKeyId
+    ) {
+      return last.key;
+    }
+    const key = this.get(accessKeyId, holder.secretKey, date, region, service);
+    this.byHolder.set(holder, { accessKeyId, date, region, service, key });
+    return key;
+  }
+
   clear(): void {
     this.entries.clear();
+    this.byHolder = new WeakMap();
   }
+}
+
+interface HolderKey {
+  accessKeyId: string;
+  date: string;
+  region: string;
+  service: string;
+  key: Buffer;
 }

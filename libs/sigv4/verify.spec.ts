@@ -715,6 +715,36 @@ describe('verifyRequest: signing-key cache', () => {
     expect(() => new SigningKeyCache(0)).toThrow(RangeError);
   });
 
+  it('remembers the key of a secret holder, and derives anew for a new holder or another scope', async () => {
+    const cache = new SigningKeyCache(100);
+    const holder = { secretKey: SECRET };
+    const input = { ...(await sdkSign()), lookupSecret: () => holder };
+    const a = await verifyRequest(input, { ...at(0), signingKeyCache: cache });
+    const b = await verifyRequest(input, { ...at(0), signingKeyCache: cache });
+    expect(b.signingKey).toBe(a.signingKey);
+    expect(cache.size).toBe(1);
+
+    // A rotated secret comes in a new holder: the old key is never used for it.
+    const rotated = { secretKey: 'rotated/secret' };
+    const stale = { ...input, lookupSecret: () => rotated };
+    await expect(verifyRequest(stale, { ...at(0), signingKeyCache: cache })).rejects.toMatchObject({
+      code: 'SignatureDoesNotMatch',
+    });
+    const fresh = { ...(await sdkSign({ secret: 'rotated/secret' })), lookupSecret: () => rotated };
+    await expect(verifyRequest(fresh, { ...at(0), signingKeyCache: cache })).resolves.toBeDefined();
+
+    // Another scope on the same holder is derived for that scope, not taken from the memo.
+    const day = cache.forHolder(holder, 'AKID', '20260314', 'us-east-1', 's3');
+    expect(cache.forHolder(holder, 'AKID', '20260314', 'us-east-1', 's3')).toBe(day);
+    expect(cache.forHolder(holder, 'AKID', '20260315', 'us-east-1', 's3').equals(day)).toBe(false);
+    expect(cache.forHolder(holder, 'AKID', '20260314', 'eu-west-1', 's3').equals(day)).toBe(false);
+    expect(cache.forHolder(holder, 'OTHER', '20260314', 'us-east-1', 's3')).toBe(
+      cache.get('OTHER', SECRET, '20260314', 'us-east-1', 's3'),
+    );
+    expect(cache.forHolder(holder, 'AKID', '20260314', 'us-east-1', 's3').equals(day)).toBe(true);
+    expect(deriveSigningKey(SECRET, '20260314', 'us-east-1', 's3').equals(day)).toBe(true);
+  });
+
   it('keys by scope and by secret', () => {
     const cache = new SigningKeyCache(10);
     const base = cache.get('a', 's1', '20260314', 'us-east-1', 's3');

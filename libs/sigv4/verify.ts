@@ -15,6 +15,7 @@ import {
   buildStringToSign,
   constantTimeEqual,
   deriveSigningKey,
+  EMPTY_SHA256,
   HeaderMap,
   HeaderValue,
   SigningKeyCache,
@@ -33,7 +34,17 @@ export const STREAMING_SIGNED_PAYLOAD_TRAILER = 'STREAMING-AWS4-HMAC-SHA256-PAYL
 
 export const DEFAULT_MAX_SKEW_MS = 15 * 60 * 1000;
 
-export type SecretLookup = (accessKeyId: string) => string | undefined | null | Promise<string | undefined | null>;
+/** An object holding a secret that never changes (a changed secret comes in a new object). */
+export interface SecretHolder {
+  readonly secretKey: string;
+}
+/**
+ * The secret of an access key, or an object holding it, or nothing when the key is unknown. The
+ * signing key derived from a holder's secret is remembered on the holder itself, so a request
+ * on a known holder skips the cache's fingerprint of the secret.
+ */
+export type SecretAnswer = string | SecretHolder | undefined | null;
+export type SecretLookup = (accessKeyId: string) => SecretAnswer | Promise<SecretAnswer>;
 
 export interface SigV4RequestInput {
   method: string;
@@ -46,7 +57,7 @@ export interface SigV4RequestInput {
    * `req.headersDistinct`), since the canonical form joins them with `,` and not `, `.
    */
   headers: HeaderMap;
-  /** The secret of an access key, or undefined when the key is unknown. */
+  /** The secret of an access key (or an object holding it), or undefined when the key is unknown. */
   lookupSecret: SecretLookup;
   /**
    * The body's hex SHA-256 when the caller knows it and the request carries no
@@ -119,6 +130,8 @@ export function classifyPayload(value: string): { payload: PayloadMode; payloadH
     case STREAMING_SIGNED_PAYLOAD_TRAILER:
       return { payload: 'streaming-signed-trailer' };
   }
+  // The hash of an empty body comes with every GET, HEAD and DELETE.
+  if (value === EMPTY_SHA256) return { payload: 'signed', payloadHash: value };
   if (SHA256_HEX.test(value)) return { payload: 'signed', payloadHash: value.toLowerCase() };
   throw new SigV4Error(
     'InvalidArgument',
@@ -400,7 +413,7 @@ export function checkRequest(
     throw err;
   }
   const looked = input.lookupSecret(prepared.credential.accessKeyId);
-  if (isThenable(looked)) return looked.then((secret) => checkSignature(input, params, options, prepared, secret));
+  if (isThenable(looked)) return looked.then((found) => checkSignature(input, params, options, prepared, found));
   return checkSignature(input, params, options, prepared, looked);
 }
 
@@ -435,9 +448,17 @@ function checkSignature(
   params: QueryParam[],
   options: VerifyOptions,
   prepared: Prepared,
-  secret: string | undefined | null,
+  answer: SecretAnswer,
 ): CheckedRequest {
   const { credential } = prepared;
+  let holder: SecretHolder | undefined;
+  let secret: string | undefined | null;
+  if (typeof answer === 'object' && answer !== null) {
+    holder = answer;
+    secret = answer.secretKey;
+  } else {
+    secret = answer;
+  }
   if (secret === undefined || secret === null || secret === '') {
     return SigV4Error.refusal(
       'InvalidAccessKeyId',
@@ -449,9 +470,11 @@ function checkSignature(
   }
 
   const cache = options.signingKeyCache === undefined ? defaultCache : options.signingKeyCache;
-  const signingKey = cache
-    ? cache.get(credential.accessKeyId, secret, credential.date, credential.region, credential.service)
-    : deriveSigningKey(secret, credential.date, credential.region, credential.service);
+  const signingKey = !cache
+    ? deriveSigningKey(secret, credential.date, credential.region, credential.service)
+    : holder === undefined
+      ? cache.get(credential.accessKeyId, secret, credential.date, credential.region, credential.service)
+      : cache.forHolder(holder, credential.accessKeyId, credential.date, credential.region, credential.service);
 
   const canonicalRequest = buildCanonicalRequest({
     method: input.method,

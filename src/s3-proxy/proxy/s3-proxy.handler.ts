@@ -332,13 +332,14 @@ export class S3ProxyHandler {
           lookupSecret: (accessKey) => {
             x.accessKey = accessKey;
             const answer = this.directory.credential(accessKey);
+            // The credential itself holds the secret: its signing key is remembered on it.
             if (!(answer instanceof Promise)) {
               found = answer;
-              return answer?.secretKey;
+              return answer;
             }
             return answer.then((credential) => {
               found = credential;
-              return credential?.secretKey;
+              return credential;
             });
           },
         },
