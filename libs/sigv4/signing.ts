@@ -114,6 +114,11 @@ export function signString(signingKey: Uint8Array, stringToSign: string): string
   return createHmac('sha256', signingKey).update(stringToSign).digest('hex');
 }
 
+/** An object holding a secret that never changes (a changed secret comes in a new object). */
+export interface SecretHolder {
+  readonly secretKey: string;
+}
+
 /**
  * A bounded LRU of derived signing keys. Entries are keyed by access key, date, region, service
  * and the SHA-256 of the secret, so a rotated secret never reuses a key derived from the old one,
@@ -164,7 +169,7 @@ export class SigningKeyCache {
    * A holder's secret must never change; a changed secret comes in a new holder.
    */
   forHolder(
-    holder: { readonly secretKey: string },
+    holder: SecretHolder,
     accessKeyId: string,
     date: string,
     region: string,

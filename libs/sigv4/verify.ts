@@ -18,6 +18,7 @@ import {
   EMPTY_SHA256,
   HeaderMap,
   HeaderValue,
+  SecretHolder,
   SigningKeyCache,
   signString,
 } from './signing';
@@ -34,10 +35,6 @@ export const STREAMING_SIGNED_PAYLOAD_TRAILER = 'STREAMING-AWS4-HMAC-SHA256-PAYL
 
 export const DEFAULT_MAX_SKEW_MS = 15 * 60 * 1000;
 
-/** An object holding a secret that never changes (a changed secret comes in a new object). */
-export interface SecretHolder {
-  readonly secretKey: string;
-}
 /**
  * The secret of an access key, or an object holding it, or nothing when the key is unknown. The
  * signing key derived from a holder's secret is remembered on the holder itself, so a request
