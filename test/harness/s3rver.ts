@@ -19,6 +19,7 @@ export interface TestS3 {
 export async function startS3rver(): Promise<TestS3> {
   const directory = mkdtempSync(join(tmpdir(), 'stowage-s3rver-'));
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
+  forgetAbortedUploads(server.store as ObjectStore);
   const { port } = (await server.run()) as { port: number };
   return {
     endpoint: `http://127.0.0.1:${port}`,
@@ -29,5 +30,26 @@ export async function startS3rver(): Promise<TestS3> {
       await server.close();
       rmSync(directory, { recursive: true, force: true });
     },
+  };
+}
+
+interface ObjectStore {
+  putContent(objectPath: string, content: unknown): Promise<[number, string]>;
+}
+
+/**
+ * S3 stores nothing of an upload whose connection breaks off before its last byte; s3rver keeps
+ * the bytes it got on disk and then serves them as the object. Removing the file when the upload
+ * fails (synchronously, before any later request is read) makes it behave as S3 does.
+ */
+function forgetAbortedUploads(store: ObjectStore): void {
+  const putContent = store.putContent.bind(store);
+  store.putContent = async (objectPath, content) => {
+    try {
+      return await putContent(objectPath, content);
+    } catch (err) {
+      rmSync(objectPath, { force: true });
+      throw err;
+    }
   };
 }
