@@ -85,10 +85,10 @@ function writeConfig() {
 }
 
 async function startS3() {
-  const S3rver = require('@20minutes/s3rver');
+  const { createLocalS3 } = require('./lib/local-s3');
   const directory = join(DATA, 's3');
   mkdirSync(directory, { recursive: true });
-  const server = new S3rver({
+  const server = createLocalS3({
     address: '127.0.0.1',
     port: S3_PORT,
     silent: true,

@@ -81,8 +81,8 @@ async function startS3(dir, cleanups) {
   console.log(`note: Ceph RGW not installed (missing ${missing.join(', ')}); using s3rver instead`);
   const directory = join(dir, 's3rver');
   const code = `
-    const S3rver = require('@20minutes/s3rver');
-    const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: ${JSON.stringify(directory)},
+    const { createLocalS3 } = require(${JSON.stringify(join(__dirname, 'local-s3'))});
+    const server = createLocalS3({ address: '127.0.0.1', port: 0, silent: true, directory: ${JSON.stringify(directory)},
       allowMismatchedSignatures: true });
     server.run().then(({ port }) => process.stdout.write(port + '\\n'));
     process.on('SIGTERM', () => server.close().then(() => process.exit(0)));`;

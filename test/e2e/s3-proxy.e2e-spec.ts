@@ -6,6 +6,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListBucketsCommand,
+  PutObjectAclCommand,
   PutObjectCommand,
   S3Client,
   S3ServiceException,
@@ -108,7 +109,10 @@ describe('the S3 proxy against s3rver', () => {
             path: `/${bucket}/nothing`,
             headers: {
               authorization: `AWS4-HMAC-SHA256 Credential=${keys.accessKeyId}/20260101/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`,
-              'x-amz-date': new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, ''),
+              'x-amz-date': new Date()
+                .toISOString()
+                .replace(/[-:]/g, '')
+                .replace(/\.\d{3}/, ''),
               'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
             },
           });
@@ -221,8 +225,33 @@ describe('the S3 proxy against s3rver', () => {
     });
 
     it('refuses bucket creation, deletion and configuration', async () => {
-      expect((await s3Failure(client.send(new CreateBucketCommand({ Bucket: bucket })))).name).toBe('AccessDenied');
+      // A bucket in scope is the credential's already: S3's answer to its owner.
+      const owned = await s3Failure(client.send(new CreateBucketCommand({ Bucket: bucket })));
+      expect(owned.name).toBe('BucketAlreadyOwnedByYou');
+      expect(owned.$metadata.httpStatusCode).toBe(409);
+      for (const name of [foreignBucket, 'not-there-yet']) {
+        expect((await s3Failure(client.send(new CreateBucketCommand({ Bucket: name })))).name).toBe('AccessDenied');
+      }
+      const listed = await fx.admin.request('/api/backends/local/buckets');
+      expect(JSON.stringify(listed.body)).not.toContain('not-there-yet');
       expect((await s3Failure(client.send(new DeleteBucketCommand({ Bucket: bucket })))).name).toBe('AccessDenied');
+      // Setting an object's ACL is not served (501, which s3cmd's cp tolerates) and leaves the object as it was.
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'acl-target.txt', Body: 'original' }));
+      const policy = {
+        Owner: { ID: 'owner' },
+        Grants: [
+          {
+            Grantee: { Type: 'Group' as const, URI: 'http://acs.amazonaws.com/groups/global/AllUsers' },
+            Permission: 'READ' as const,
+          },
+        ],
+      };
+      const aclWrite = await s3Failure(
+        client.send(new PutObjectAclCommand({ Bucket: bucket, Key: 'acl-target.txt', AccessControlPolicy: policy })),
+      );
+      expect(aclWrite.name).toBe('NotImplemented');
+      expect(aclWrite.$metadata.httpStatusCode).toBe(501);
+      expect((await bodyOf(client, bucket, 'acl-target.txt')).toString()).toBe('original');
       const acl = await s3Failure(
         client.send(new PutObjectCommand({ Bucket: bucket, Key: 'public.txt', Body: 'x', ACL: 'public-read' })),
       );

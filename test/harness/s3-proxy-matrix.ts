@@ -33,19 +33,100 @@ import { proxyClient, VirtualKeys } from './s3-proxy';
 
 const run = promisify(execFile);
 export const AWS_CLI = '/usr/bin/aws';
+export const S3CMD = '/usr/bin/s3cmd';
+export const RCLONE = '/usr/bin/rclone';
 const MiB = 1024 * 1024;
 
 export const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
-/** The aws CLI (Debian's awscli) against the proxy: path-style, its own empty home and config. */
-export class AwsCli {
-  private readonly home = mkdtempSync(join(tmpdir(), 'stowage-awscli-'));
+/** A command that failed, saying why with the S3 error code given. */
+function expectRefused(result: { code: number; stderr: string }, code: string): void {
+  expect(result.code).not.toBe(0);
+  expect(result.stderr).toContain(code);
+}
 
-  constructor(
-    private readonly endpoint: string,
-    private readonly keys: VirtualKeys,
+interface CliSetup {
+  /** Arguments that go before every command's own. */
+  args: string[];
+  /** The environment besides PATH and HOME (nothing else of the test runner's leaks in). */
+  env: Record<string, string>;
+}
+
+/**
+ * An S3 command-line client from Debian (the aws CLI, s3cmd, rclone) run against the proxy,
+ * path-style, with an empty home and configuration of its own.
+ */
+export class S3Cli {
+  private readonly home = mkdtempSync(join(tmpdir(), 'stowage-s3cli-'));
+  private readonly setup: CliSetup;
+
+  private constructor(
+    private readonly binary: string,
+    configure: (home: string) => CliSetup,
   ) {
-    writeFileSync(join(this.home, 'config'), '[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n');
+    this.setup = configure(this.home);
+  }
+
+  static aws(endpoint: string, keys: VirtualKeys): S3Cli {
+    return new S3Cli(AWS_CLI, (home) => {
+      writeFileSync(join(home, 'config'), '[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n');
+      return {
+        args: ['--endpoint-url', endpoint],
+        env: {
+          AWS_CONFIG_FILE: join(home, 'config'),
+          AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
+          AWS_ACCESS_KEY_ID: keys.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+          AWS_EC2_METADATA_DISABLED: 'true',
+          AWS_PAGER: '',
+        },
+      };
+    });
+  }
+
+  /** s3cmd signing with SigV4; uploads above 5 MiB go in 5 MiB parts. */
+  static s3cmd(endpoint: string, keys: VirtualKeys): S3Cli {
+    return new S3Cli(S3CMD, (home) => {
+      const host = new URL(endpoint).host;
+      const config = join(home, 's3cfg');
+      writeFileSync(
+        config,
+        [
+          '[default]',
+          `access_key = ${keys.accessKeyId}`,
+          `secret_key = ${keys.secretAccessKey}`,
+          `host_base = ${host}`,
+          `host_bucket = ${host}`,
+          'use_https = False',
+          'signature_v2 = False',
+          'bucket_location = us-east-1',
+          'multipart_chunk_size_mb = 5',
+          'progress_meter = False',
+          '',
+        ].join('\n'),
+      );
+      return { args: ['-c', config], env: {} };
+    });
+  }
+
+  /** rclone with a remote named `proxy`; uploads above 5 MiB go in 5 MiB parts. */
+  static rclone(endpoint: string, keys: VirtualKeys): S3Cli {
+    return new S3Cli(RCLONE, (home) => {
+      const config = join(home, 'rclone.conf');
+      writeFileSync(config, '');
+      return {
+        args: ['--config', config, '--s3-upload-cutoff', '5M', '--s3-chunk-size', '5M', '--low-level-retries', '1'],
+        env: {
+          RCLONE_CONFIG_PROXY_TYPE: 's3',
+          RCLONE_CONFIG_PROXY_PROVIDER: 'Other',
+          RCLONE_CONFIG_PROXY_ENDPOINT: endpoint,
+          RCLONE_CONFIG_PROXY_REGION: 'us-east-1',
+          RCLONE_CONFIG_PROXY_FORCE_PATH_STYLE: 'true',
+          RCLONE_CONFIG_PROXY_ACCESS_KEY_ID: keys.accessKeyId,
+          RCLONE_CONFIG_PROXY_SECRET_ACCESS_KEY: keys.secretAccessKey,
+        },
+      };
+    });
   }
 
   file(name: string, data?: Buffer): string {
@@ -60,17 +141,8 @@ export class AwsCli {
 
   async run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     try {
-      const { stdout, stderr } = await run(AWS_CLI, ['--endpoint-url', this.endpoint, ...args], {
-        env: {
-          PATH: process.env.PATH,
-          HOME: this.home,
-          AWS_CONFIG_FILE: join(this.home, 'config'),
-          AWS_SHARED_CREDENTIALS_FILE: join(this.home, 'credentials'),
-          AWS_ACCESS_KEY_ID: this.keys.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: this.keys.secretAccessKey,
-          AWS_EC2_METADATA_DISABLED: 'true',
-          AWS_PAGER: '',
-        },
+      const { stdout, stderr } = await run(this.binary, [...this.setup.args, ...args], {
+        env: { PATH: process.env.PATH, HOME: this.home, ...this.setup.env },
         maxBuffer: 64 * MiB,
         timeout: 120_000,
       });
@@ -83,7 +155,9 @@ export class AwsCli {
 
   async ok(...args: string[]): Promise<string> {
     const result = await this.run(...args);
-    if (result.code !== 0) throw new Error(`aws ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
+    if (result.code !== 0) {
+      throw new Error(`${this.binary} ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
+    }
     return result.stdout;
   }
 
@@ -348,9 +422,9 @@ export function describeProxyMatrix(target: MatrixTarget): void {
   });
 
   describe('the aws CLI', () => {
-    let cli: AwsCli;
+    let cli: S3Cli;
     beforeAll(() => {
-      cli = new AwsCli(target.endpoint(), target.keys());
+      cli = S3Cli.aws(target.endpoint(), target.keys());
     });
     afterAll(() => cli?.close());
 
@@ -434,8 +508,104 @@ export function describeProxyMatrix(target: MatrixTarget): void {
 
     it('is refused a bucket outside its scope', async () => {
       const result = await cli.run('s3', 'ls', 's3://not-my-bucket/');
-      expect(result.code).not.toBe(0);
-      expect(result.stderr).toContain('AccessDenied');
+      expectRefused(result, 'AccessDenied');
+    });
+  });
+
+  describe('s3cmd', () => {
+    let cli: S3Cli;
+    beforeAll(() => {
+      cli = S3Cli.s3cmd(target.endpoint(), target.keys());
+    });
+    afterAll(() => cli?.close());
+
+    it('lists only the scoped buckets', async () => {
+      const out = await cli.ok('ls');
+      const names = out
+        .trim()
+        .split('\n')
+        .map((line) =>
+          line
+            .trim()
+            .split(/\s+/)
+            .pop()
+            ?.replace(/^s3:\/\//, ''),
+        );
+      expect(names.sort()).toEqual([target.bucket, target.otherBucket].sort());
+    });
+
+    it('puts 12 MiB in parts, gets it back, copies it across scoped buckets and deletes', async () => {
+      const data = randomBytes(12 * MiB + 77);
+      const source = `s3://${target.bucket}/s3cmd/big file.bin`;
+      const copy = `s3://${target.otherBucket}/s3cmd/copy.bin`;
+      // --progress: s3cmd names the parts only in its progress lines.
+      const put = await cli.ok('put', '--progress', cli.file('upload.bin', data), source);
+      expect(put).toContain('[part 3 of 3');
+      await cli.ok('get', '--force', source, cli.file('download.bin'));
+      expect(sha256(cli.read('download.bin'))).toBe(sha256(data));
+      expect(await cli.ok('ls', `s3://${target.bucket}/s3cmd/`)).toContain(`${data.length}`);
+      await cli.ok('cp', source, copy);
+      await cli.ok('get', '--force', copy, cli.file('copy.bin'));
+      expect(sha256(cli.read('copy.bin'))).toBe(sha256(data));
+      await cli.ok('del', source);
+      await cli.ok('del', copy);
+      expect((await cli.ok('ls', `s3://${target.bucket}/s3cmd/`)).trim()).toBe('');
+    });
+
+    it('is refused a bucket outside its scope, and creating a bucket', async () => {
+      const listing = await cli.run('ls', 's3://not-my-bucket/');
+      expectRefused(listing, 'AccessDenied');
+      const made = await cli.run('mb', 's3://made-by-s3cmd');
+      expectRefused(made, 'AccessDenied');
+    });
+  });
+
+  describe('rclone', () => {
+    let cli: S3Cli;
+    beforeAll(() => {
+      cli = S3Cli.rclone(target.endpoint(), target.keys());
+    });
+    afterAll(() => cli?.close());
+    const files = async (bucket: string, prefix: string) =>
+      (await cli.ok('lsf', '--files-only', '-R', `proxy:${bucket}`))
+        .split('\n')
+        .filter((name) => name.startsWith(prefix));
+
+    it('lists only the scoped buckets', async () => {
+      const out = await cli.ok('lsf', 'proxy:');
+      const names = out
+        .trim()
+        .split('\n')
+        .map((name) => name.replace(/\/$/, ''));
+      expect(names.sort()).toEqual([target.bucket, target.otherBucket].sort());
+    });
+
+    it('copies 12 MiB up in parts and down, copies it server-side across scoped buckets and deletes', async () => {
+      const data = randomBytes(12 * MiB + 77);
+      const source = `proxy:${target.bucket}/rclone/big file.bin`;
+      const copy = `proxy:${target.otherBucket}/rclone/copy.bin`;
+      await cli.ok('copyto', cli.file('upload.bin', data), source);
+      await cli.ok('copyto', source, cli.file('download.bin'));
+      expect(sha256(cli.read('download.bin'))).toBe(sha256(data));
+      const listed = JSON.parse(await cli.ok('lsjson', `proxy:${target.bucket}/rclone`)) as Array<{
+        Path: string;
+        Size: number;
+      }>;
+      expect(listed.map(({ Path, Size }) => ({ Path, Size }))).toEqual([{ Path: 'big file.bin', Size: data.length }]);
+      await cli.ok('copyto', source, copy);
+      await cli.ok('copyto', copy, cli.file('copy.bin'));
+      expect(sha256(cli.read('copy.bin'))).toBe(sha256(data));
+      await cli.ok('deletefile', source);
+      await cli.ok('deletefile', copy);
+      expect(await files(target.bucket, 'rclone/')).toEqual([]);
+      expect(await files(target.otherBucket, 'rclone/')).toEqual([]);
+    });
+
+    it('is refused a bucket outside its scope, and creating a bucket', async () => {
+      const listing = await cli.run('lsf', 'proxy:not-my-bucket');
+      expectRefused(listing, 'AccessDenied');
+      const made = await cli.run('mkdir', 'proxy:made-by-rclone');
+      expectRefused(made, 'AccessDenied');
     });
   });
 }

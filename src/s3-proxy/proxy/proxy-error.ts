@@ -5,6 +5,7 @@ import { isSigV4Error } from '@stowage/sigv4';
 export const PROXY_ERROR_STATUS = {
   AccessDenied: 403,
   BadGateway: 502,
+  BucketAlreadyOwnedByYou: 409,
   InternalError: 500,
   InvalidRequest: 400,
   InvalidURI: 400,

@@ -235,16 +235,7 @@ export class S3ProxyHandler {
     checked: Authenticated | Error,
   ): void | Promise<void> {
     if (checked instanceof Error) return this.fail(x, checked);
-    if (classified.disposition === 'refuse') {
-      return this.fail(
-        x,
-        new S3ProxyError(
-          'AccessDenied',
-          'Bucket creation, deletion and configuration are managed through Stowage, not the S3 endpoint.',
-          'operation_refused',
-        ),
-      );
-    }
+    if (classified.disposition === 'refuse') return this.fail(x, refusalOf(classified, target, checked.virtual));
     const limited = this.limit(checked.virtual);
     if (limited) return limited.then(() => this.serve(x, target, params, classified, checked));
     return this.serve(x, target, params, classified, checked);
@@ -759,6 +750,37 @@ export class S3ProxyHandler {
     if (coalesceKey !== undefined) this.audit.recordRefusal(coalesceKey, event);
     else this.audit.record(event);
   }
+}
+
+/**
+ * The answer to an operation the proxy never forwards. Creating a bucket the credential already
+ * has is answered as S3 answers the bucket's owner, so tools that make sure of their bucket before
+ * writing (rclone, many an SDK script) carry on. Object ACLs, retention, legal holds, restores and
+ * selects are not served here, which S3-compatible servers say with 501: clients that copy an
+ * object's ACL along with it (s3cmd's cp and mv) then carry on too. Any other bucket-level change
+ * is the dashboard's.
+ */
+function refusalOf(classified: Classified, target: RequestTarget, credential: VirtualCredential): S3ProxyError {
+  if (classified.operation === 'PutBucket' && credential.scopes.some((scope) => scope.bucket === target.bucket)) {
+    return new S3ProxyError(
+      'BucketAlreadyOwnedByYou',
+      'Your previous request to create the named bucket succeeded and you already own it.',
+      'operation_refused',
+      { extra: { BucketName: target.bucket } },
+    );
+  }
+  if (classified.operation === 'ObjectConfiguration') {
+    return new S3ProxyError(
+      'NotImplemented',
+      'Object ACLs, retention, legal holds, restores and selects are not served by this endpoint.',
+      'operation_refused',
+    );
+  }
+  return new S3ProxyError(
+    'AccessDenied',
+    'Bucket creation, deletion and configuration are managed through Stowage, not the S3 endpoint.',
+    'operation_refused',
+  );
 }
 
 /**
