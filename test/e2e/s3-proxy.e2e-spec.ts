@@ -3,9 +3,11 @@ import {
   CopyObjectCommand,
   CreateBucketCommand,
   DeleteBucketCommand,
+  GetBucketPolicyCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListBucketsCommand,
+  PutBucketCorsCommand,
   PutObjectAclCommand,
   PutObjectCommand,
   S3Client,
@@ -235,6 +237,14 @@ describe('the S3 proxy against s3rver', () => {
       const listed = await fx.admin.request('/api/backends/local/buckets');
       expect(JSON.stringify(listed.body)).not.toContain('not-there-yet');
       expect((await s3Failure(client.send(new DeleteBucketCommand({ Bucket: bucket })))).name).toBe('AccessDenied');
+      // A bucket's configuration: changing it is the admins' (403), reading it is not served here (501).
+      const corsRules = { CORSRules: [{ AllowedMethods: ['GET'], AllowedOrigins: ['*'] }] };
+      const corsWrite = await s3Failure(
+        client.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: corsRules })),
+      );
+      expect(corsWrite.name).toBe('AccessDenied');
+      const policyRead = await s3Failure(client.send(new GetBucketPolicyCommand({ Bucket: bucket })));
+      expect([policyRead.name, policyRead.$metadata.httpStatusCode]).toEqual(['NotImplemented', 501]);
       // Setting an object's ACL is not served (501, which s3cmd's cp tolerates) and leaves the object as it was.
       await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'acl-target.txt', Body: 'original' }));
       const policy = {

@@ -544,6 +544,8 @@ export function describeProxyMatrix(target: MatrixTarget): void {
       await cli.ok('get', '--force', source, cli.file('download.bin'));
       expect(sha256(cli.read('download.bin'))).toBe(sha256(data));
       expect(await cli.ok('ls', `s3://${target.bucket}/s3cmd/`)).toContain(`${data.length}`);
+      expect(await cli.ok('info', source)).toMatch(new RegExp(`File size: +${data.length}`));
+      expect(await cli.ok('info', `s3://${target.bucket}`)).toContain('(bucket)');
       await cli.ok('cp', source, copy);
       await cli.ok('get', '--force', copy, cli.file('copy.bin'));
       expect(sha256(cli.read('copy.bin'))).toBe(sha256(data));

@@ -756,9 +756,10 @@ export class S3ProxyHandler {
  * The answer to an operation the proxy never forwards. Creating a bucket the credential already
  * has is answered as S3 answers the bucket's owner, so tools that make sure of their bucket before
  * writing (rclone, many an SDK script) carry on. Object ACLs, retention, legal holds, restores and
- * selects are not served here, which S3-compatible servers say with 501: clients that copy an
- * object's ACL along with it (s3cmd's cp and mv) then carry on too. Any other bucket-level change
- * is the dashboard's.
+ * selects are not served here, nor is reading a bucket's configuration, which S3-compatible
+ * servers say with 501: clients that copy an object's ACL along with it or look for a bucket's
+ * policy and CORS rules (s3cmd's cp, mv and info) then carry on too. Changing a bucket is the
+ * dashboard's.
  */
 function refusalOf(classified: Classified, target: RequestTarget, credential: VirtualCredential): S3ProxyError {
   if (classified.operation === 'PutBucket' && credential.scopes.some((scope) => scope.bucket === target.bucket)) {
@@ -773,6 +774,13 @@ function refusalOf(classified: Classified, target: RequestTarget, credential: Vi
     return new S3ProxyError(
       'NotImplemented',
       'Object ACLs, retention, legal holds, restores and selects are not served by this endpoint.',
+      'operation_refused',
+    );
+  }
+  if (classified.operation === 'BucketConfiguration' && classified.access === 'read') {
+    return new S3ProxyError(
+      'NotImplemented',
+      "A bucket's configuration is not served by this endpoint; it is managed through Stowage.",
       'operation_refused',
     );
   }
