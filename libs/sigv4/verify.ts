@@ -440,6 +440,18 @@ function prepare(input: SigV4RequestInput, params: QueryParam[], options: Verify
   throw new SigV4Error('AccessDenied', 'Access Denied: the request is not signed.');
 }
 
+/** Derived afresh without a cache; from a holder, remembered on it; otherwise from the cache. */
+function signingKeyFor(
+  cache: SigningKeyCache | false,
+  { accessKeyId, date, region, service }: CredentialScope,
+  secret: string,
+  holder: SecretHolder | undefined,
+): Buffer {
+  if (!cache) return deriveSigningKey(secret, date, region, service);
+  if (holder) return cache.forHolder(holder, accessKeyId, date, region, service);
+  return cache.get(accessKeyId, secret, date, region, service);
+}
+
 function checkSignature(
   input: SigV4RequestInput,
   params: QueryParam[],
@@ -467,11 +479,7 @@ function checkSignature(
   }
 
   const cache = options.signingKeyCache === undefined ? defaultCache : options.signingKeyCache;
-  const signingKey = !cache
-    ? deriveSigningKey(secret, credential.date, credential.region, credential.service)
-    : holder === undefined
-      ? cache.get(credential.accessKeyId, secret, credential.date, credential.region, credential.service)
-      : cache.forHolder(holder, credential.accessKeyId, credential.date, credential.region, credential.service);
+  const signingKey = signingKeyFor(cache, credential, secret, holder);
 
   const canonicalRequest = buildCanonicalRequest({
     method: input.method,

@@ -39,6 +39,19 @@ const MiB = 1024 * 1024;
 
 export const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
+/** A client made before the describe block's tests and closed after them; call it for the client. */
+function cliFor(make: () => S3Cli): () => S3Cli {
+  let cli: S3Cli | undefined;
+  beforeAll(() => {
+    cli = make();
+  });
+  afterAll(() => cli?.close());
+  return () => {
+    if (!cli) throw new Error('the client is made in beforeAll');
+    return cli;
+  };
+}
+
 /** A command that failed, saying why with the S3 error code given. */
 function expectRefused(result: { code: number; stderr: string }, code: string): void {
   expect(result.code).not.toBe(0);
@@ -422,14 +435,10 @@ export function describeProxyMatrix(target: MatrixTarget): void {
   });
 
   describe('the aws CLI', () => {
-    let cli: S3Cli;
-    beforeAll(() => {
-      cli = S3Cli.aws(target.endpoint(), target.keys());
-    });
-    afterAll(() => cli?.close());
+    const cli = cliFor(() => S3Cli.aws(target.endpoint(), target.keys()));
 
     it('lists only the scoped buckets', async () => {
-      const out = await cli.ok('s3', 'ls');
+      const out = await cli().ok('s3', 'ls');
       const names = out
         .trim()
         .split('\n')
@@ -439,12 +448,12 @@ export function describeProxyMatrix(target: MatrixTarget): void {
 
     it('copies 40 MiB up (multipart) and down, ranged reads, lists, copies and deletes', async () => {
       const data = randomBytes(40 * MiB + 123);
-      const local = cli.file('upload.bin', data);
-      await cli.ok('s3', 'cp', local, `s3://${target.bucket}/cli/big file.bin`);
-      await cli.ok('s3', 'cp', `s3://${target.bucket}/cli/big file.bin`, cli.file('download.bin'));
-      expect(sha256(cli.read('download.bin'))).toBe(sha256(data));
+      const local = cli().file('upload.bin', data);
+      await cli().ok('s3', 'cp', local, `s3://${target.bucket}/cli/big file.bin`);
+      await cli().ok('s3', 'cp', `s3://${target.bucket}/cli/big file.bin`, cli().file('download.bin'));
+      expect(sha256(cli().read('download.bin'))).toBe(sha256(data));
 
-      await cli.ok(
+      await cli().ok(
         's3api',
         'get-object',
         '--bucket',
@@ -453,23 +462,23 @@ export function describeProxyMatrix(target: MatrixTarget): void {
         'cli/big file.bin',
         '--range',
         'bytes=1000-1999',
-        cli.file('range.bin'),
+        cli().file('range.bin'),
       );
-      expect(sha256(cli.read('range.bin'))).toBe(sha256(data.subarray(1000, 2000)));
+      expect(sha256(cli().read('range.bin'))).toBe(sha256(data.subarray(1000, 2000)));
 
       const head = JSON.parse(
-        await cli.ok('s3api', 'head-object', '--bucket', target.bucket, '--key', 'cli/big file.bin'),
+        await cli().ok('s3api', 'head-object', '--bucket', target.bucket, '--key', 'cli/big file.bin'),
       );
       expect(head.ContentLength).toBe(data.length);
 
-      const listed = JSON.parse(await cli.ok('s3api', 'list-objects', '--bucket', target.bucket, '--prefix', 'cli/'));
+      const listed = JSON.parse(await cli().ok('s3api', 'list-objects', '--bucket', target.bucket, '--prefix', 'cli/'));
       expect(listed.Contents.map((c: { Key: string }) => c.Key)).toContain('cli/big file.bin');
       const listed2 = JSON.parse(
-        await cli.ok('s3api', 'list-objects-v2', '--bucket', target.bucket, '--prefix', 'cli/'),
+        await cli().ok('s3api', 'list-objects-v2', '--bucket', target.bucket, '--prefix', 'cli/'),
       );
       expect(listed2.Contents.map((c: { Key: string }) => c.Key)).toEqual(['cli/big file.bin']);
 
-      await cli.ok(
+      await cli().ok(
         's3api',
         'copy-object',
         '--bucket',
@@ -479,10 +488,10 @@ export function describeProxyMatrix(target: MatrixTarget): void {
         '--copy-source',
         `${target.bucket}/cli/big file.bin`,
       );
-      await cli.ok('s3', 'cp', `s3://${target.otherBucket}/cli/copy.bin`, cli.file('copy.bin'));
-      expect(sha256(cli.read('copy.bin'))).toBe(sha256(data));
+      await cli().ok('s3', 'cp', `s3://${target.otherBucket}/cli/copy.bin`, cli().file('copy.bin'));
+      expect(sha256(cli().read('copy.bin'))).toBe(sha256(data));
 
-      await cli.ok(
+      await cli().ok(
         's3api',
         'put-object',
         '--bucket',
@@ -490,9 +499,9 @@ export function describeProxyMatrix(target: MatrixTarget): void {
         '--key',
         'cli/small.txt',
         '--body',
-        cli.file('small.txt', Buffer.from('small')),
+        cli().file('small.txt', Buffer.from('small')),
       );
-      await cli.ok(
+      await cli().ok(
         's3api',
         'delete-objects',
         '--bucket',
@@ -500,27 +509,23 @@ export function describeProxyMatrix(target: MatrixTarget): void {
         '--delete',
         JSON.stringify({ Objects: [{ Key: 'cli/small.txt' }] }),
       );
-      await cli.ok('s3', 'rm', `s3://${target.bucket}/cli/big file.bin`);
-      await cli.ok('s3', 'rm', `s3://${target.otherBucket}/cli/copy.bin`);
-      const after = await cli.ok('s3api', 'list-objects-v2', '--bucket', target.bucket, '--prefix', 'cli/');
+      await cli().ok('s3', 'rm', `s3://${target.bucket}/cli/big file.bin`);
+      await cli().ok('s3', 'rm', `s3://${target.otherBucket}/cli/copy.bin`);
+      const after = await cli().ok('s3api', 'list-objects-v2', '--bucket', target.bucket, '--prefix', 'cli/');
       expect(after.trim() === '' ? [] : (JSON.parse(after).Contents ?? [])).toEqual([]);
     });
 
     it('is refused a bucket outside its scope', async () => {
-      const result = await cli.run('s3', 'ls', 's3://not-my-bucket/');
+      const result = await cli().run('s3', 'ls', 's3://not-my-bucket/');
       expectRefused(result, 'AccessDenied');
     });
   });
 
   describe('s3cmd', () => {
-    let cli: S3Cli;
-    beforeAll(() => {
-      cli = S3Cli.s3cmd(target.endpoint(), target.keys());
-    });
-    afterAll(() => cli?.close());
+    const cli = cliFor(() => S3Cli.s3cmd(target.endpoint(), target.keys()));
 
     it('lists only the scoped buckets', async () => {
-      const out = await cli.ok('ls');
+      const out = await cli().ok('ls');
       const names = out
         .trim()
         .split('\n')
@@ -539,42 +544,38 @@ export function describeProxyMatrix(target: MatrixTarget): void {
       const source = `s3://${target.bucket}/s3cmd/big file.bin`;
       const copy = `s3://${target.otherBucket}/s3cmd/copy.bin`;
       // --progress: s3cmd names the parts only in its progress lines.
-      const put = await cli.ok('put', '--progress', cli.file('upload.bin', data), source);
+      const put = await cli().ok('put', '--progress', cli().file('upload.bin', data), source);
       expect(put).toContain('[part 3 of 3');
-      await cli.ok('get', '--force', source, cli.file('download.bin'));
-      expect(sha256(cli.read('download.bin'))).toBe(sha256(data));
-      expect(await cli.ok('ls', `s3://${target.bucket}/s3cmd/`)).toContain(`${data.length}`);
-      expect(await cli.ok('info', source)).toMatch(new RegExp(`File size: +${data.length}`));
-      expect(await cli.ok('info', `s3://${target.bucket}`)).toContain('(bucket)');
-      await cli.ok('cp', source, copy);
-      await cli.ok('get', '--force', copy, cli.file('copy.bin'));
-      expect(sha256(cli.read('copy.bin'))).toBe(sha256(data));
-      await cli.ok('del', source);
-      await cli.ok('del', copy);
-      expect((await cli.ok('ls', `s3://${target.bucket}/s3cmd/`)).trim()).toBe('');
+      await cli().ok('get', '--force', source, cli().file('download.bin'));
+      expect(sha256(cli().read('download.bin'))).toBe(sha256(data));
+      expect(await cli().ok('ls', `s3://${target.bucket}/s3cmd/`)).toContain(`${data.length}`);
+      expect(await cli().ok('info', source)).toMatch(new RegExp(`File size: +${data.length}`));
+      expect(await cli().ok('info', `s3://${target.bucket}`)).toContain('(bucket)');
+      await cli().ok('cp', source, copy);
+      await cli().ok('get', '--force', copy, cli().file('copy.bin'));
+      expect(sha256(cli().read('copy.bin'))).toBe(sha256(data));
+      await cli().ok('del', source);
+      await cli().ok('del', copy);
+      expect((await cli().ok('ls', `s3://${target.bucket}/s3cmd/`)).trim()).toBe('');
     });
 
     it('is refused a bucket outside its scope, and creating a bucket', async () => {
-      const listing = await cli.run('ls', 's3://not-my-bucket/');
+      const listing = await cli().run('ls', 's3://not-my-bucket/');
       expectRefused(listing, 'AccessDenied');
-      const made = await cli.run('mb', 's3://made-by-s3cmd');
+      const made = await cli().run('mb', 's3://made-by-s3cmd');
       expectRefused(made, 'AccessDenied');
     });
   });
 
   describe('rclone', () => {
-    let cli: S3Cli;
-    beforeAll(() => {
-      cli = S3Cli.rclone(target.endpoint(), target.keys());
-    });
-    afterAll(() => cli?.close());
+    const cli = cliFor(() => S3Cli.rclone(target.endpoint(), target.keys()));
     const files = async (bucket: string, prefix: string) =>
-      (await cli.ok('lsf', '--files-only', '-R', `proxy:${bucket}`))
+      (await cli().ok('lsf', '--files-only', '-R', `proxy:${bucket}`))
         .split('\n')
         .filter((name) => name.startsWith(prefix));
 
     it('lists only the scoped buckets', async () => {
-      const out = await cli.ok('lsf', 'proxy:');
+      const out = await cli().ok('lsf', 'proxy:');
       const names = out
         .trim()
         .split('\n')
@@ -586,27 +587,27 @@ export function describeProxyMatrix(target: MatrixTarget): void {
       const data = randomBytes(12 * MiB + 77);
       const source = `proxy:${target.bucket}/rclone/big file.bin`;
       const copy = `proxy:${target.otherBucket}/rclone/copy.bin`;
-      await cli.ok('copyto', cli.file('upload.bin', data), source);
-      await cli.ok('copyto', source, cli.file('download.bin'));
-      expect(sha256(cli.read('download.bin'))).toBe(sha256(data));
-      const listed = JSON.parse(await cli.ok('lsjson', `proxy:${target.bucket}/rclone`)) as Array<{
+      await cli().ok('copyto', cli().file('upload.bin', data), source);
+      await cli().ok('copyto', source, cli().file('download.bin'));
+      expect(sha256(cli().read('download.bin'))).toBe(sha256(data));
+      const listed = JSON.parse(await cli().ok('lsjson', `proxy:${target.bucket}/rclone`)) as Array<{
         Path: string;
         Size: number;
       }>;
       expect(listed.map(({ Path, Size }) => ({ Path, Size }))).toEqual([{ Path: 'big file.bin', Size: data.length }]);
-      await cli.ok('copyto', source, copy);
-      await cli.ok('copyto', copy, cli.file('copy.bin'));
-      expect(sha256(cli.read('copy.bin'))).toBe(sha256(data));
-      await cli.ok('deletefile', source);
-      await cli.ok('deletefile', copy);
+      await cli().ok('copyto', source, copy);
+      await cli().ok('copyto', copy, cli().file('copy.bin'));
+      expect(sha256(cli().read('copy.bin'))).toBe(sha256(data));
+      await cli().ok('deletefile', source);
+      await cli().ok('deletefile', copy);
       expect(await files(target.bucket, 'rclone/')).toEqual([]);
       expect(await files(target.otherBucket, 'rclone/')).toEqual([]);
     });
 
     it('is refused a bucket outside its scope, and creating a bucket', async () => {
-      const listing = await cli.run('lsf', 'proxy:not-my-bucket');
+      const listing = await cli().run('lsf', 'proxy:not-my-bucket');
       expectRefused(listing, 'AccessDenied');
-      const made = await cli.run('mkdir', 'proxy:made-by-rclone');
+      const made = await cli().run('mkdir', 'proxy:made-by-rclone');
       expectRefused(made, 'AccessDenied');
     });
   });

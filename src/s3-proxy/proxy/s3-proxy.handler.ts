@@ -249,7 +249,7 @@ export class S3ProxyHandler {
     { verified, virtual }: Authenticated,
   ): void | Promise<void> {
     if (classified.disposition === 'synthesise') return this.listBuckets(x, virtual);
-    const scope = virtual.scopes.find((s) => s.bucket === target.bucket);
+    const scope = scopeFor(virtual, target.bucket);
     if (!scope) {
       this.metrics.scopeViolations.inc();
       return this.fail(
@@ -284,7 +284,7 @@ export class S3ProxyHandler {
     if (!source) {
       throw new S3ProxyError('InvalidRequest', 'The x-amz-copy-source header is malformed.', 'invalid_request');
     }
-    const sourceScope = credential.scopes.find((s) => s.bucket === source.bucket);
+    const sourceScope = scopeFor(credential, source.bucket);
     if (!sourceScope) {
       this.metrics.scopeViolations.inc();
       throw new S3ProxyError(
@@ -752,6 +752,11 @@ export class S3ProxyHandler {
   }
 }
 
+/** The credential's scope on `bucket`, if it has one. */
+function scopeFor(credential: VirtualCredential, bucket: string): BucketScope | undefined {
+  return credential.scopes.find((scope) => scope.bucket === bucket);
+}
+
 /**
  * The answer to an operation the proxy never forwards. Creating a bucket the credential already
  * has is answered as S3 answers the bucket's owner, so tools that make sure of their bucket before
@@ -762,7 +767,7 @@ export class S3ProxyHandler {
  * dashboard's.
  */
 function refusalOf(classified: Classified, target: RequestTarget, credential: VirtualCredential): S3ProxyError {
-  if (classified.operation === 'PutBucket' && credential.scopes.some((scope) => scope.bucket === target.bucket)) {
+  if (classified.operation === 'PutBucket' && scopeFor(credential, target.bucket)) {
     return new S3ProxyError(
       'BucketAlreadyOwnedByYou',
       'Your previous request to create the named bucket succeeded and you already own it.',
