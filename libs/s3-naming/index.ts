@@ -44,3 +44,30 @@ export function objectKeyProblem(key: string): string | undefined {
 export function prefixProblem(prefix: string): string | undefined {
   return prefix === '' ? undefined : objectKeyProblem(prefix);
 }
+
+/** The longest upload id, version id or continuation token accepted from a client. */
+export const MAX_OPAQUE_TOKEN_LENGTH = 1024;
+
+const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
+
+/**
+ * Why an opaque identifier a client hands back is unusable, or undefined when it is acceptable:
+ * printable ASCII without spaces, bounded, no backslash and no `.` or `..` segment, since some
+ * servers turn these into file paths. A multipart upload id may hold no `/` at all; version ids
+ * and continuation tokens may (AWS's are base64 and contain `/`), so `allowSlash` lets them.
+ */
+export function opaqueTokenProblem(
+  value: string,
+  options: { allowSlash?: boolean; maxLength?: number } = {},
+): string | undefined {
+  const maxLength = options.maxLength ?? MAX_OPAQUE_TOKEN_LENGTH;
+  if (value.length === 0) return 'must not be empty';
+  if (value.length > maxLength) return `must be at most ${maxLength} characters`;
+  if (!PRINTABLE_ASCII.test(value)) return 'must be printable ASCII without spaces';
+  if (value.includes('\\')) return 'must not contain "\\"';
+  if (!options.allowSlash && value.includes('/')) return 'must not contain "/"';
+  if (value.split('/').some((segment) => segment === '.' || segment === '..')) {
+    return 'must not contain "." or ".." segments';
+  }
+  return undefined;
+}

@@ -1,4 +1,4 @@
-import { bucketNameProblem, objectKeyProblem, prefixProblem } from './index';
+import { bucketNameProblem, objectKeyProblem, opaqueTokenProblem, prefixProblem } from './index';
 
 describe('bucket names', () => {
   it.each(['abc', 'my-bucket', 'my.bucket.name', 'a1b2c3', 'x'.repeat(63)])('accepts %p', (name) => {
@@ -41,5 +41,23 @@ describe('object keys and prefixes', () => {
   it('allows an empty prefix', () => {
     expect(prefixProblem('')).toBeUndefined();
     expect(prefixProblem('/x')).toMatch(/start with/);
+  });
+});
+
+describe('opaqueTokenProblem', () => {
+  it.each(['2~abc', 'VXBsb2FkIElE.Zm9v_x-y', 'null', 'a..b', 'a'.repeat(1024)])('accepts the upload id %p', (value) => {
+    expect(opaqueTokenProblem(value)).toBeUndefined();
+  });
+  it.each(['', '..', '.', '../../etc', 'a/b', 'a\\b', 'a b', 'a\u0000b', 'a\tb', 'é', 'a'.repeat(1025)])(
+    'refuses the upload id %p',
+    (value) => {
+      expect(opaqueTokenProblem(value)).toBeDefined();
+    },
+  );
+  it('lets version ids and tokens hold "/" but no dot segment', () => {
+    expect(opaqueTokenProblem('3/L4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vj=', { allowSlash: true })).toBeUndefined();
+    expect(opaqueTokenProblem('a/../b', { allowSlash: true })).toBeDefined();
+    expect(opaqueTokenProblem('./b', { allowSlash: true })).toBeDefined();
+    expect(opaqueTokenProblem('abc', { maxLength: 2 })).toBeDefined();
   });
 });
