@@ -1,6 +1,18 @@
-import { uriEncode } from '@stowage/sigv4';
+import { objectKeyProblem, opaqueTokenProblem } from '@stowage/s3-naming';
+import { parseDeleteObjects, type DeleteListEntry } from '@stowage/s3-xml';
+import { percentDecode, QueryParam, uriEncode } from '@stowage/sigv4';
+import { S3ProxyError } from './proxy-error';
 
-/** Where a proxy request points: bucket and key decoded, path and query exactly as received. */
+/**
+ * Where a proxy request points: bucket and key decoded, path and query exactly as received.
+ *
+ * The bucket and key here are the ONLY target the proxy acts on: the scope check reads them and
+ * the upstream client encodes exactly them again (never the raw path), and a key that a server
+ * could resolve to somewhere else (`.`/`..` segments, also split on `\\`, control characters)
+ * never gets this far. The copy source and the keys of a DeleteObjects body go through the same
+ * check ({@link parseCopySource}, {@link checkDeleteList}); the query parameters that name a
+ * target of their own (upload ids, version ids, tokens) through {@link checkQuery}.
+ */
 export interface RequestTarget {
   readonly bucket: string;
   readonly key: string;
@@ -35,9 +47,46 @@ export function bucketFromHost(host: string | undefined, suffixes: readonly stri
   return undefined;
 }
 
+function invalidArgument(message: string, name: string, value: string): S3ProxyError {
+  return new S3ProxyError('InvalidArgument', message, 'invalid_request', {
+    extra: { ArgumentName: name, ArgumentValue: value.length > 256 ? value.slice(0, 256) : value },
+  });
+}
+
+const BACKSLASH_SEGMENTS = /[\\/]/;
+
+/**
+ * Why the proxy will not act on an object key, or undefined: the rules of `objectKeyProblem`,
+ * with `\\` read as a separator as well (some servers map it to `/`). Most keys pass a single
+ * scan without a segment, a `.` at a segment's start or a control character to look at closer.
+ */
+export function keyProblem(key: string): string | undefined {
+  const n = key.length;
+  let suspect = n === 0 || n > 341 || key.charCodeAt(0) === 0x2f;
+  for (let i = 0; i < n && !suspect; i++) {
+    const c = key.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f || c === 0x5c) suspect = true;
+    else if (c === 0x2e && (i === 0 || key.charCodeAt(i - 1) === 0x2f)) suspect = true;
+  }
+  if (!suspect) return undefined;
+  const problem = objectKeyProblem(key);
+  if (problem !== undefined) return problem;
+  if (key.includes('\\') && key.split(BACKSLASH_SEGMENTS).some((s) => s === '.' || s === '..')) {
+    return 'must not contain "." or ".." path segments, also between backslashes';
+  }
+  return undefined;
+}
+
+/** Refuses a key the proxy will not act on, as S3 answers a bad argument. */
+function checkKey(key: string, argument: string): void {
+  const problem = keyProblem(key);
+  if (problem !== undefined) throw invalidArgument(`Object key ${problem}.`, argument, key);
+}
+
 /**
  * Splits a request target into bucket and key, path-style (`/bucket/key`) or virtual-hosted
- * (`bucket.<suffix>/key`). Undefined when the target is not a path or does not decode.
+ * (`bucket.<suffix>/key`). Undefined when the target is not a path or does not decode; throws
+ * InvalidArgument for a key the proxy will not act on.
  */
 export function parseTarget(
   url: string,
@@ -51,12 +100,15 @@ export function parseTarget(
   const hosted = bucketFromHost(host, suffixes);
   if (hosted !== undefined) {
     const key = decode(rawPath.slice(1));
-    return key === undefined ? undefined : { bucket: hosted, key, rawPath, rawQuery, virtualHosted: true };
+    if (key === undefined) return undefined;
+    if (key !== '') checkKey(key, 'Key');
+    return { bucket: hosted, key, rawPath, rawQuery, virtualHosted: true };
   }
   const slash = rawPath.indexOf('/', 1);
   const bucket = decode(slash === -1 ? rawPath.slice(1) : rawPath.slice(1, slash));
   const key = slash === -1 ? '' : decode(rawPath.slice(slash + 1));
   if (bucket === undefined || key === undefined) return undefined;
+  if (key !== '') checkKey(key, 'Key');
   return { bucket, key, rawPath, rawQuery, virtualHosted: false };
 }
 
@@ -66,7 +118,10 @@ export interface CopySource {
   readonly versionId?: string;
 }
 
-/** `x-amz-copy-source`: `[/]bucket/key[?versionId=…]`, URL-encoded. Undefined when malformed. */
+/**
+ * `x-amz-copy-source`: `[/]bucket/key[?versionId=…]`, URL-encoded. Undefined when malformed;
+ * throws InvalidArgument for a key or version id the proxy will not act on.
+ */
 export function parseCopySource(value: string): CopySource | undefined {
   const q = value.indexOf('?');
   const path = q === -1 ? value : value.slice(0, q);
@@ -79,12 +134,87 @@ export function parseCopySource(value: string): CopySource | undefined {
     const query = new URLSearchParams(value.slice(q + 1));
     versionId = query.get('versionId') ?? undefined;
     if (versionId === undefined || [...query.keys()].length !== 1) return undefined;
+    const problem = opaqueTokenProblem(versionId, { allowSlash: true });
+    if (problem !== undefined) throw invalidArgument(`The copy source version id ${problem}.`, 'x-amz-copy-source', value);
   }
-  return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1), versionId };
+  const key = decoded.slice(slash + 1);
+  checkKey(key, 'x-amz-copy-source');
+  return { bucket: decoded.slice(0, slash), key, versionId };
 }
 
 /** The copy source as sent upstream: each part encoded once, the way S3 itself decodes it. */
 export function formatCopySource(source: CopySource): string {
   const path = `/${uriEncode(source.bucket)}/${uriEncode(source.key, true)}`;
   return source.versionId === undefined ? path : `${path}?versionId=${uriEncode(source.versionId)}`;
+}
+
+/**
+ * Checks the objects of a DeleteObjects body, refusing the whole request for any key or version
+ * id the proxy will not act on. The body is forwarded as it was read here, so the upstream acts
+ * on exactly these keys (a Content-MD5 or checksum the client sent stays valid). A key is also
+ * checked with its surrounding spaces trimmed, as some servers' XML parsers read it.
+ */
+export function checkDeleteList(body: Buffer): DeleteListEntry[] {
+  const entries = parseDeleteObjects(body.toString('utf8'));
+  if (!entries) {
+    throw new S3ProxyError(
+      'MalformedXML',
+      'The XML you provided was not well-formed or did not validate against our published schema.',
+      'invalid_request',
+    );
+  }
+  for (const entry of entries) {
+    checkKey(entry.key, 'Key');
+    const trimmed = entry.key.trim();
+    if (trimmed !== entry.key) checkKey(trimmed, 'Key');
+    if (entry.versionId !== undefined) checkToken(entry.versionId, 'VersionId', true);
+  }
+  return entries;
+}
+
+function checkToken(value: string, name: string, allowSlash: boolean): void {
+  const problem = opaqueTokenProblem(value, { allowSlash });
+  if (problem !== undefined) throw invalidArgument(`${name} ${problem}.`, name, value);
+}
+
+const DECIMAL = /^[0-9]{1,10}$/;
+
+function checkInteger(value: string, name: string, min: number, max: number): void {
+  const n = DECIMAL.test(value) ? Number(value) : NaN;
+  if (!(n >= min && n <= max)) {
+    throw invalidArgument(`${name} must be an integer from ${min} to ${max}.`, name, value);
+  }
+}
+
+/**
+ * Refuses query parameters that name something on the upstream by value (upload ids, version
+ * ids, continuation tokens, part numbers and bounds) unless they are well-formed: some servers
+ * join them into file paths. Checked on the decoded value; the upstream gets the same value.
+ */
+export function checkQuery(params: readonly QueryParam[]): void {
+  for (let i = 0; i < params.length; i++) {
+    const param = params[i];
+    switch (param.key) {
+      case 'uploadId':
+      case 'upload-id-marker':
+        checkToken(percentDecode(param.raw), param.key, false);
+        break;
+      case 'versionId':
+      case 'version-id-marker':
+      case 'continuation-token':
+        checkToken(percentDecode(param.raw), param.key, true);
+        break;
+      case 'partNumber':
+        checkInteger(percentDecode(param.raw), param.key, 1, 10_000);
+        break;
+      case 'part-number-marker':
+        checkInteger(percentDecode(param.raw), param.key, 0, 10_000);
+        break;
+      case 'max-keys':
+      case 'max-parts':
+      case 'max-uploads':
+        checkInteger(percentDecode(param.raw), param.key, 0, 2_147_483_647);
+        break;
+    }
+  }
 }
