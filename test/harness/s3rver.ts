@@ -9,6 +9,8 @@ export interface TestS3 {
   accessKey: string;
   secretKey: string;
   region: string;
+  /** Where the server keeps its files, when it keeps them in a folder (s3rver). */
+  directory?: string;
   close(): Promise<void>;
 }
 
@@ -26,6 +28,7 @@ export async function startS3rver(): Promise<TestS3> {
     accessKey: 'S3RVER',
     secretKey: 'S3RVER',
     region: 'us-east-1',
+    directory,
     close: async () => {
       await server.close();
       rmSync(directory, { recursive: true, force: true });

@@ -25,12 +25,20 @@ import type { BackendSpec } from '../../storage-backends/backend-spec';
 import { BackendRegistry } from '../../storage-backends/backend-registry.service';
 import type { BucketScope, S3AccessDirectory, VirtualCredential } from '../access/access.types';
 import { corsHeaders, matchCorsRule, requestedHeaders } from './cors';
-import { ClientGoneError, readVerifiedBody, verifiedBody } from './verified-body';
+import { ClientGoneError, readBody, readVerifiedBody, verifiedBody } from './verified-body';
 import { ANONYMOUS_OPERATIONS, Access, Classified, classifyOperation, S3Operation } from './operations';
 import { ProxyAuditRecorder } from './proxy-audit.recorder';
 import { authFailureReason, describeError, RefusalReason, S3ProxyError } from './proxy-error';
 import { ProxyMetrics } from './proxy-metrics';
-import { CopySource, formatCopySource, parseCopySource, parseTarget, RequestTarget } from './request-target';
+import {
+  checkDeleteList,
+  checkQuery,
+  CopySource,
+  formatCopySource,
+  parseCopySource,
+  parseTarget,
+  RequestTarget,
+} from './request-target';
 import { RpsLimiter } from './rps-limiter';
 import { UpstreamClient } from './upstream-client';
 
@@ -102,9 +110,13 @@ const DROPPED_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-
  * Larger ones stream, one chunk held back until the verifier has passed the rest.
  */
 const SMALL_BODY_BYTES = 64 * 1024;
+/** A DeleteObjects body is read whole and its keys checked: 1,000 keys of up to 1 KiB, with room. */
+const DELETE_BODY_BYTES = 2 * 1024 * 1024;
 const NO_QUERY: ReadonlySet<string> = new Set();
 const HARMLESS_ACLS = new Set(['private', 'bucket-owner-full-control']);
 const PRESIGNED_PARAM = /^X-Amz-/;
+const SIGV2_REFUSED =
+  'Signature version 2 is not supported by this endpoint. Please use AWS4-HMAC-SHA256 (SigV4).';
 
 /**
  * The S3 proxy's request pipeline: route, authenticate (SigV4 or an anonymous binding), check
@@ -184,7 +196,11 @@ export class S3ProxyHandler {
     x.key = target.key || undefined;
     x.resource = target.rawPath;
     const params = parseQuery(target.rawQuery);
-    const names: ReadonlySet<string> = params.length === 0 ? NO_QUERY : new Set(params.map((param) => param.key));
+    let names: ReadonlySet<string> = NO_QUERY;
+    if (params.length > 0) {
+      checkQuery(params);
+      names = new Set(params.map((param) => param.key));
+    }
     const method = req.method ?? 'GET';
     if (method === 'OPTIONS') return this.preflight(x, target);
 
@@ -210,6 +226,10 @@ export class S3ProxyHandler {
       names.has('X-Amz-Credential') ||
       names.has('X-Amz-Algorithm');
     if (signed) return this.authenticated(x, target, params, classified);
+    if (names.has('AWSAccessKeyId') || names.has('Signature')) {
+      // A presigned URL of signature version 2 (aws CLI v1's `s3 presign`): not anonymous.
+      throw new S3ProxyError('InvalidRequest', SIGV2_REFUSED, 'bad_authorization_format');
+    }
     return this.anonymous(x, target, params, classified);
   }
 
@@ -529,7 +549,12 @@ export class S3ProxyHandler {
         if ((name === 'x-amz-acl' && !HARMLESS_ACLS.has(value)) || name.startsWith('x-amz-grant-')) {
           throw new S3ProxyError('AccessDenied', 'Object ACLs are managed through Stowage.', 'operation_refused');
         }
-        headers[name] = name === 'x-amz-copy-source' && copySource ? formatCopySource(copySource) : value;
+        // The copy source goes upstream only as the one that was checked, encoded afresh.
+        if (name === 'x-amz-copy-source') {
+          if (copySource) headers[name] = formatCopySource(copySource);
+          continue;
+        }
+        headers[name] = value;
       } else if (FORWARDED_HEADERS.has(name)) {
         headers[name] = value;
       } else if (name === 'content-encoding') {
@@ -561,8 +586,20 @@ export class S3ProxyHandler {
       headers['content-length'] = String(length);
       x.bytesIn = length;
       payloadHash = payload === 'signed' ? (verified?.payloadHash as string) : UNSIGNED_PAYLOAD;
+      if (x.operation === 'DeleteObjects' && length > DELETE_BODY_BYTES) {
+        throw new S3ProxyError('InvalidRequest', 'The DeleteObjects request body is too large.', 'invalid_request');
+      }
       if (x.expectContinue) res.writeContinue();
-      if (length > 0 || payload !== 'signed') {
+      if (x.operation === 'DeleteObjects') {
+        // The keys of the body are targets too: checked, and exactly the bytes checked go on.
+        try {
+          body = await readBody(req, verified, length, DELETE_BODY_BYTES);
+        } catch (err) {
+          if (err instanceof ClientGoneError) return;
+          throw err;
+        }
+        checkDeleteList(body);
+      } else if (length > 0 || payload !== 'signed') {
         if (payload === 'unsigned' || !verified) {
           body = req;
         } else if (length <= SMALL_BODY_BYTES) {

@@ -87,6 +87,20 @@ export async function readVerifiedBody(
   return body;
 }
 
+/**
+ * A request body read whole, through its verifier when the client signed it in any way, as it is
+ * otherwise (an unsigned payload). Rejects like {@link readVerifiedBody}.
+ */
+export function readBody(
+  source: IncomingMessage,
+  verified: VerifiedRequest | undefined,
+  contentLength: number,
+  limit: number,
+): Promise<Buffer> {
+  if (!verified || verified.payload === 'unsigned') return readWholeBody(source, undefined, limit);
+  return readVerifiedBody(source, verified, contentLength, limit);
+}
+
 function readWholeBody(source: IncomingMessage, verifier: Transform | undefined, limit: number): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
     const output: Readable = verifier ?? source;
