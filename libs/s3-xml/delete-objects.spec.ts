@@ -7,7 +7,9 @@ describe('parseDeleteObjects', () => {
   it('reads keys and version ids, resolving entities and character references', () => {
     expect(
       parseDeleteObjects(
-        body('<Object><Key>a&amp;b &lt;c&gt;</Key></Object>\n  <Object><Key>&#x2e;x&#46;</Key><VersionId>v/1</VersionId></Object>'),
+        body(
+          '<Object><Key>a&amp;b &lt;c&gt;</Key></Object>\n  <Object><Key>&#x2e;x&#46;</Key><VersionId>v/1</VersionId></Object>',
+        ),
       ),
     ).toEqual([{ key: 'a&b <c>' }, { key: '.x.', versionId: 'v/1' }]);
     expect(parseDeleteObjects('<Delete><Object><Key> spaced </Key><ETag>"e"</ETag></Object></Delete>')).toEqual([

@@ -45,8 +45,18 @@ export const HOSTILE_KEYS: readonly HostileKey[] = [
   { name: 'NUL', raw: 'x%00y', xml: 'x&#0;y', refused: true },
   { name: 'newline', raw: 'x%0A..%2F{b}', xml: 'x&#10;../{b}', refused: true },
   { name: 'double-encoded dots', raw: '%252e%252e/{b}/secret.txt', xml: '%2e%2e/{b}/secret.txt', refused: false },
-  { name: 'one-dot leader', raw: '%E2%80%A4%E2%80%A4/{b}/secret.txt', xml: '\u2024\u2024/{b}/secret.txt', refused: false },
-  { name: 'fullwidth stops', raw: '%EF%BC%8E%EF%BC%8E/{b}/secret.txt', xml: '\uff0e\uff0e/{b}/secret.txt', refused: false },
+  {
+    name: 'one-dot leader',
+    raw: '%E2%80%A4%E2%80%A4/{b}/secret.txt',
+    xml: '\u2024\u2024/{b}/secret.txt',
+    refused: false,
+  },
+  {
+    name: 'fullwidth stops',
+    raw: '%EF%BC%8E%EF%BC%8E/{b}/secret.txt',
+    xml: '\uff0e\uff0e/{b}/secret.txt',
+    refused: false,
+  },
 ];
 
 export interface HostileTarget {
@@ -262,7 +272,10 @@ export function describeHostileTargets(t: HostileTarget): void {
     it.each(cases)('%s with a %s key', async (_op, _key, operation, hostile) => {
       const res = await operation.send(t, key(hostile.raw), escapeKey(hostile.xml));
       if (hostile.refused) {
-        expect([res.status, res.code]).toEqual([400, operation.name.startsWith('HeadObject') ? undefined : 'InvalidArgument']);
+        expect([res.status, res.code]).toEqual([
+          400,
+          operation.name.startsWith('HeadObject') ? undefined : 'InvalidArgument',
+        ]);
       } else {
         expect(res.status).toBeLessThan(500);
         expect(res.text).not.toContain('top secret');

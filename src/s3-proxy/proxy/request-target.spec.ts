@@ -154,7 +154,9 @@ describe('the canonical target', () => {
     }
     expect(refusal(() => checkDeleteList(xml('x').subarray(0, 20)))).toBe('MalformedXML');
     expect(
-      refusal(() => checkDeleteList(Buffer.from('<Delete><Object><Key>x</Key><VersionId>../v</VersionId></Object></Delete>'))),
+      refusal(() =>
+        checkDeleteList(Buffer.from('<Delete><Object><Key>x</Key><VersionId>../v</VersionId></Object></Delete>')),
+      ),
     ).toBe('InvalidArgument');
   });
 

@@ -135,7 +135,8 @@ export function parseCopySource(value: string): CopySource | undefined {
     versionId = query.get('versionId') ?? undefined;
     if (versionId === undefined || [...query.keys()].length !== 1) return undefined;
     const problem = opaqueTokenProblem(versionId, { allowSlash: true });
-    if (problem !== undefined) throw invalidArgument(`The copy source version id ${problem}.`, 'x-amz-copy-source', value);
+    if (problem !== undefined)
+      throw invalidArgument(`The copy source version id ${problem}.`, 'x-amz-copy-source', value);
   }
   const key = decoded.slice(slash + 1);
   checkKey(key, 'x-amz-copy-source');

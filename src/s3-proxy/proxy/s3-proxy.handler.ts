@@ -115,8 +115,7 @@ const DELETE_BODY_BYTES = 2 * 1024 * 1024;
 const NO_QUERY: ReadonlySet<string> = new Set();
 const HARMLESS_ACLS = new Set(['private', 'bucket-owner-full-control']);
 const PRESIGNED_PARAM = /^X-Amz-/;
-const SIGV2_REFUSED =
-  'Signature version 2 is not supported by this endpoint. Please use AWS4-HMAC-SHA256 (SigV4).';
+const SIGV2_REFUSED = 'Signature version 2 is not supported by this endpoint. Please use AWS4-HMAC-SHA256 (SigV4).';
 
 /**
  * The S3 proxy's request pipeline: route, authenticate (SigV4 or an anonymous binding), check
