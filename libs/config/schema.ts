@@ -174,6 +174,10 @@ export class S3ProxyConfig {
   @IsBoolean() enabled = false;
   @IsListenAddress() listen = ':8090';
   @IsArray() @IsString({ each: true }) host_suffixes: string[] = [];
+  /** Regions a SigV4 credential scope may name; empty: the backends' regions and us-east-1. */
+  @IsArray()
+  @Matches(/^[A-Za-z0-9_.-]{1,64}$/, { each: true, message: 'each region must be 1-64 of A-Z a-z 0-9 _ . -' })
+  regions: string[] = [];
   @IsNumber() @Min(0) global_rps = 0;
   @IsNumber() @Min(0) per_key_rps = 0;
   @IsBoolean() anonymous_enabled = false;

@@ -147,7 +147,7 @@ const MAX_REMEMBERED_PREFIX = 1024;
 const authorizationPrefixes = new Map<string, Omit<ParsedAuthorization, 'signature'>>();
 
 const UNSUPPORTED_MECHANISM =
-  'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.';
+  'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256 (SigV4).';
 
 /**
  * Parses `AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request,

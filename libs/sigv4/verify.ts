@@ -68,8 +68,11 @@ export interface VerifyOptions {
   now?: Date;
   /** How far a request's date may be from `now`; 15 minutes by default, as in S3. */
   maxSkewMs?: number;
-  /** The region(s) a credential scope must name; any when unset. */
-  region?: string | readonly string[];
+  /**
+   * The region(s) a credential scope must name; any when unset. A function answers undefined for
+   * a region it accepts and, for one it refuses, the region to name as expected.
+   */
+  region?: string | readonly string[] | ((region: string) => string | undefined);
   /** The service a credential scope must name; any when unset. */
   service?: string;
   /** Generic-service path normalisation; off for S3. */
@@ -152,9 +155,11 @@ function checkScope(
 ): void {
   const expected = options.region;
   if (expected !== undefined) {
-    const ok = typeof expected === 'string' ? credential.region === expected : expected.includes(credential.region);
-    if (!ok) {
-      const first = typeof expected === 'string' ? expected : (expected[0] ?? '');
+    let first: string | undefined;
+    if (typeof expected === 'function') first = expected(credential.region);
+    else if (typeof expected === 'string') first = credential.region === expected ? undefined : expected;
+    else first = expected.includes(credential.region) ? undefined : (expected[0] ?? '');
+    if (first !== undefined) {
       throw new SigV4Error(
         code,
         `The authorization header is malformed; the region '${credential.region}' is wrong; expecting '${first}'`,

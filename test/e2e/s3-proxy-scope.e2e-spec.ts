@@ -1,5 +1,14 @@
+import { GetObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { TestStack } from '../harness/app';
-import { bootWithProxy, createBucket, mintCredential, ProxyFixture, VirtualKeys } from '../harness/s3-proxy';
+import {
+  bootWithProxy,
+  createBucket,
+  mintCredential,
+  proxyClient,
+  ProxyFixture,
+  VirtualKeys,
+} from '../harness/s3-proxy';
 import { describeHostileTargets } from '../harness/s3-proxy-hostile';
 import { BackendRegistry } from '../../src/storage-backends/backend-registry.service';
 
@@ -29,5 +38,76 @@ describe('the S3 proxy keeps a credential inside its buckets (s3rver)', () => {
     backend: () => fx.app.app.get(BackendRegistry).get('local'),
     hostSuffix: HOST_SUFFIX,
     dataDirectory: () => stack.s3?.directory,
+  });
+});
+
+describe('the S3 proxy checks how requests are signed', () => {
+  let stack: TestStack;
+  let fx: ProxyFixture;
+  let keys: VirtualKeys;
+  const bucket = 'regions-a';
+
+  beforeAll(async () => {
+    stack = await TestStack.start();
+    fx = await bootWithProxy(stack);
+    await createBucket(fx.admin, 'local', bucket);
+    keys = await mintCredential(fx.user, [{ backend_id: 'local', bucket }]);
+    await proxyClient(fx.endpoint, keys).send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'v' }));
+  }, 60_000);
+
+  afterAll(async () => stack?.stop());
+
+  const codeOf = (text: string) => /<Code>([^<]*)<\/Code>/.exec(text)?.[1];
+
+  it('refuses a header signed for a region no backend serves with AuthorizationHeaderMalformed', async () => {
+    const client = proxyClient(fx.endpoint, keys, { config: { region: 'ap-nowhere-9' } });
+    const err = await client
+      .send(new GetObjectCommand({ Bucket: bucket, Key: 'k' }))
+      .catch((e: S3ServiceException) => e);
+    expect(err).toMatchObject({ name: 'AuthorizationHeaderMalformed', $metadata: { httpStatusCode: 400 } });
+    const ok = await proxyClient(fx.endpoint, keys).send(new GetObjectCommand({ Bucket: bucket, Key: 'k' }));
+    expect(ok.$metadata.httpStatusCode).toBe(200);
+  });
+
+  it('refuses a URL presigned for a region no backend serves, as S3 does (400)', async () => {
+    const client = proxyClient(fx.endpoint, keys, { config: { region: 'ap-nowhere-9' } });
+    const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: 'k' }), { expiresIn: 60 });
+    const res = await fetch(url);
+    expect([res.status, codeOf(await res.text())]).toEqual([400, 'AuthorizationQueryParametersError']);
+    const good = await getSignedUrl(proxyClient(fx.endpoint, keys), new GetObjectCommand({ Bucket: bucket, Key: 'k' }));
+    expect((await fetch(good)).status).toBe(200);
+  });
+
+  it('accepts only the configured s3_proxy.regions when they are set', async () => {
+    const other = await bootWithProxy(stack, { config: { s3_proxy: { regions: ['eu-west-1'] } } });
+    try {
+      const east = proxyClient(other.endpoint, keys);
+      const err = await east
+        .send(new GetObjectCommand({ Bucket: bucket, Key: 'k' }))
+        .catch((e: S3ServiceException) => e);
+      expect(err).toMatchObject({ name: 'AuthorizationHeaderMalformed', $metadata: { httpStatusCode: 400 } });
+      const west = proxyClient(other.endpoint, keys, { config: { region: 'eu-west-1' } });
+      expect((await west.send(new GetObjectCommand({ Bucket: bucket, Key: 'k' }))).$metadata.httpStatusCode).toBe(200);
+    } finally {
+      await other.app.close();
+    }
+  });
+
+  it('answers a SigV2 presigned URL with InvalidRequest naming SigV4, not as anonymous', async () => {
+    const res = await fetch(
+      `${fx.endpoint}/${bucket}/k?AWSAccessKeyId=${keys.accessKeyId}&Expires=${Math.floor(Date.now() / 1000) + 60}&Signature=abc%3D`,
+    );
+    const text = await res.text();
+    expect([res.status, codeOf(text)]).toEqual([400, 'InvalidRequest']);
+    expect(text).toContain('SigV4');
+  });
+
+  it('answers a SigV2 Authorization header with InvalidRequest naming SigV4', async () => {
+    const res = await fetch(`${fx.endpoint}/${bucket}/k`, {
+      headers: { authorization: `AWS ${keys.accessKeyId}:c2lnbmF0dXJl`, date: new Date().toUTCString() },
+    });
+    const text = await res.text();
+    expect([res.status, codeOf(text)]).toEqual([400, 'InvalidRequest']);
+    expect(text).toContain('SigV4');
   });
 });

@@ -40,6 +40,7 @@ import {
   RequestTarget,
 } from './request-target';
 import { RpsLimiter } from './rps-limiter';
+import { SigningRegions } from './signing-regions';
 import { UpstreamClient } from './upstream-client';
 
 export const S3_ACCESS_DIRECTORY = Symbol('S3_ACCESS_DIRECTORY');
@@ -130,6 +131,7 @@ export class S3ProxyHandler {
   /** The ListBuckets answer of a credential; the directory hands out a new object on any change. */
   private readonly listBucketsBodies = new WeakMap<VirtualCredential, string>();
   private readonly trust: ((addr: string, i: number) => boolean) | undefined;
+  private readonly regions: SigningRegions;
 
   constructor(
     private readonly config: StowageConfig,
@@ -143,6 +145,7 @@ export class S3ProxyHandler {
   ) {
     const trusted = config.server.trusted_proxies;
     this.trust = trusted.length > 0 ? proxyAddr.compile(trusted) : undefined;
+    this.regions = new SigningRegions(config.s3_proxy.regions, () => registry.list().map((entry) => entry.spec.region));
   }
 
   handle(req: IncomingMessage, res: ServerResponse, expectContinue = false): void {
@@ -353,7 +356,7 @@ export class S3ProxyHandler {
             });
           },
         },
-        { service: 's3', signingKeyCache: this.signingKeys },
+        { service: 's3', signingKeyCache: this.signingKeys, region: this.regions.check },
       );
     } catch (err) {
       return this.lookupFailed(x, err);
