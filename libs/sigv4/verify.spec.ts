@@ -359,6 +359,19 @@ describe('verifyRequest: header-signed S3 requests', () => {
     });
   });
 
+  it('asks a region function, which names the region expected when it refuses', async () => {
+    const input = await sdkSign({ region: 'eu-central-1' });
+    const seen: string[] = [];
+    const accept = (region: string) => (seen.push(region), undefined);
+    await expect(verifyRequest(input, { ...at(0), region: accept })).resolves.toBeDefined();
+    expect(seen).toEqual(['eu-central-1']);
+    await expect(verifyRequest(input, { ...at(0), region: () => 'us-east-1' })).rejects.toMatchObject({
+      code: 'AuthorizationHeaderMalformed',
+      status: 400,
+      details: { Region: 'us-east-1' },
+    });
+  });
+
   it('refuses an unknown x-amz-content-sha256 and requires the header', async () => {
     for (const value of ['STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD', 'unsigned-payload', 'abc', 'e3b0c442']) {
       const input = await sdkSign({ headers: { 'x-amz-content-sha256': value } });

@@ -162,7 +162,7 @@ function checkScope(
     if (first !== undefined) {
       throw new SigV4Error(
         code,
-        `The authorization header is malformed; the region '${credential.region}' is wrong; expecting '${first}'`,
+        `${code === 'AuthorizationHeaderMalformed' ? 'The authorization header is malformed' : 'Error parsing the X-Amz-Credential parameter'}; the region '${credential.region}' is wrong; expecting '${first}'`,
         {
           Region: first,
         },
