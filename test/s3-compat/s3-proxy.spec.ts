@@ -13,6 +13,9 @@ import {
   VirtualKeys,
 } from '../harness/s3-proxy';
 import { describeProxyMatrix } from '../harness/s3-proxy-matrix';
+import { describeHostileTargets } from '../harness/s3-proxy-hostile';
+
+const HOST_SUFFIX = 's3.stowage.test';
 
 describe('the S3 proxy in front of Ceph RGW', () => {
   let stack: TestStack;
@@ -22,12 +25,14 @@ describe('the S3 proxy in front of Ceph RGW', () => {
   const suffix = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const bucket = `stowage-px-${suffix}`;
   const otherBucket = `stowage-px2-${suffix}`;
+  /** Out of the credential's scope: hostile keys must never reach it. */
+  const foreignBucket = `stowage-px3-${suffix}`;
 
   beforeAll(async () => {
     stack = await TestStack.start({ s3: 'ceph' });
-    fx = await bootWithProxy(stack, { kind: 'ceph' });
+    fx = await bootWithProxy(stack, { kind: 'ceph', config: { s3_proxy: { host_suffixes: [HOST_SUFFIX] } } });
     backend = fx.app.app.get(BackendRegistry).get('local');
-    for (const name of [bucket, otherBucket]) await createBucket(fx.admin, 'local', name);
+    for (const name of [bucket, otherBucket, foreignBucket]) await createBucket(fx.admin, 'local', name);
     keys = await mintCredential(fx.user, [
       { backend_id: 'local', bucket },
       { backend_id: 'local', bucket: otherBucket },
@@ -36,7 +41,7 @@ describe('the S3 proxy in front of Ceph RGW', () => {
 
   afterAll(async () => {
     try {
-      for (const name of [bucket, otherBucket]) {
+      for (const name of [bucket, otherBucket, foreignBucket]) {
         for (const upload of await backend.listMultipartUploads(name)) {
           await backend.abortMultipart(name, upload.key, upload.uploadId);
         }
@@ -56,6 +61,15 @@ describe('the S3 proxy in front of Ceph RGW', () => {
   });
 
   describeProxyMatrix({ endpoint: () => fx.endpoint, keys: () => keys, bucket, otherBucket });
+
+  describeHostileTargets({
+    endpoint: () => fx.endpoint,
+    keys: () => keys,
+    bucket,
+    foreignBucket,
+    backend: () => backend,
+    hostSuffix: HOST_SUFFIX,
+  });
 
   it('stores nothing when a client hangs up in the middle of an upload', async () => {
     const client = proxyClient(fx.endpoint, keys);
