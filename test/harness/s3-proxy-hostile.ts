@@ -289,6 +289,16 @@ export function describeHostileTargets(t: HostileTarget): void {
       expect([res.status, method === 'HEAD' ? 'InvalidArgument' : res.code]).toEqual([400, 'InvalidArgument']);
     });
 
+    it.each(['/../{b}/secret.txt', '/%2E%2E/{b}/secret.txt', '/{a}%2F..%2F{b}/secret.txt', '/{a}/..'])(
+      'GET %s never reaches bucket b',
+      async (path) => {
+        const res = await signedRaw(t.endpoint(), t.keys(), 'GET', key(path).replace(/\{a\}/g, t.bucket));
+        expect(res.status).toBeGreaterThanOrEqual(400);
+        expect(res.status).toBeLessThan(500);
+        expect(res.text).not.toContain('top secret');
+      },
+    );
+
     it('leaves bucket b exactly as it was and writes nothing outside the data directory', async () => {
       expect(await bucketState(t.backend(), t.foreignBucket)).toEqual(before);
       const directory = t.dataDirectory?.();
