@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { TestStack } from '../harness/app';
 import {
@@ -9,7 +9,7 @@ import {
   ProxyFixture,
   VirtualKeys,
 } from '../harness/s3-proxy';
-import { describeHostileTargets } from '../harness/s3-proxy-hostile';
+import { describeHostileTargets, signedRaw } from '../harness/s3-proxy-hostile';
 import { BackendRegistry } from '../../src/storage-backends/backend-registry.service';
 
 const HOST_SUFFIX = 's3.stowage.test';
@@ -38,6 +38,52 @@ describe('the S3 proxy keeps a credential inside its buckets (s3rver)', () => {
     backend: () => fx.app.app.get(BackendRegistry).get('local'),
     hostSuffix: HOST_SUFFIX,
     dataDirectory: () => stack.s3?.directory,
+  });
+});
+
+describe('the S3 proxy reads DeleteObjects bodies strictly', () => {
+  let stack: TestStack;
+  let fx: ProxyFixture;
+  let keys: VirtualKeys;
+  const bucket = 'delete-a';
+
+  beforeAll(async () => {
+    stack = await TestStack.start();
+    fx = await bootWithProxy(stack);
+    await createBucket(fx.admin, 'local', bucket);
+    keys = await mintCredential(fx.user, [{ backend_id: 'local', bucket }]);
+    await proxyClient(fx.endpoint, keys).send(new PutObjectCommand({ Bucket: bucket, Key: 'kept', Body: 'v' }));
+  }, 60_000);
+
+  afterAll(async () => stack?.stop());
+
+  const post = (body: string) => signedRaw(fx.endpoint, keys, 'POST', `/${bucket}?delete`, { body });
+
+  it('refuses a body another XML parser could read differently with MalformedXML, deleting nothing', async () => {
+    for (const body of [
+      '<Delete><Object><Key>kept</Key></Object><Object><Key><![CDATA[../x]]></Key></Object></Delete>',
+      '<!DOCTYPE d [<!ENTITY e "kept">]><Delete><Object><Key>&e;</Key></Object></Delete>',
+      '<Delete><Object><Key>kept</Key></Object>',
+      '',
+    ]) {
+      expect(await post(body)).toMatchObject({ status: 400, code: 'MalformedXML' });
+    }
+    const head = await proxyClient(fx.endpoint, keys).send(new HeadObjectCommand({ Bucket: bucket, Key: 'kept' }));
+    expect(head.$metadata.httpStatusCode).toBe(200);
+  });
+
+  it('refuses a body larger than any DeleteObjects of 1,000 keys needs', async () => {
+    const big = `<Delete>${'<Object><Key>x</Key></Object>'.repeat(80_000)}</Delete>`;
+    expect(await post(big)).toMatchObject({ status: 400, code: 'InvalidRequest' });
+  });
+
+  it('deletes the keys of a well-formed body', async () => {
+    const res = await post('<Delete><Object><Key>kept</Key></Object><Quiet>true</Quiet></Delete>');
+    expect(res.status).toBe(200);
+    const err = await proxyClient(fx.endpoint, keys)
+      .send(new HeadObjectCommand({ Bucket: bucket, Key: 'kept' }))
+      .catch((e: S3ServiceException) => e);
+    expect(err).toMatchObject({ $metadata: { httpStatusCode: 404 } });
   });
 });
 
