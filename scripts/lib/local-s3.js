@@ -199,7 +199,12 @@ function hardenStore(store) {
         [`${source}.md5`, `${target}.md5`],
         ...(replacementMetadata
           ? []
-          : [[store.getResourcePath(srcBucket, srcKey, 'metadata.json'), store.getResourcePath(destBucket, destKey, 'metadata.json')]]),
+          : [
+              [
+                store.getResourcePath(srcBucket, srcKey, 'metadata.json'),
+                store.getResourcePath(destBucket, destKey, 'metadata.json'),
+              ],
+            ]),
       ];
       const temps = files.map(([, to]) => temporaryPath(to));
       try {

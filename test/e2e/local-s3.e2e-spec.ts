@@ -176,7 +176,13 @@ describe('local S3 server (scripts/lib/local-s3.js)', () => {
     expect(await send('GET', '/jail/dir/a.txt')).toEqual({ status: 200, text: 'two' });
     const copy = await new Promise<number>((resolve, reject) => {
       const req = httpRequest(
-        { host: '127.0.0.1', port, method: 'PUT', path: '/jail/dir/b.txt', headers: { 'x-amz-copy-source': '/jail/dir/a.txt' } },
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'PUT',
+          path: '/jail/dir/b.txt',
+          headers: { 'x-amz-copy-source': '/jail/dir/a.txt' },
+        },
         (r) => (r.resume(), resolve(r.statusCode ?? 0)),
       );
       req.on('error', reject);
