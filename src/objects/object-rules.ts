@@ -29,7 +29,7 @@ export function mediaTypeProblem(value: string): string | undefined {
 
 /** A Content-Type the client sent must be a media type (`bad_request`). */
 export function assertMediaType(value: string | undefined, field = 'Content-Type'): void {
-  if (value === undefined) return;
+  if (value === undefined || value === '') return;
   const problem = mediaTypeProblem(value);
   if (problem) throw new StowageError('bad_request', undefined, `${field}: ${problem}`);
 }

@@ -40,6 +40,9 @@ export function sizedBody(source: Readable, size: number): SizedBody {
       callback();
     },
   });
+  // The failure reaches the caller through `failure()` and the aborted request; once the SDK
+  // has let go of the body nobody else listens, and an unheard 'error' would end the process.
+  counted.on('error', () => undefined);
   const onError = () => fail(`failed after ${seen} of ${size} bytes`);
   const onClose = () => {
     if (!source.readableEnded) fail(`was cut off after ${seen} of ${size} bytes`);
