@@ -62,8 +62,8 @@ function checkKey(key) {
       : Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES
         ? 'is too long'
         : // eslint-disable-next-line no-control-regex
-          /[\u0000-\u001f\u007f\\]/.test(key)
-          ? 'must not contain control characters or "\\"'
+          /[\u0000-\u001f\u007f]/.test(key)
+          ? 'must not contain control characters'
           : key.split('/').some((s) => s === '.' || s === '..')
             ? 'must not contain "." or ".." segments'
             : key.includes(RESERVED_MARK)

@@ -171,6 +171,8 @@ describe('local S3 server (scripts/lib/local-s3.js)', () => {
   });
 
   it('still stores, overwrites, copies and lists objects', async () => {
+    expect((await send('PUT', '/jail/dir/back%5Cslash%20%C3%A9.txt', 'odd')).status).toBe(200);
+    expect(await send('GET', '/jail/dir/back%5Cslash%20%C3%A9.txt')).toEqual({ status: 200, text: 'odd' });
     expect((await send('PUT', '/jail/dir/a.txt', 'one')).status).toBe(200);
     expect((await send('PUT', '/jail/dir/a.txt', 'two')).status).toBe(200);
     expect(await send('GET', '/jail/dir/a.txt')).toEqual({ status: 200, text: 'two' });
