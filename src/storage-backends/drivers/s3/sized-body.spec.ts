@@ -23,7 +23,7 @@ describe('sizedBody', () => {
     const sized = sizedBody(Readable.from([Buffer.from('short')]), 100);
     await expect(drain(sized.body)).rejects.toBeInstanceOf(StowageError);
     expect(sized.signal.aborted).toBe(true);
-    expect(sized.failure()).toMatchObject({ code: 'bad_request' });
+    expect(sized.failure()).toMatchObject({ code: 'backend_error', status: 502 });
     expect(sized.failure()!.detail).toContain('5 of its declared 100 bytes');
   });
 
@@ -95,7 +95,7 @@ describe('S3Driver uploads whose body fails', () => {
     source.destroy();
     const err = (await pending.catch((e: unknown) => e)) as StowageError;
     expect(err).toBeInstanceOf(StowageError);
-    expect(err.code).toBe('bad_request');
+    expect(err.code).toBe('backend_error');
     expect(Date.now() - started).toBeLessThan(3000);
     await new Promise((r) => setTimeout(r, 100));
     expect(received.slice(before).every((r) => !r.complete)).toBe(true);
@@ -106,7 +106,7 @@ describe('S3Driver uploads whose body fails', () => {
     const err = (await driver()
       .putObject({ bucket: 'b', key: 'k', body: Readable.from([Buffer.alloc(10)]), size: 1000 })
       .catch((e: unknown) => e)) as StowageError;
-    expect(err.code).toBe('bad_request');
+    expect(err.code).toBe('backend_error');
     await new Promise((r) => setTimeout(r, 100));
     expect(received.slice(before).every((r) => !r.complete)).toBe(true);
   });

@@ -25,7 +25,12 @@ export function sizedBody(source: Readable, size: number): SizedBody {
   let seen = 0;
   const fail = (why: string) => {
     if (failure) return failure;
-    failure = new StowageError('bad_request', undefined, `the request body ${why}`);
+    // Not the upstream's doing, but nothing a connected client could have caused either (HTTP
+    // framing makes its body whole or cut off): a source stream that failed, as in a transfer
+    // between backends. A client that hung up is reported by the route (src/objects/client-abort.ts).
+    failure = new StowageError('backend_error', undefined, `the upload was aborted: its body ${why}`, {
+      status: 502,
+    });
     controller.abort(failure);
     return failure;
   };
