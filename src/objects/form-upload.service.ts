@@ -83,6 +83,7 @@ export class FormUploadService {
     };
     request.once('close', onGone);
     request.pipe(parser);
+    if (request.destroyed) onGone();
     try {
       await done;
     } catch (err) {

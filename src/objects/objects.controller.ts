@@ -151,13 +151,14 @@ export class ObjectsController {
         this.objects.uploadForm(target, request.raw, type, query.no_overwrite ?? false, actor),
       );
     }
-    if (!query.key) throw new StowageError('bad_request', undefined, 'key: required');
+    const key = query.key;
+    if (!key) throw new StowageError('bad_request', undefined, 'key: required');
     const length = header(request, 'content-length');
     return uploadFromClient(request, this.logger, () =>
       this.objects.upload(
         target,
         {
-          key: query.key!,
+          key,
           body: request.raw,
           size: length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,
           contentType: request.originalContentType,

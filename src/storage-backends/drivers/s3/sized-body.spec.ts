@@ -47,6 +47,14 @@ describe('sizedBody', () => {
   });
 });
 
+it('sizedBody aborts at once for a source that was already destroyed', () => {
+  const source = new PassThrough();
+  source.destroy();
+  const sized = sizedBody(source, 10);
+  expect(sized.signal.aborted).toBe(true);
+  expect(sized.failure()!.detail).toMatch(/cut off after 0 of 10 bytes/);
+});
+
 describe('S3Driver uploads whose body fails', () => {
   let server: Server;
   let port: number;

@@ -55,6 +55,8 @@ export function sizedBody(source: Readable, size: number): SizedBody {
   source.on('error', onError);
   source.on('close', onClose);
   source.pipe(counted);
+  // A source that closed before it got here (its client hung up while the request was checked).
+  if (source.destroyed) onClose();
   return {
     body: counted,
     signal: controller.signal,
