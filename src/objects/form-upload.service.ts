@@ -5,7 +5,7 @@ import { Injectable } from '@nestjs/common';
 import busboy from 'busboy';
 import { StowageError } from '@stowage/errors';
 import { Backend, CompletedPart } from '../storage-backends/backend';
-import { assertKey, MAX_SINGLE_UPLOAD_BYTES } from './object-rules';
+import { assertKey, assertMediaType, MAX_SINGLE_UPLOAD_BYTES, mediaTypeProblem } from './object-rules';
 
 /** Uploads are staged under this prefix, then copied to their key and removed. */
 export const STAGING_PREFIX = '.stowage-uploads/';
@@ -51,6 +51,11 @@ export class FormUploadService {
     } catch {
       throw new StowageError('bad_request', undefined, 'malformed multipart/form-data request');
     }
+    const gone = new StowageError(
+      'bad_request',
+      undefined,
+      'the client closed the connection before the form was complete',
+    );
     const done = new Promise<void>((resolve, reject) => {
       parser.on('field', (name, value) => (fields[name] = value));
       parser.on('file', (name, stream, info) => {
@@ -58,21 +63,41 @@ export class FormUploadService {
           stream.resume();
           return;
         }
-        staged = this.stage(backend, bucket, stream, info.mimeType, info.filename);
+        const typeProblem = info.mimeType ? mediaTypeProblem(info.mimeType) : undefined;
+        staged = typeProblem
+          ? Promise.reject(new StowageError('bad_request', undefined, `file Content-Type: ${typeProblem}`))
+          : this.stage(backend, bucket, stream, info.mimeType, info.filename);
         staged.catch(() => stream.resume());
       });
-      parser.on('error', () =>
-        reject(new StowageError('bad_request', undefined, 'malformed multipart/form-data request')),
+      parser.on('error', (err) =>
+        reject(
+          err === gone ? gone : new StowageError('bad_request', undefined, 'malformed multipart/form-data request'),
+        ),
       );
       parser.on('close', resolve);
     });
+    // A client that hangs up mid-form ends the parse (and the file stream being staged) at once;
+    // nothing reaches the key, and whatever was staged is removed.
+    const onGone = () => {
+      if (!request.complete) parser.destroy(gone);
+    };
+    request.once('close', onGone);
     request.pipe(parser);
-    await done;
+    if (request.destroyed) onGone();
+    try {
+      await done;
+    } catch (err) {
+      void staged?.then((file) => backend.deleteObject(bucket, file.tempKey)).catch(() => undefined);
+      throw err;
+    } finally {
+      request.off('close', onGone);
+    }
     if (!staged) throw new StowageError('bad_request', undefined, 'the form has no "file" field');
     const file = await staged;
     const key = fields.key || file.filename || '';
     try {
       assertKey(key);
+      assertMediaType(fields.content_type || undefined, 'content_type');
       if (noOverwrite && (await exists(backend, bucket, key))) throw new StowageError('object_exists');
       const type = fields.content_type || file.contentType;
       await backend.copyObject(

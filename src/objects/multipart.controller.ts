@@ -1,13 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { StowageError } from '@stowage/errors';
 import type { FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import { RequestOrigin } from '../audit/audit.types';
 import { Origin } from '../audit/origin.decorator';
 import { Authenticated } from '../auth/authenticated.decorator';
 import { Caller, Identity } from '../auth/identity';
 import { ApiErrors } from '../docs/api-errors.decorator';
 import { RawBody } from '../http/raw-body';
+import { LOGGER } from '../logging/logging.module';
+import { uploadFromClient } from './client-abort';
 import {
   CompleteMultipartDto,
   InitiateMultipartDto,
@@ -33,7 +36,10 @@ function header(request: FastifyRequest, name: string): string | undefined {
 @ApiTags('multipart')
 @Controller('api/backends/:bid/buckets/:bucket/multipart')
 export class MultipartController {
-  constructor(private readonly multipart: MultipartService) {}
+  constructor(
+    private readonly multipart: MultipartService,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
 
   @Get()
   @Authenticated({ role: 'readonly' })
@@ -79,15 +85,17 @@ export class MultipartController {
     @Req() request: FastifyRequest,
   ): Promise<UploadedPartResultDto> {
     const length = header(request, 'content-length');
-    return this.multipart.uploadPart(
-      { backendId: bid, bucket },
-      {
-        key,
-        uploadId: upload_id,
-        partNumber: part,
-        body: request.raw,
-        size: length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,
-      },
+    return uploadFromClient(request, this.logger, () =>
+      this.multipart.uploadPart(
+        { backendId: bid, bucket },
+        {
+          key,
+          uploadId: upload_id,
+          partNumber: part,
+          body: request.raw,
+          size: length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,
+        },
+      ),
     );
   }
 

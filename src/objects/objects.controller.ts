@@ -1,6 +1,7 @@
-import { Body, Controller, Delete, Get, Head, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Head, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import { StowageError } from '@stowage/errors';
 import { RequestOrigin } from '../audit/audit.types';
 import { Origin } from '../audit/origin.decorator';
@@ -8,6 +9,8 @@ import { Authenticated } from '../auth/authenticated.decorator';
 import { Caller, Identity } from '../auth/identity';
 import { ApiErrors } from '../docs/api-errors.decorator';
 import { RawBody } from '../http/raw-body';
+import { LOGGER } from '../logging/logging.module';
+import { uploadFromClient } from './client-abort';
 import {
   BulkDeleteDto,
   BulkDeleteResultDto,
@@ -20,6 +23,7 @@ import {
   ObjectParams,
   UploadQuery,
 } from './dto/object.dto';
+import { assertMediaType } from './object-rules';
 import { ObjectsService } from './objects.service';
 import { contentDisposition, parseRangeHeader } from './range';
 
@@ -33,7 +37,10 @@ function header(request: FastifyRequest, name: string): string | undefined {
 @ApiTags('objects')
 @Controller('api/backends/:bid/buckets/:bucket')
 export class ObjectsController {
-  constructor(private readonly objects: ObjectsService) {}
+  constructor(
+    private readonly objects: ObjectsService,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
 
   @Get('objects')
   @Authenticated({ role: 'readonly' })
@@ -137,22 +144,28 @@ export class ObjectsController {
   ): Promise<ObjectInfoDto> {
     const target = { backendId: bid, bucket };
     const actor = { identity: caller, origin };
+    assertMediaType(request.originalContentType);
     const type = request.originalContentType ?? '';
     if (/^multipart\/form-data/i.test(type)) {
-      return this.objects.uploadForm(target, request.raw, type, query.no_overwrite ?? false, actor);
+      return uploadFromClient(request, this.logger, () =>
+        this.objects.uploadForm(target, request.raw, type, query.no_overwrite ?? false, actor),
+      );
     }
-    if (!query.key) throw new StowageError('bad_request', undefined, 'key: required');
+    const key = query.key;
+    if (!key) throw new StowageError('bad_request', undefined, 'key: required');
     const length = header(request, 'content-length');
-    return this.objects.upload(
-      target,
-      {
-        key: query.key,
-        body: request.raw,
-        size: length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,
-        contentType: request.originalContentType,
-        noOverwrite: query.no_overwrite,
-      },
-      actor,
+    return uploadFromClient(request, this.logger, () =>
+      this.objects.upload(
+        target,
+        {
+          key,
+          body: request.raw,
+          size: length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,
+          contentType: request.originalContentType,
+          noOverwrite: query.no_overwrite,
+        },
+        actor,
+      ),
     );
   }
 

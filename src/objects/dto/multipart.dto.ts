@@ -12,6 +12,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
+import { IsMediaType, IsOpaqueToken, ToPartNumber } from './validators';
 
 /** The most parts one upload may have (S3's limit; a backend may allow fewer). */
 export const MAX_PART_NUMBER = 10_000;
@@ -21,7 +22,7 @@ export class MultipartKeyQuery {
 }
 
 export class MultipartUploadQuery extends MultipartKeyQuery {
-  @ApiProperty() @IsString() @MinLength(1) @MaxLength(1024) upload_id!: string;
+  @ApiProperty() @IsString() @IsOpaqueToken() upload_id!: string;
 }
 
 export class ListUploadsQuery {
@@ -32,7 +33,7 @@ export class PartParams {
   @IsString() @MaxLength(64) bid!: string;
   @IsString() @MaxLength(255) bucket!: string;
   @ApiProperty({ minimum: 1, maximum: MAX_PART_NUMBER })
-  @Type(() => Number)
+  @ToPartNumber()
   @IsInt()
   @Min(1)
   @Max(MAX_PART_NUMBER)
@@ -43,7 +44,7 @@ export class InitiateMultipartDto {
   @ApiPropertyOptional({ example: 'application/octet-stream' })
   @IsOptional()
   @IsString()
-  @MaxLength(255)
+  @IsMediaType()
   content_type?: string;
 }
 

@@ -12,6 +12,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { IsOpaqueToken } from './validators';
 import { ObjectInfo } from '../../storage-backends/backend';
 
 export const MAX_BULK_DELETE_KEYS = 1000;
@@ -56,7 +57,11 @@ export class ListObjectsQuery {
   @IsString()
   @MaxLength(16)
   delimiter?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(4096) token?: string;
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @IsOpaqueToken({ allowSlash: true, allowEmpty: true })
+  token?: string;
   @ApiPropertyOptional({ maximum: 1000 })
   @IsOptional()
   @Type(() => Number)
@@ -68,7 +73,11 @@ export class ListObjectsQuery {
 
 export class ObjectKeyQuery {
   @ApiProperty() @IsString() @MaxLength(2048) key!: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1024) version_id?: string;
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @IsOpaqueToken({ allowSlash: true, allowEmpty: true })
+  version_id?: string;
 }
 
 export class GetObjectQuery extends ObjectKeyQuery {
@@ -91,7 +100,11 @@ export class UploadQuery {
 
 export class ObjectIdentifierDto {
   @ApiProperty() @IsString() @MaxLength(2048) key!: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1024) version_id?: string;
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @IsOpaqueToken({ allowSlash: true, allowEmpty: true })
+  version_id?: string;
 }
 
 export class BulkDeleteDto {

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsArray, IsBoolean, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
 import { ObjectInfoDto } from './object.dto';
+import { IsOpaqueToken } from './validators';
 
 const STRING_MAP = { type: 'object', additionalProperties: { type: 'string' } } as const;
 
@@ -43,7 +44,7 @@ export class CopyObjectDto extends DestinationDto {
   @ApiPropertyOptional({ description: 'Copy this version of the source (not with move).' })
   @IsOptional()
   @IsString()
-  @MaxLength(1024)
+  @IsOpaqueToken({ allowSlash: true, allowEmpty: true })
   version_id?: string;
 }
 

@@ -12,12 +12,20 @@ interface UpstreamError {
 export interface ErrorContext {
   /** The request was a PutObject with `If-None-Match: *`: a 412 means the key exists. */
   ifNoneMatchPut?: boolean;
+  /**
+   * The request carried a token the client handed back (a continuation token): an upstream that
+   * refuses it (`refusal`: 400 or InvalidArgument; `any`: any refusal but 404, for an upstream
+   * known to answer 500 to a token it cannot decipher and 403 to one with `!*'()` in it) is
+   * refusing the client's token, `bad_request`.
+   */
+  clientToken?: 'refusal' | 'any';
   /** Strings never to repeat in a `detail` (credentials). */
   secrets?: readonly string[];
 }
 
 const NOT_FOUND = new Set(['NoSuchBucket', 'NoSuchKey', 'NotFound', 'NoSuchUpload', 'NoSuchVersion']);
 const CONFLICT = new Set(['BucketAlreadyExists', 'BucketAlreadyOwnedByYou', 'BucketNotEmpty']);
+const TOKEN_REFUSALS = new Set(['InvalidArgument', 'InvalidToken', 'InvalidContinuationToken']);
 const NOT_SUPPORTED = new Set(['NotImplemented', 'MethodNotAllowed']);
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -87,6 +95,12 @@ export function mapS3Error(err: unknown, context: ErrorContext = {}): StowageErr
       ...options,
       status: 502,
     });
+  }
+  if (
+    context.clientToken &&
+    (TOKEN_REFUSALS.has(code) || status === 400 || (context.clientToken === 'any' && status >= 400 && status !== 404))
+  ) {
+    return new StowageError('bad_request', undefined, `the continuation token was refused (${detail})`, options);
   }
   if (NOT_FOUND.has(code) || status === 404) return new StowageError('not_found', undefined, detail, options);
   if (CONFLICT.has(code)) return new StowageError('conflict', undefined, detail, options);

@@ -95,6 +95,17 @@ describe('mapS3Error', () => {
     expect(err.detail).toBe(`${name}: upstream says no`);
   });
 
+  it('maps a refused continuation token to bad_request, and only when the request carried one', () => {
+    const refused = serviceError('InvalidArgument', 400, 'The continuation token provided is incorrect');
+    expect(mapS3Error(refused, { clientToken: 'refusal' })).toMatchObject({ code: 'bad_request', status: 400 });
+    expect(mapS3Error(refused)).toMatchObject({ code: 'backend_error', status: 502 });
+    // s3rver answers 500 to a token it cannot decipher and 403 to one whose characters it signs differently.
+    expect(mapS3Error(serviceError('InternalError', 500), { clientToken: 'any' }).code).toBe('bad_request');
+    expect(mapS3Error(serviceError('SignatureDoesNotMatch', 403), { clientToken: 'any' }).code).toBe('bad_request');
+    expect(mapS3Error(serviceError('InternalError', 500), { clientToken: 'refusal' }).code).toBe('backend_error');
+    expect(mapS3Error(serviceError('NoSuchBucket', 404), { clientToken: 'any' }).code).toBe('not_found');
+  });
+
   it('maps 412 to object_exists only for a conditional put', () => {
     expect(mapS3Error(serviceError('PreconditionFailed', 412), { ifNoneMatchPut: true }).code).toBe('object_exists');
     expect(mapS3Error(serviceError('PreconditionFailed', 412)).code).toBe('backend_error');
@@ -397,7 +408,7 @@ describe('S3Driver', () => {
     });
     expect(sent.map((s) => s.command)).toEqual(['PutObject']);
     expect(sent[0].input).toMatchObject({
-      Body: body,
+      Body: expect.any(Readable),
       ContentLength: 5,
       ContentType: 'text/plain',
       Metadata: { m: '1' },

@@ -1,0 +1,45 @@
+import { Transform } from 'class-transformer';
+import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
+import { opaqueTokenProblem } from '@stowage/s3-naming';
+import { mediaTypeProblem } from '../object-rules';
+
+function rule(name: string, problem: (value: unknown) => string | undefined, options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name,
+      target: target.constructor,
+      propertyName,
+      options,
+      validator: {
+        validate: (value: unknown) => problem(value) === undefined,
+        defaultMessage: (args?: ValidationArguments) => `${args?.property ?? 'value'} ${problem(args?.value)}`,
+      },
+    });
+}
+
+/**
+ * An identifier the client hands back (upload id, version id, continuation token), checked with
+ * the shared rule before any backend sees it: some turn it into a file path. `allowEmpty` keeps
+ * an empty query value meaning "none", as it always has for optional ones.
+ */
+export const IsOpaqueToken = (options: { allowSlash?: boolean; allowEmpty?: boolean } = {}) =>
+  rule('isOpaqueToken', (value) =>
+    typeof value !== 'string'
+      ? 'must be a string'
+      : value === '' && options.allowEmpty
+        ? undefined
+        : opaqueTokenProblem(value, { allowSlash: options.allowSlash }),
+  );
+
+/** A media type (`type/subtype; name=value`), as a Content-Type is sent upstream. */
+export const IsMediaType = () =>
+  rule('isMediaType', (value) => (typeof value === 'string' ? mediaTypeProblem(value) : 'must be a string'));
+
+/**
+ * A part number in the path: only plain decimal digits become a number (so `1e3`, `0x10`, ` 1`
+ * or `1.0` stay strings and fail `@IsInt`); the range is checked by `@Min`/`@Max`.
+ */
+export const ToPartNumber = () =>
+  Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^[0-9]{1,6}$/.test(value) ? Number(value) : value,
+  );
