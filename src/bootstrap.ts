@@ -11,9 +11,11 @@ import { GlobalErrorFilter } from './errors/error.filter';
 import { createValidationPipe } from './errors/validation.pipe';
 import { applyRouteBodyLimit } from './http/body-limit.decorator';
 import { DrainService } from './http/drain.service';
+import { installJsonBodyParser } from './http/json-body';
 import { enableRawBodyRoutes } from './http/raw-body';
 import { generateRequestId, REQUEST_ID_HEADER } from './http/request-id';
 import { securityHeadersHook } from './http/security-headers';
+import { refuseUnstorableText } from './http/storable-text';
 import { trustProxySetting } from './http/trusted-proxies';
 import { NestPinoLogger } from './logging/logger';
 import { MetricsService } from './metrics/metrics.service';
@@ -46,6 +48,10 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   const fastify = adapter.getInstance();
   fastify.addHook('onRoute', applyRouteBodyLimit);
   enableRawBodyRoutes(fastify);
+  // Nest's body parsers (JSON, urlencoded) are registered now rather than at init, so ours replaces its JSON one.
+  adapter.registerParserMiddleware();
+  installJsonBodyParser(fastify);
+  refuseUnstorableText(fastify);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
     securityHeadersHook(request, reply, done);
