@@ -3,6 +3,7 @@ import { ModuleMetadata } from '@nestjs/common';
 import fastifyCookie from '@fastify/cookie';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { parseListen, StowageConfig } from '@stowage/config';
 import { AppModule } from './app.module';
@@ -31,6 +32,7 @@ export interface CreateAppOptions {
 /** Builds the dashboard application (not yet listening): Fastify, hooks, pipes, docs. */
 export async function createApp(options: CreateAppOptions): Promise<NestFastifyApplication> {
   const { config, logger } = options;
+  const errorFilter = new GlobalErrorFilter(logger);
   const adapter = new FastifyAdapter({
     trustProxy: trustProxySetting(config.server.trusted_proxies),
     bodyLimit: config.server.json_body_limit,
@@ -44,6 +46,11 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     keepAliveTimeout: 65_000,
     // The dashboard client calls collection routes with a trailing slash (`/api/admin/users/`).
     routerOptions: { ignoreTrailingSlash: true },
+    // Failures of the router itself (undecodable or over-long path parameters) get the usual error body.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      void reply.header(REQUEST_ID_HEADER, request.id);
+      securityHeadersHook(request, reply, () => errorFilter.send(error, request, reply));
+    },
   });
   const fastify = adapter.getInstance();
   fastify.addHook('onRoute', applyRouteBodyLimit);
@@ -65,7 +72,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   await app.register(fastifyCookie);
   app.useGlobalPipes(createValidationPipe());
   // Nest also routes Fastify's own failures (body parsing, malformed URLs) through global filters.
-  app.useGlobalFilters(new GlobalErrorFilter(logger));
+  app.useGlobalFilters(errorFilter);
 
   const drain = app.get(DrainService);
   fastify.addHook('onSend', (_request, reply, payload, done) => {

@@ -37,6 +37,7 @@ const FASTIFY_ERRORS: Record<string, { code: ErrorCode; message: string }> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'bad_request', message: 'The request content type is not supported here.' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'bad_request', message: 'The Content-Length does not match the body.' },
   FST_ERR_BAD_URL: { code: 'bad_request', message: 'The request URL is malformed.' },
+  FST_ERR_MAX_PARAM_LENGTH: { code: 'bad_request', message: 'A path segment of the request URL is too long.' },
 };
 
 /** The SQLSTATE of a PostgreSQL data exception (class 22: invalid text, out-of-range numbers, NUL…). */

@@ -12,6 +12,8 @@ interface UpstreamError {
 export interface ErrorContext {
   /** The request was a PutObject with `If-None-Match: *`: a 412 means the key exists. */
   ifNoneMatchPut?: boolean;
+  /** The request carried a continuation token the client handed back: an upstream InvalidArgument means it is bad. */
+  clientToken?: boolean;
   /** Strings never to repeat in a `detail` (credentials). */
   secrets?: readonly string[];
 }
@@ -93,6 +95,9 @@ export function mapS3Error(err: unknown, context: ErrorContext = {}): StowageErr
   if (code === 'InvalidRange' || status === 416) return new StowageError('bad_range', undefined, detail, options);
   if (context.ifNoneMatchPut && (code === 'PreconditionFailed' || status === 412)) {
     return new StowageError('object_exists', undefined, detail, options);
+  }
+  if (context.clientToken && code === 'InvalidArgument' && status === 400) {
+    return new StowageError('bad_request', 'The continuation token is not valid.', '', options);
   }
   if (NOT_SUPPORTED.has(code) || status === 501 || status === 405) {
     return new StowageError('not_supported', undefined, detail, options);

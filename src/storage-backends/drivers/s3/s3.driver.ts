@@ -327,17 +327,19 @@ export class S3Driver implements Backend {
   async listObjects(request: ListObjectsRequest, signal?: AbortSignal): Promise<ListObjectsResult> {
     const maxKeys =
       request.maxKeys === undefined ? undefined : Math.min(1000, Math.max(1, Math.floor(request.maxKeys)));
-    const out = await this.call(() =>
-      this.client.send(
-        new ListObjectsV2Command({
-          Bucket: request.bucket,
-          Prefix: request.prefix || undefined,
-          Delimiter: request.delimiter || undefined,
-          ContinuationToken: request.continuationToken || undefined,
-          MaxKeys: maxKeys,
-        }),
-        { abortSignal: signal },
-      ),
+    const out = await this.call(
+      () =>
+        this.client.send(
+          new ListObjectsV2Command({
+            Bucket: request.bucket,
+            Prefix: request.prefix || undefined,
+            Delimiter: request.delimiter || undefined,
+            ContinuationToken: request.continuationToken || undefined,
+            MaxKeys: maxKeys,
+          }),
+          { abortSignal: signal },
+        ),
+      { clientToken: Boolean(request.continuationToken) },
     );
     const objects: ObjectInfo[] = (out.Contents ?? [])
       .filter((o) => o.Key !== undefined)
