@@ -5,6 +5,7 @@ import {
   IsArray,
   IsBoolean,
   IsInt,
+  IsObject,
   IsOptional,
   IsString,
   Max,
@@ -65,6 +66,7 @@ export class CorsDto {
   @IsArray()
   @ArrayMaxSize(MAX_CORS_RULES * 10)
   @ValidateNested({ each: true })
+  @IsObject({ each: true })
   @Type(() => CorsRuleDto)
   rules!: CorsRuleDto[];
 }
@@ -92,6 +94,7 @@ export class LifecycleDto {
   @IsArray()
   @ArrayMaxSize(MAX_LIFECYCLE_RULES * 10)
   @ValidateNested({ each: true })
+  @IsObject({ each: true })
   @Type(() => LifecycleRuleDto)
   rules!: LifecycleRuleDto[];
 }

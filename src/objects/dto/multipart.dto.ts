@@ -4,6 +4,7 @@ import {
   ArrayMinSize,
   IsArray,
   IsInt,
+  IsObject,
   IsOptional,
   IsString,
   Max,
@@ -12,6 +13,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
+import { HeaderValue } from '../../http/dto-fields';
 
 /** The most parts one upload may have (S3's limit; a backend may allow fewer). */
 export const MAX_PART_NUMBER = 10_000;
@@ -44,6 +46,7 @@ export class InitiateMultipartDto {
   @IsOptional()
   @IsString()
   @MaxLength(255)
+  @HeaderValue()
   content_type?: string;
 }
 
@@ -73,6 +76,7 @@ export class CompleteMultipartDto {
   @IsArray()
   @ArrayMinSize(1)
   @ValidateNested({ each: true })
+  @IsObject({ each: true })
   @Type(() => CompletedPartDto)
   parts!: CompletedPartDto[];
 }

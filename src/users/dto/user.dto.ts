@@ -12,7 +12,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { IDENTITY_SOURCES, IdentitySource, Role, ROLES, UserEntity } from '../user.entity';
-import { MAX_LIST_OFFSET, QueryInt } from '../../http/int-fields';
+import { MAX_LIST_OFFSET, QueryInt } from '../../http/dto-fields';
 import { LockState } from '../../auth/lockout.service';
 import { UserSnapshot } from '../user-snapshot';
 

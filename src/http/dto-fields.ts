@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { IsInt, Max, Min } from 'class-validator';
+import { IsInt, Matches, Max, Min } from 'class-validator';
 
 /** The largest offset a paginated list accepts; far beyond any real list, far below PostgreSQL's bigint. */
 export const MAX_LIST_OFFSET = 10_000_000;
@@ -25,4 +25,12 @@ export function QueryInt(min: number, max: number): PropertyDecorator {
 /** An integer JSON field within [min, max]: unbounded integers reach the database or a backend as garbage. */
 export function BoundedInt(min: number, max: number): PropertyDecorator {
   return applyDecorators(IsInt(), Min(min), Max(max));
+}
+
+/**
+ * A string that is sent on as an HTTP header value (a content type, say): printable ASCII only,
+ * since Node refuses anything else in a header and the request would fail upstream instead.
+ */
+export function HeaderValue(): PropertyDecorator {
+  return Matches(/^[\x20-\x7e]*$/, { message: 'must be printable ASCII' });
 }
