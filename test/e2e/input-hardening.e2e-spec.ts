@@ -131,6 +131,17 @@ describe('input hardening of the dashboard API', () => {
       expect(await count()).toEqual(before);
     });
 
+    it.each([
+      ['GET', '/api/backends/local/buckets/b/object/info?key=a%00b', undefined, 'invalid_key'],
+      ['GET', '/api/backends/local/buckets/b/objects?prefix=%00', undefined, 'invalid_prefix'],
+      ['POST', '/api/shares', { backend_id: 'local', bucket: 'b', key: 'a\u0000b' }, 'invalid_key'],
+      ['POST', '/api/backends/local/buckets/b/objects/delete', { keys: [{ key: 'x\ud800' }] }, 'invalid_key'],
+      ['POST', '/api/backends/local/buckets/b/object/copy', { src_key: 'a', dst_key: '\u0000' }, 'invalid_key'],
+    ])('keeps the object naming codes: %s %s → %s', async (method, path, body, code) => {
+      const res = await admin.request(path, { method, body });
+      expect([res.status, res.body?.error?.code]).toEqual([400, code]);
+    });
+
     it('refuses NUL in a share code path parameter with 400 bad_request', async () => {
       const res = await http(app.url, '/s/abc%00def/info');
       expect([res.status, res.body?.error?.code]).toEqual([400, 'bad_request']);
