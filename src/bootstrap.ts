@@ -71,7 +71,8 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   });
   await app.register(fastifyCookie);
   app.useGlobalPipes(createValidationPipe());
-  // Nest also routes Fastify's own failures (body parsing, malformed URLs) through global filters.
+  // Nest also routes Fastify's own failures (body parsing, hooks) through global filters; the router's
+  // (malformed URLs) come through `frameworkErrors` above.
   app.useGlobalFilters(errorFilter);
 
   const drain = app.get(DrainService);
