@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { DataSource } from 'typeorm';
 import { TestApp, TestStack } from '../harness/app';
 import { http } from '../harness/http';
@@ -80,6 +81,27 @@ describe('input hardening of the dashboard API', () => {
       const res = await http(app.url, '/auth/login/local', json(body));
       expect([res.status, res.body?.error?.code]).toEqual([400, 'bad_request']);
     });
+  });
+
+  it('survives a client that hangs up in the middle of a JSON body, logging no error for it', async () => {
+    const reqId = 'hangup-mid-body-0001';
+    const { port } = new URL(app.url);
+    await new Promise<void>((resolve) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(
+          `POST /auth/login/local HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+            `Content-Length: 4000\r\nX-Request-Id: ${reqId}\r\n\r\n{"username":[[[[`,
+        );
+        setTimeout(() => socket.destroy(), 50);
+      });
+      socket.on('close', () => resolve());
+      socket.on('error', () => resolve());
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const res = await loginRequest(app, 'nobody-at-all', PASSWORD);
+    expect(res.status).toBe(401);
+    const errors = app.logs.filter((line) => line.includes(reqId) && /"level":"(error|fatal)"|"stack"/.test(line));
+    expect(errors).toEqual([]);
   });
 
   describe('strings PostgreSQL cannot store', () => {
