@@ -3,6 +3,7 @@ import { ModuleMetadata } from '@nestjs/common';
 import fastifyCookie from '@fastify/cookie';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { parseListen, StowageConfig } from '@stowage/config';
 import { AppModule } from './app.module';
@@ -11,9 +12,11 @@ import { GlobalErrorFilter } from './errors/error.filter';
 import { createValidationPipe } from './errors/validation.pipe';
 import { applyRouteBodyLimit } from './http/body-limit.decorator';
 import { DrainService } from './http/drain.service';
+import { installJsonBodyParser } from './http/json-body';
 import { enableRawBodyRoutes } from './http/raw-body';
 import { generateRequestId, REQUEST_ID_HEADER } from './http/request-id';
 import { securityHeadersHook } from './http/security-headers';
+import { refuseUnstorableText } from './http/storable-text';
 import { trustProxySetting } from './http/trusted-proxies';
 import { NestPinoLogger } from './logging/logger';
 import { MetricsService } from './metrics/metrics.service';
@@ -29,6 +32,7 @@ export interface CreateAppOptions {
 /** Builds the dashboard application (not yet listening): Fastify, hooks, pipes, docs. */
 export async function createApp(options: CreateAppOptions): Promise<NestFastifyApplication> {
   const { config, logger } = options;
+  const errorFilter = new GlobalErrorFilter(logger);
   const adapter = new FastifyAdapter({
     trustProxy: trustProxySetting(config.server.trusted_proxies),
     bodyLimit: config.server.json_body_limit,
@@ -42,10 +46,19 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     keepAliveTimeout: 65_000,
     // The dashboard client calls collection routes with a trailing slash (`/api/admin/users/`).
     routerOptions: { ignoreTrailingSlash: true },
+    // Failures of the router itself (undecodable or over-long path parameters) get the usual error body.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      void reply.header(REQUEST_ID_HEADER, request.id);
+      securityHeadersHook(request, reply, () => errorFilter.send(error, request, reply));
+    },
   });
   const fastify = adapter.getInstance();
   fastify.addHook('onRoute', applyRouteBodyLimit);
   enableRawBodyRoutes(fastify);
+  // Nest's body parsers (JSON, urlencoded) are registered now rather than at init, so ours replaces its JSON one.
+  adapter.registerParserMiddleware();
+  installJsonBodyParser(fastify);
+  refuseUnstorableText(fastify);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
     securityHeadersHook(request, reply, done);
@@ -58,8 +71,9 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   });
   await app.register(fastifyCookie);
   app.useGlobalPipes(createValidationPipe());
-  // Nest also routes Fastify's own failures (body parsing, malformed URLs) through global filters.
-  app.useGlobalFilters(new GlobalErrorFilter(logger));
+  // Nest also routes Fastify's own failures (body parsing, hooks) through global filters; the router's
+  // (malformed URLs) come through `frameworkErrors` above.
+  app.useGlobalFilters(errorFilter);
 
   const drain = app.get(DrainService);
   fastify.addHook('onSend', (_request, reply, payload, done) => {

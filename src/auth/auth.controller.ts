@@ -6,6 +6,7 @@ import { AuditService } from '../audit/audit.service';
 import { originOf } from '../audit/audit.types';
 import { ApiErrors } from '../docs/api-errors.decorator';
 import { BodyLimit } from '../http/body-limit.decorator';
+import { AcceptsUnstorableText } from '../http/storable-text';
 import { OptionalSession } from './authenticated.decorator';
 import { AuthConfigDto, LoginLocalDto, LoginResultDto, StatusOkDto } from './dto/login.dto';
 import { LoginService } from './login.service';
@@ -26,6 +27,7 @@ export class AuthController {
   @HttpCode(200)
   @Public()
   @BodyLimit(8 * 1024)
+  @AcceptsUnstorableText()
   @ApiOperation({ summary: 'Sign in with a username and password (local or static account).' })
   @ApiOkResponse({ type: LoginResultDto, description: 'Sets the `stowage_session` and `stowage_csrf` cookies.' })
   @ApiErrors('bad_request', 'invalid_credentials', 'account_locked', 'rate_limited', 'mode_disabled', 'too_large')

@@ -3,6 +3,7 @@ import { StowageConfig } from '@stowage/config';
 import { StowageError } from '@stowage/errors';
 import { AuditService } from '../audit/audit.service';
 import { RequestOrigin } from '../audit/audit.types';
+import { toStorableText, unstorableTextProblem } from '../http/storable-text';
 import { snapshotOf, UserSnapshot } from '../users/user-snapshot';
 import { UsersRepository } from '../users/users.repository';
 import { LockoutService } from './lockout.service';
@@ -52,7 +53,9 @@ export class LoginService {
       return this.succeed(origin, snapshotOf(staticUser));
     }
 
-    const user = localOn ? await this.users.findWithPasswordHash({ username }) : null;
+    // A name PostgreSQL cannot store (NUL) names nobody: the same decoy work as an unknown user.
+    const user =
+      localOn && !unstorableTextProblem(username) ? await this.users.findWithPasswordHash({ username }) : null;
     if (!user || user.identitySource !== 'local') {
       await this.hasher.verifyDecoy(password);
       return this.reject(origin, username, localOn ? (user ? 'not_local' : 'unknown_user') : 'mode_disabled', user?.id);
@@ -106,7 +109,7 @@ export class LoginService {
       action: 'auth.login',
       status: 'error',
       userId: userId ?? null,
-      username: username.slice(0, 128),
+      username: toStorableText(username).slice(0, 128),
       detail: { reason, ...extra },
     });
   }

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { QueryFailedError } from 'typeorm';
 import { ErrorCode, isStowageError, statusOf } from '@stowage/errors';
 import { LOGGER } from '../logging/logging.module';
 
@@ -36,7 +37,15 @@ const FASTIFY_ERRORS: Record<string, { code: ErrorCode; message: string }> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'bad_request', message: 'The request content type is not supported here.' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'bad_request', message: 'The Content-Length does not match the body.' },
   FST_ERR_BAD_URL: { code: 'bad_request', message: 'The request URL is malformed.' },
+  FST_ERR_MAX_PARAM_LENGTH: { code: 'bad_request', message: 'A path segment of the request URL is too long.' },
 };
+
+/** The SQLSTATE of a PostgreSQL data exception (class 22: invalid text, out-of-range numbers, NUL…). */
+function dataExceptionState(exception: unknown): string | undefined {
+  if (!(exception instanceof QueryFailedError)) return undefined;
+  const code = (exception.driverError as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('22') ? code : undefined;
+}
 
 function make(code: ErrorCode, message: string, detail = '', status = statusOf(code)): Rendered {
   return { status, body: { error: { code, message, detail } } };
@@ -96,6 +105,12 @@ export class GlobalErrorFilter implements ExceptionFilter {
     if (typeof fastifyCode === 'string' && FASTIFY_ERRORS[fastifyCode]) {
       const known = FASTIFY_ERRORS[fastifyCode];
       return make(known.code, known.message);
+    }
+    const sqlState = dataExceptionState(exception);
+    if (sqlState) {
+      // The input slipped past validation; the database text may echo it and is not for the caller.
+      this.logger.warn({ reqId: request.id, sqlState }, 'database refused a value');
+      return make('bad_request', 'A value in the request was refused by the database.');
     }
     const statusCode = (exception as { statusCode?: unknown } | null)?.statusCode;
     if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 && CODE_BY_STATUS[statusCode]) {

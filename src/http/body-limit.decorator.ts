@@ -1,8 +1,8 @@
-import { RouteConfig } from '@nestjs/platform-fastify';
 import type { RouteOptions } from 'fastify';
+import { MergeRouteConfig } from './route-config';
 
 /** Declares the largest request body a route accepts; larger bodies get 413 `too_large`. */
-export const BodyLimit = (bytes: number) => RouteConfig({ bodyLimit: bytes });
+export const BodyLimit = (bytes: number) => MergeRouteConfig({ bodyLimit: bytes });
 
 /** Fastify `onRoute` hook that applies `@BodyLimit` declarations. */
 export function applyRouteBodyLimit(route: RouteOptions): void {

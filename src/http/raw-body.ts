@@ -1,5 +1,5 @@
-import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { MergeRouteConfig } from './route-config';
 
 const RAW_CONTENT_TYPE = 'application/x-stowage-raw-body';
 
@@ -11,7 +11,7 @@ declare module 'fastify' {
 }
 
 /** Marks a route whose handler reads the request body itself, as a stream, whatever its type. */
-export const RawBody = () => RouteConfig({ rawBody: true });
+export const RawBody = () => MergeRouteConfig({ rawBody: true });
 
 /**
  * Lets `@RawBody()` routes bypass Fastify's body parsers (which would buffer JSON and text):

@@ -1,12 +1,8 @@
-import { RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { ModulesContainer } from '@nestjs/core';
-import { ACCESS, AccessRule } from '../../src/auth/authenticated.decorator';
-import { IS_PUBLIC } from '../../src/auth/public.decorator';
 import { ROLE_RANK } from '../../src/users/user-snapshot';
 import { ROLES } from '../../src/users/user.entity';
 import { TestApp, TestStack } from '../harness/app';
 import { http } from '../harness/http';
+import { registeredRoutes, Route } from '../harness/routes';
 import { login, seedUser, Session } from '../harness/session';
 
 /** The routes anyone may call without a session. Every other route must refuse with 401. */
@@ -25,40 +21,7 @@ const PUBLIC_ROUTES = [
   'GET /s/:code/raw',
 ];
 
-interface Route {
-  method: string;
-  path: string;
-  isPublic: boolean;
-  rule?: AccessRule;
-}
-
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
-/** Every route the Nest router registered, read from controller metadata. */
-function registeredRoutes(app: TestApp): Route[] {
-  const routes: Route[] = [];
-  for (const module of app.app.get(ModulesContainer).values()) {
-    for (const wrapper of module.controllers.values()) {
-      const controller = wrapper.metatype as { prototype: Record<string, unknown> } & object;
-      const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
-      for (const name of Object.getOwnPropertyNames(controller.prototype)) {
-        const handler = controller.prototype[name];
-        if (name === 'constructor' || typeof handler !== 'function') continue;
-        const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
-        if (method === undefined) continue;
-        const sub = String(Reflect.getMetadata(PATH_METADATA, handler) ?? '');
-        const path = `/${[base, sub].filter((p) => p && p !== '/').join('/')}`.replace(/\/+/g, '/');
-        routes.push({
-          method: RequestMethod[method],
-          path,
-          isPublic: Boolean(Reflect.getMetadata(IS_PUBLIC, handler) ?? Reflect.getMetadata(IS_PUBLIC, controller)),
-          rule: Reflect.getMetadata(ACCESS, handler) ?? Reflect.getMetadata(ACCESS, controller),
-        });
-      }
-    }
-  }
-  return routes;
-}
 
 const concrete = (path: string) =>
   path.replace(/:id\b/g, '00000000-0000-4000-8000-000000000000').replace(/:(\w+)/g, 'x$1');

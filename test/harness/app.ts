@@ -1,3 +1,5 @@
+import { appendFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { ModuleMetadata } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -75,8 +77,10 @@ export class TestStack {
   async boot(options: BootOptions = {}): Promise<TestApp> {
     const config = this.configFor(options);
     const logs: string[] = [];
+    const logFile = runLogFile();
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {
+        if (logFile) appendFileSync(logFile, chunk);
         logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
         if (logs.length > 5000) logs.splice(0, logs.length - 5000);
         done();
@@ -105,6 +109,19 @@ export class TestStack {
     await Promise.allSettled(this.apps.map((a) => a.close()));
     await Promise.allSettled([this.db.drop(), this.s3?.close(), clearRedisPrefix(this.redisPrefix)]);
   }
+}
+
+let instances = 0;
+
+/**
+ * Where this app instance appends its log lines for the whole-run log scan
+ * (test/harness/log-scan): set when the e2e global setup ran, one file per instance.
+ */
+function runLogFile(): string | undefined {
+  const dir = process.env.STOWAGE_E2E_LOG_DIR;
+  if (!dir) return undefined;
+  const testPath = typeof expect === 'undefined' ? undefined : (expect.getState() as { testPath?: string }).testPath;
+  return join(dir, `${basename(testPath ?? 'app')}-${process.pid}-${++instances}.log`);
 }
 
 function deepMerge(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {

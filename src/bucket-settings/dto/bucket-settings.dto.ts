@@ -5,6 +5,7 @@ import {
   IsArray,
   IsBoolean,
   IsInt,
+  IsObject,
   IsOptional,
   IsString,
   Max,
@@ -65,6 +66,7 @@ export class CorsDto {
   @IsArray()
   @ArrayMaxSize(MAX_CORS_RULES * 10)
   @ValidateNested({ each: true })
+  @IsObject({ each: true })
   @Type(() => CorsRuleDto)
   rules!: CorsRuleDto[];
 }
@@ -76,14 +78,34 @@ export class PolicyDto {
   policy!: string;
 }
 
+/** The largest day count a lifecycle rule takes (S3 parses it as a 32-bit integer). */
+const MAX_DAYS = 2_147_483_647;
+
 export class LifecycleRuleDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1024) id?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1024) prefix?: string;
   @ApiProperty() @IsBoolean() enabled!: boolean;
-  @ApiPropertyOptional({ minimum: 1 }) @IsOptional() @IsInt() expiration_days?: number;
-  @ApiPropertyOptional({ minimum: 1 }) @IsOptional() @IsInt() noncurrent_expire_days?: number;
-  @ApiPropertyOptional({ minimum: 1 }) @IsOptional() @IsInt() abort_incomplete_days?: number;
-  @ApiPropertyOptional({ minimum: 0 }) @IsOptional() @IsInt() transition_days?: number;
+  // Lower bounds are the service's (invalid_lifecycle); the upper one keeps numbers S3 can parse.
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_DAYS })
+  @IsOptional()
+  @IsInt()
+  @Max(MAX_DAYS)
+  expiration_days?: number;
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_DAYS })
+  @IsOptional()
+  @IsInt()
+  @Max(MAX_DAYS)
+  noncurrent_expire_days?: number;
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_DAYS })
+  @IsOptional()
+  @IsInt()
+  @Max(MAX_DAYS)
+  abort_incomplete_days?: number;
+  @ApiPropertyOptional({ minimum: 0, maximum: MAX_DAYS })
+  @IsOptional()
+  @IsInt()
+  @Max(MAX_DAYS)
+  transition_days?: number;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) transition_storage_class?: string;
 }
 
@@ -92,6 +114,7 @@ export class LifecycleDto {
   @IsArray()
   @ArrayMaxSize(MAX_LIFECYCLE_RULES * 10)
   @ValidateNested({ each: true })
+  @IsObject({ each: true })
   @Type(() => LifecycleRuleDto)
   rules!: LifecycleRuleDto[];
 }

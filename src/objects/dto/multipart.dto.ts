@@ -4,6 +4,7 @@ import {
   ArrayMinSize,
   IsArray,
   IsInt,
+  IsObject,
   IsOptional,
   IsString,
   Max,
@@ -74,6 +75,7 @@ export class CompleteMultipartDto {
   @IsArray()
   @ArrayMinSize(1)
   @ValidateNested({ each: true })
+  @IsObject({ each: true })
   @Type(() => CompletedPartDto)
   parts!: CompletedPartDto[];
 }

@@ -5,6 +5,7 @@ import {
   IsArray,
   IsIn,
   IsInt,
+  IsObject,
   IsOptional,
   IsString,
   Max,
@@ -113,6 +114,7 @@ export class BulkDeleteDto {
   @ArrayMinSize(1)
   // The length limit is a catalogue error of its own (too_many_keys), checked by the service.
   @ValidateNested({ each: true })
+  @IsObject({ each: true })
   @Type(() => ObjectIdentifierDto)
   keys!: ObjectIdentifierDto[];
 }

@@ -1,20 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import {
   IsBoolean,
   IsEmail,
   IsIn,
-  IsInt,
   IsOptional,
   IsString,
   IsUUID,
   Matches,
-  Max,
   MaxLength,
-  Min,
   ValidateIf,
 } from 'class-validator';
 import { IDENTITY_SOURCES, IdentitySource, Role, ROLES, UserEntity } from '../user.entity';
+import { MAX_LIST_OFFSET, QueryInt } from '../../http/dto-fields';
 import { LockState } from '../../auth/lockout.service';
 import { UserSnapshot } from '../user-snapshot';
 
@@ -137,18 +135,13 @@ export class ListUsersQuery {
   @IsBoolean()
   enabled?: boolean;
 
-  @ApiPropertyOptional({ default: 100, maximum: 500 })
+  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: 500 })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
+  @QueryInt(1, 500)
   limit?: number;
 
-  @ApiPropertyOptional({ default: 0 })
+  @ApiPropertyOptional({ default: 0, minimum: 0, maximum: MAX_LIST_OFFSET })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
+  @QueryInt(0, MAX_LIST_OFFSET)
   offset?: number;
 }

@@ -5,6 +5,7 @@ import {
   ArrayMinSize,
   IsArray,
   IsBoolean,
+  IsObject,
   IsOptional,
   IsRFC3339,
   IsString,
@@ -82,6 +83,7 @@ export class ScopeInputDto {
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_SCOPES)
   @ValidateNested({ each: true })
+  @IsObject({ each: true })
   @Type(() => BucketScopeDto)
   scopes?: BucketScopeDto[];
 }

@@ -1,0 +1,14 @@
+import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants';
+
+/**
+ * Adds entries to a handler's Fastify route config. Unlike Nest's `RouteConfig`, several of these
+ * decorators on one handler add up instead of replacing each other.
+ */
+export function MergeRouteConfig(config: Record<string, unknown>): MethodDecorator {
+  return (_target, _key, descriptor) => {
+    const handler = descriptor.value as object;
+    const current = (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) ?? {}) as Record<string, unknown>;
+    Reflect.defineMetadata(FASTIFY_ROUTE_CONFIG_METADATA, { ...current, ...config }, handler);
+    return descriptor;
+  };
+}
