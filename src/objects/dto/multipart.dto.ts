@@ -13,7 +13,8 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { IsMediaType, IsOpaqueToken, ToPartNumber } from './validators';
+import { QueryInt } from '../../http/dto-fields';
+import { IsMediaType, IsOpaqueToken } from './validators';
 
 /** The most parts one upload may have (S3's limit; a backend may allow fewer). */
 export const MAX_PART_NUMBER = 10_000;
@@ -34,10 +35,7 @@ export class PartParams {
   @IsString() @MaxLength(64) bid!: string;
   @IsString() @MaxLength(255) bucket!: string;
   @ApiProperty({ minimum: 1, maximum: MAX_PART_NUMBER })
-  @ToPartNumber()
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PART_NUMBER)
+  @QueryInt(1, MAX_PART_NUMBER)
   part!: number;
 }
 

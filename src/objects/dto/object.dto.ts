@@ -4,16 +4,14 @@ import {
   ArrayMinSize,
   IsArray,
   IsIn,
-  IsInt,
   IsObject,
   IsOptional,
   IsString,
-  Max,
   MaxLength,
-  Min,
   ValidateNested,
 } from 'class-validator';
 import { IsOpaqueToken } from './validators';
+import { QueryInt } from '../../http/dto-fields';
 import { ObjectInfo } from '../../storage-backends/backend';
 
 export const MAX_BULK_DELETE_KEYS = 1000;
@@ -65,10 +63,7 @@ export class ListObjectsQuery {
   token?: string;
   @ApiPropertyOptional({ maximum: 1000 })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @QueryInt(1, 1000)
   max_keys?: number;
 }
 

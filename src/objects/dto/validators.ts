@@ -1,4 +1,3 @@
-import { Transform } from 'class-transformer';
 import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
 import { opaqueTokenProblem } from '@stowage/s3-naming';
 import { mediaTypeProblem } from '../object-rules';
@@ -34,12 +33,3 @@ export const IsOpaqueToken = (options: { allowSlash?: boolean; allowEmpty?: bool
 /** A media type (`type/subtype; name=value`), as a Content-Type is sent upstream. */
 export const IsMediaType = () =>
   rule('isMediaType', (value) => (typeof value === 'string' ? mediaTypeProblem(value) : 'must be a string'));
-
-/**
- * A part number in the path: only plain decimal digits become a number (so `1e3`, `0x10`, ` 1`
- * or `1.0` stay strings and fail `@IsInt`); the range is checked by `@Min`/`@Max`.
- */
-export const ToPartNumber = () =>
-  Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string' && /^[0-9]{1,6}$/.test(value) ? Number(value) : value,
-  );
