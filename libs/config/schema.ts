@@ -15,6 +15,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { parseDuration } from './duration';
+import { DEFAULT_DENIED_ENDPOINT_NETWORKS } from './endpoint-policy';
 import { IsCidrList, IsDurationMs, IsListenAddress, IsUrlWithScheme } from './validators';
 
 const Duration = () => Transform(({ value }) => parseDuration(value) ?? value);
@@ -146,6 +147,13 @@ export class BackendConfig {
   @IsIn(['when_required', 'when_supported']) checksums: 'when_required' | 'when_supported' = 'when_required';
 }
 
+/** Networks backend endpoints may reach, checked on every address a name resolves to; deny wins. */
+export class BackendEndpointsConfig {
+  /** Empty: every address not denied. */
+  @IsCidrList() allow_networks: string[] = [];
+  @IsCidrList() deny_networks: string[] = [...DEFAULT_DENIED_ENDPOINT_NETWORKS];
+}
+
 export class QuotasConfig {
   @Duration() @IsDurationMs() scan_interval = 30 * 60_000;
 }
@@ -196,6 +204,7 @@ export class StowageConfig {
   @ValidateNested() @Type(() => RedisConfig) redis = new RedisConfig();
   @ValidateNested() @Type(() => AuthConfig) auth = new AuthConfig();
   @IsArray() @ValidateNested({ each: true }) @Type(() => BackendConfig) backends: BackendConfig[] = [];
+  @ValidateNested() @Type(() => BackendEndpointsConfig) backend_endpoints = new BackendEndpointsConfig();
   @ValidateNested() @Type(() => QuotasConfig) quotas = new QuotasConfig();
   @ValidateNested() @Type(() => RateLimitConfig) ratelimit = new RateLimitConfig();
   @ValidateNested() @Type(() => S3ProxyConfig) s3_proxy = new S3ProxyConfig();
