@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { ModuleMetadata } from '@nestjs/common';
 import fastifyCookie from '@fastify/cookie';
 import { NestFactory } from '@nestjs/core';
+import type { RequestListener } from 'node:http';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import { parseListen, StowageConfig } from '@stowage/config';
@@ -14,6 +15,7 @@ import { DrainService } from './http/drain.service';
 import { enableRawBodyRoutes } from './http/raw-body';
 import { generateRequestId, REQUEST_ID_HEADER } from './http/request-id';
 import { securityHeadersHook } from './http/security-headers';
+import { createTimedServer, dashboardTimeouts } from './http/server-timeouts';
 import { trustProxySetting } from './http/trusted-proxies';
 import { NestPinoLogger } from './logging/logger';
 import { MetricsService } from './metrics/metrics.service';
@@ -36,10 +38,9 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     requestIdHeader: false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    // Uploads and downloads of any size stream through; idle sockets are bounded by keepAliveTimeout.
-    requestTimeout: 0,
-    connectionTimeout: 0,
-    keepAliveTimeout: 65_000,
+    // Uploads and downloads of any size stream through; stalled ones are cut by an idle timeout.
+    serverFactory: (handler: RequestListener) =>
+      createTimedServer(handler, dashboardTimeouts(config), logger, 'dashboard'),
     // The dashboard client calls collection routes with a trailing slash (`/api/admin/users/`).
     routerOptions: { ignoreTrailingSlash: true },
   });

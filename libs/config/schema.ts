@@ -33,6 +33,12 @@ export class ServerConfig {
   @IsString() secret_key_file = '';
   /** Largest JSON request body accepted by routes that do not declare their own limit. */
   @IsInt() @Min(1024) @Max(64 * 1024 * 1024) json_body_limit = 1024 * 1024;
+  /** A request head must arrive whole within this. */
+  @Duration() @IsDurationMs({ min: 1000 }) headers_timeout = 30_000;
+  /** Longest silence of a connection with a request in flight (an idle timeout: uploads may take long). */
+  @Duration() @IsDurationMs({ min: 1000 }) idle_timeout = 60_000;
+  /** A body of at most `json_body_limit` bytes must arrive whole within this; 0 disables. */
+  @Duration() @IsDurationMs({ min: 0 }) small_body_timeout = 30_000;
 }
 
 export class LogConfig {
@@ -186,6 +192,10 @@ export class S3ProxyConfig {
   @IsNumber() @Min(0) per_key_rps = 0;
   @IsBoolean() anonymous_enabled = false;
   @IsNumber() @Min(0) anonymous_rps = 20;
+  /** As `server.headers_timeout`, `server.idle_timeout` and `server.small_body_timeout` (bodies up to 1 MiB). */
+  @Duration() @IsDurationMs({ min: 1000 }) headers_timeout = 30_000;
+  @Duration() @IsDurationMs({ min: 1000 }) idle_timeout = 60_000;
+  @Duration() @IsDurationMs({ min: 0 }) small_body_timeout = 30_000;
   @ValidateNested() @Type(() => S3ProxyKubernetesConfig) kubernetes = new S3ProxyKubernetesConfig();
 }
 
