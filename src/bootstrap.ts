@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { ModuleMetadata } from '@nestjs/common';
 import fastifyCookie from '@fastify/cookie';
 import { NestFactory } from '@nestjs/core';
+import type { RequestListener } from 'node:http';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -16,6 +17,7 @@ import { installJsonBodyParser } from './http/json-body';
 import { enableRawBodyRoutes } from './http/raw-body';
 import { generateRequestId, REQUEST_ID_HEADER } from './http/request-id';
 import { securityHeadersHook } from './http/security-headers';
+import { createTimedServer, dashboardTimeouts } from './http/server-timeouts';
 import { refuseUnstorableText } from './http/storable-text';
 import { trustProxySetting } from './http/trusted-proxies';
 import { NestPinoLogger } from './logging/logger';
@@ -40,10 +42,9 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     requestIdHeader: false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    // Uploads and downloads of any size stream through; idle sockets are bounded by keepAliveTimeout.
-    requestTimeout: 0,
-    connectionTimeout: 0,
-    keepAliveTimeout: 65_000,
+    // Uploads and downloads of any size stream through; stalled ones are cut by an idle timeout.
+    serverFactory: (handler: RequestListener) =>
+      createTimedServer(handler, dashboardTimeouts(config), logger, 'dashboard'),
     // The dashboard client calls collection routes with a trailing slash (`/api/admin/users/`).
     routerOptions: { ignoreTrailingSlash: true },
     // Failures of the router itself (undecodable or over-long path parameters) get the usual error body.

@@ -3,3 +3,4 @@ export * from './listen';
 export * from './load';
 export * from './schema';
 export { isCidr } from './validators';
+export * from './endpoint-policy';

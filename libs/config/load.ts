@@ -4,6 +4,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import { parse as parseYaml } from 'yaml';
 import { StowageConfig } from './schema';
+import { AddressPolicy, endpointUrlProblem } from './endpoint-policy';
 import { parseListen } from './listen';
 
 /** A configuration problem; `message` is one line naming the key and the rule, never the value. */
@@ -107,9 +108,13 @@ function flatten(errors: ValidationError[], prefix = ''): string[] {
 function crossFieldProblems(config: StowageConfig): string[] {
   const problems: string[] = [];
   const seen = new Set<string>();
+  const { allow_networks, deny_networks } = config.backend_endpoints;
+  const policy = new AddressPolicy(allow_networks, deny_networks);
   config.backends.forEach((backend, i) => {
     if (seen.has(backend.id)) problems.push(`backends[${i}].id: must be unique (another backend has the same id)`);
     seen.add(backend.id);
+    const endpointProblem = endpointUrlProblem(backend.endpoint, policy);
+    if (endpointProblem) problems.push(`backends[${i}].endpoint: ${endpointProblem}`);
   });
   if (config.auth.modes.includes('oidc') && !config.auth.oidc.issuer) {
     problems.push('auth.oidc.issuer: is required when auth.modes includes oidc');

@@ -15,6 +15,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { parseDuration } from './duration';
+import { DEFAULT_DENIED_ENDPOINT_NETWORKS } from './endpoint-policy';
 import { IsCidrList, IsDurationMs, IsListenAddress, IsUrlWithScheme } from './validators';
 
 const Duration = () => Transform(({ value }) => parseDuration(value) ?? value);
@@ -32,6 +33,12 @@ export class ServerConfig {
   @IsString() secret_key_file = '';
   /** Largest JSON request body accepted by routes that do not declare their own limit. */
   @IsInt() @Min(1024) @Max(64 * 1024 * 1024) json_body_limit = 1024 * 1024;
+  /** A request head must arrive whole within this. */
+  @Duration() @IsDurationMs({ min: 1000 }) headers_timeout = 30_000;
+  /** Longest silence of a connection with a request in flight (an idle timeout: uploads may take long). */
+  @Duration() @IsDurationMs({ min: 1000 }) idle_timeout = 60_000;
+  /** A body of at most `json_body_limit` bytes must arrive whole within this; 0 disables. */
+  @Duration() @IsDurationMs({ min: 0 }) small_body_timeout = 30_000;
 }
 
 export class LogConfig {
@@ -146,6 +153,13 @@ export class BackendConfig {
   @IsIn(['when_required', 'when_supported']) checksums: 'when_required' | 'when_supported' = 'when_required';
 }
 
+/** Networks backend endpoints may reach, checked on every address a name resolves to; deny wins. */
+export class BackendEndpointsConfig {
+  /** Empty: every address not denied. */
+  @IsCidrList() allow_networks: string[] = [];
+  @IsCidrList() deny_networks: string[] = [...DEFAULT_DENIED_ENDPOINT_NETWORKS];
+}
+
 export class QuotasConfig {
   @Duration() @IsDurationMs() scan_interval = 30 * 60_000;
 }
@@ -182,6 +196,10 @@ export class S3ProxyConfig {
   @IsNumber() @Min(0) per_key_rps = 0;
   @IsBoolean() anonymous_enabled = false;
   @IsNumber() @Min(0) anonymous_rps = 20;
+  /** As `server.headers_timeout`, `server.idle_timeout` and `server.small_body_timeout` (bodies up to 1 MiB). */
+  @Duration() @IsDurationMs({ min: 1000 }) headers_timeout = 30_000;
+  @Duration() @IsDurationMs({ min: 1000 }) idle_timeout = 60_000;
+  @Duration() @IsDurationMs({ min: 0 }) small_body_timeout = 30_000;
   @ValidateNested() @Type(() => S3ProxyKubernetesConfig) kubernetes = new S3ProxyKubernetesConfig();
 }
 
@@ -200,6 +218,7 @@ export class StowageConfig {
   @ValidateNested() @Type(() => RedisConfig) redis = new RedisConfig();
   @ValidateNested() @Type(() => AuthConfig) auth = new AuthConfig();
   @IsArray() @ValidateNested({ each: true }) @Type(() => BackendConfig) backends: BackendConfig[] = [];
+  @ValidateNested() @Type(() => BackendEndpointsConfig) backend_endpoints = new BackendEndpointsConfig();
   @ValidateNested() @Type(() => QuotasConfig) quotas = new QuotasConfig();
   @ValidateNested() @Type(() => RateLimitConfig) ratelimit = new RateLimitConfig();
   @ValidateNested() @Type(() => S3ProxyConfig) s3_proxy = new S3ProxyConfig();

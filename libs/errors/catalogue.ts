@@ -40,6 +40,7 @@ export const ERROR_CATALOGUE = {
   password_required: { status: 401, message: 'This share is protected by a password.' },
   quota_exceeded: { status: 507, message: 'The bucket would exceed its hard quota.' },
   rate_limited: { status: 429, message: 'Too many requests; slow down.' },
+  request_timeout: { status: 408, message: 'The request was not received in time.' },
   register_failed: { status: 409, message: 'The backend was saved but could not be registered.' },
   revoked: { status: 410, message: 'The share has been revoked.' },
   secret_key_unset: { status: 503, message: 'The root secret key is not configured.' },

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { StowageConfig } from '@stowage/config';
 import { RedisService } from '../redis/redis.service';
 
@@ -22,13 +23,23 @@ export interface LockState {
   lockedUntil: Date | null;
 }
 
-/** Per-account lockout after repeated failed logins, shared by every replica through Redis. */
+/**
+ * Per-account lockout after repeated failed logins, shared by every replica through Redis. A
+ * submitted username that names no local account is counted and locked under its own subject
+ * ({@link LockoutService.unknownSubject}), so that lockout answers alike for names that exist and
+ * names that do not.
+ */
 @Injectable()
 export class LockoutService {
   constructor(
     private readonly config: StowageConfig,
     private readonly redis: RedisService,
   ) {}
+
+  /** The lockout subject of a username that names no local account (hashed: bounded key size). */
+  static unknownSubject(username: string): string {
+    return `name:${createHash('sha256').update(username).digest('base64url')}`;
+  }
 
   private keys(userId: string): [string, string] {
     return [this.redis.key('lockout', 'failures', userId), this.redis.key('lockout', 'locked', userId)];

@@ -56,14 +56,23 @@ export class LoginService {
     // A name PostgreSQL cannot store (NUL) names nobody: the same decoy work as an unknown user.
     const user =
       localOn && !unstorableTextProblem(username) ? await this.users.findWithPasswordHash({ username }) : null;
+    // Names without an account lock like accounts do, so lockout does not tell which names exist.
+    const lockSubject = user ? user.id : LockoutService.unknownSubject(username);
+    const lockedFor = localOn ? await this.lockout.lockedFor(lockSubject) : 0;
+    if (lockedFor > 0) {
+      await this.fail(origin, username, 'locked', user?.id);
+      throw new StowageError('account_locked', undefined, '', { retryAfterSeconds: Math.ceil(lockedFor / 1000) });
+    }
     if (!user || user.identitySource !== 'local') {
       await this.hasher.verifyDecoy(password);
-      return this.reject(origin, username, localOn ? (user ? 'not_local' : 'unknown_user') : 'mode_disabled', user?.id);
-    }
-    const lockedFor = await this.lockout.lockedFor(user.id);
-    if (lockedFor > 0) {
-      await this.fail(origin, username, 'locked', user.id);
-      throw new StowageError('account_locked', undefined, '', { retryAfterSeconds: Math.ceil(lockedFor / 1000) });
+      const lockedNow = localOn && (await this.lockout.recordFailure(lockSubject));
+      return this.reject(
+        origin,
+        username,
+        localOn ? (user ? 'not_local' : 'unknown_user') : 'mode_disabled',
+        user?.id,
+        lockedNow ? { locked: true } : {},
+      );
     }
     if (!(await this.hasher.verify(user.passwordHash, password))) {
       const lockedNow = await this.lockout.recordFailure(user.id);

@@ -176,7 +176,8 @@ export class ShareAccessService {
     if (!share) throw new StowageError('not_found', 'No such share.');
     track(share);
     const now = new Date();
-    if (share.revoked) throw new StowageError('revoked');
+    // A disabled creator's links are suspended (answered as revoked) until the account is enabled.
+    if (share.revoked || !share.creatorEnabled) throw new StowageError('revoked');
     if (share.expiresAt && share.expiresAt.getTime() <= now.getTime()) throw new StowageError('expired');
     const key = this.key();
     const session = key ? verifySession(key, share.code, recipient.cookie, now) : undefined;
@@ -273,9 +274,9 @@ export class ShareAccessService {
   /** One download off the cap, atomically; the reason when the share refuses. */
   private async take(share: ShareWithSecret): Promise<true> {
     if (await this.repository.claimDownload(share.id)) return true;
-    const now = await this.repository.findById(share.id);
+    const now = await this.repository.findByCodeWithSecret(share.code);
     if (!now) throw new StowageError('not_found', 'No such share.');
-    if (now.revoked) throw new StowageError('revoked');
+    if (now.revoked || !now.creatorEnabled) throw new StowageError('revoked');
     if (now.expiresAt && now.expiresAt.getTime() <= Date.now()) throw new StowageError('expired');
     throw new StowageError('exhausted');
   }

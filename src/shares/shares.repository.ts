@@ -9,8 +9,14 @@ export type NewShare = Pick<
   'backendId' | 'bucket' | 'objectKey' | 'createdBy' | 'expiresAt' | 'passwordHash' | 'maxDownloads' | 'disposition'
 >;
 
-/** A share with its password hash, which is never selected otherwise. */
-export type ShareWithSecret = ShareEntity & { passwordHash: string | null };
+/**
+ * A share with its password hash, which is never selected otherwise, and whether its creator's
+ * account is enabled: a disabled creator's links are suspended until the account is enabled again.
+ */
+export type ShareWithSecret = ShareEntity & { passwordHash: string | null; creatorEnabled: boolean };
+
+/** SQL: the share's creator exists and is enabled (read on every request, never cached). */
+const CREATOR_ENABLED = 'EXISTS (SELECT 1 FROM users u WHERE u.id = share.created_by AND u.enabled)';
 
 const isUniqueViolation = (err: unknown) =>
   err instanceof QueryFailedError && (err.driverError as { code?: string } | undefined)?.code === '23505';
@@ -41,12 +47,18 @@ export class SharesRepository {
     return this.shares.findOneBy({ id });
   }
 
-  findByCodeWithSecret(code: string): Promise<ShareWithSecret | null> {
-    return this.shares
+  /** The share behind a code, with its password hash and whether its creator is enabled. */
+  async findByCodeWithSecret(code: string): Promise<ShareWithSecret | null> {
+    const { entities, raw } = await this.shares
       .createQueryBuilder('share')
       .addSelect('share.passwordHash')
+      .addSelect(CREATOR_ENABLED, 'creator_enabled')
       .where('share.code = :code', { code })
-      .getOne() as Promise<ShareWithSecret | null>;
+      .getRawAndEntities<{ creator_enabled: boolean }>();
+    const share = entities[0] as ShareWithSecret | undefined;
+    if (!share) return null;
+    share.creatorEnabled = raw[0]?.creator_enabled === true;
+    return share;
   }
 
   /** Newest first; every share, or the ones `createdBy` made. */
@@ -92,6 +104,7 @@ export class SharesRepository {
       .set({ downloadCount: () => 'download_count + 1', lastAccessedAt: () => 'now()' })
       .where('id = :id', { id })
       .andWhere('NOT revoked')
+      .andWhere('EXISTS (SELECT 1 FROM users u WHERE u.id = shares.created_by AND u.enabled)')
       .andWhere('(expires_at IS NULL OR expires_at > now())')
       .andWhere('(max_downloads IS NULL OR download_count < max_downloads)')
       .execute();

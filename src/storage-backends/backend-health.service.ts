@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { LOGGER } from '../logging/logging.module';
 import { RedisService } from '../redis/redis.service';
 import { BackendRegistry } from './backend-registry.service';
+import { describeCause, probeFailureText } from './probe-failure';
 
 export interface ProbeRecord {
   at: string;
@@ -56,12 +57,13 @@ export class BackendHealthService implements OnApplicationBootstrap, OnApplicati
         latency_ms: Number(process.hrtime.bigint() - started) / 1e6,
       };
     } catch (err) {
-      const detail = (err as { detail?: string }).detail || (err as Error).message;
+      // Readers of the history (readonly users too) get the neutral text; the log keeps the reason.
+      this.logger.warn({ backend: id, err: describeCause(err) }, 'backend probe failed');
       record = {
         at: new Date().toISOString(),
         healthy: false,
         latency_ms: Number(process.hrtime.bigint() - started) / 1e6,
-        error: detail.slice(0, 500),
+        error: probeFailureText(err),
       };
     }
     record.latency_ms = Math.round(record.latency_ms * 10) / 10;

@@ -160,7 +160,15 @@ export class BackendRegistry implements OnModuleInit, OnApplicationShutdown {
 
   private install(spec: BackendSpec, version?: number): void {
     const previous = this.entries.get(spec.id);
-    this.entries.set(spec.id, { backend: this.factory.create(spec), spec, source: spec.source, version });
+    let backend: Backend;
+    try {
+      backend = this.factory.create(spec);
+    } catch (err) {
+      // A backend that can no longer be built (say, its address is now denied) stops serving.
+      this.remove(spec.id);
+      throw err;
+    }
+    this.entries.set(spec.id, { backend, spec, source: spec.source, version });
     previous?.backend.close();
   }
 

@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
+import { StowageError } from '@stowage/errors';
 import { MetricsService } from '../metrics/metrics.service';
 import { Backend } from './backend';
 import { BackendSpec } from './backend-spec';
 import { S3Driver } from './drivers';
+import { EndpointPolicy } from './endpoint-policy.service';
 import { BackendMetrics, instrumentBackend } from './instrumented-backend';
 
 /** Builds the (instrumented) driver for a backend spec. A provider of its own so tests can swap drivers. */
@@ -11,7 +13,10 @@ import { BackendMetrics, instrumentBackend } from './instrumented-backend';
 export class BackendFactory {
   private readonly metrics: BackendMetrics;
 
-  constructor(metrics: MetricsService) {
+  constructor(
+    metrics: MetricsService,
+    private readonly policy: EndpointPolicy,
+  ) {
     this.metrics = {
       duration: new Histogram({
         name: 'stowage_backend_request_duration_seconds',
@@ -29,7 +34,10 @@ export class BackendFactory {
     };
   }
 
+  /** Throws `bad_request` for an endpoint the policy refuses outright (credentials, a denied IP). */
   create(spec: BackendSpec): Backend {
+    const problem = this.policy.urlProblem(spec.endpoint);
+    if (problem) throw new StowageError('bad_request', undefined, `endpoint: ${problem}`);
     return instrumentBackend(this.driver(spec), this.metrics);
   }
 
@@ -44,6 +52,7 @@ export class BackendFactory {
       pathStyle: spec.pathStyle,
       kind: spec.kind,
       checksums: spec.checksums,
+      lookup: this.policy.lookup,
     });
   }
 }

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { StowageConfig } from '@stowage/config';
 import { StowageError } from '@stowage/errors';
 import { AuditService } from '../audit/audit.service';
@@ -10,6 +11,9 @@ import { BackendEntity } from './backend.entity';
 import { BackendFactory } from './backend.factory';
 import { BackendsRepository } from './backends.repository';
 import { RootKeyService } from '../secrets/root-key.service';
+import { LOGGER } from '../logging/logging.module';
+import { EndpointPolicy } from './endpoint-policy.service';
+import { describeCause, probeFailureText } from './probe-failure';
 import {
   BackendDto,
   BackendHealthDto,
@@ -34,6 +38,8 @@ export class BackendsService {
     private readonly factory: BackendFactory,
     private readonly rootKey: RootKeyService,
     private readonly audit: AuditService,
+    private readonly policy: EndpointPolicy,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async list(): Promise<BackendDto[]> {
@@ -96,6 +102,7 @@ export class BackendsService {
     if (this.registry.isConfigManaged(dto.id))
       throw new StowageError('id_taken', undefined, 'defined in the configuration file');
     const sealer = this.rootKey.require();
+    await this.policy.assertAllowed(dto.endpoint);
     await this.repository.insert({
       id: dto.id,
       name: dto.name || dto.id,
@@ -121,6 +128,7 @@ export class BackendsService {
     const row = await this.repository.findById(id);
     if (!row) throw new StowageError('not_found', 'Backend not found.', id);
     const patch: Partial<BackendEntity> = { updatedBy: actor.identity.id };
+    if (dto.endpoint !== undefined) await this.policy.assertAllowed(dto.endpoint);
     if (dto.name !== undefined) patch.name = dto.name || id;
     if (dto.endpoint !== undefined) patch.endpoint = dto.endpoint;
     if (dto.region !== undefined) patch.region = dto.region;
@@ -156,6 +164,7 @@ export class BackendsService {
 
   /** Tries credentials without saving them. */
   async test(dto: TestEndpointDto, actor: Actor): Promise<TestEndpointResultDto> {
+    await this.policy.assertAllowed(dto.endpoint);
     const spec: BackendSpec = {
       id: 'connection-test',
       name: 'connection test',
@@ -175,7 +184,9 @@ export class BackendsService {
     try {
       await backend.probe(TEST_TIMEOUT_MS);
     } catch (err) {
-      error = ((err as { detail?: string }).detail || (err as Error).message).slice(0, 500);
+      // One text for every way of not reaching an S3 service: the test must not map open ports.
+      this.logger.info({ err: describeCause(err) }, 'backend connection test failed');
+      error = probeFailureText(err);
     } finally {
       backend.close();
     }

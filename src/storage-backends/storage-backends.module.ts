@@ -7,6 +7,7 @@ import { BackendsController } from './backends.controller';
 import { BackendsRepository } from './backends.repository';
 import { BackendsService } from './backends.service';
 import { BucketsService } from './buckets.service';
+import { EndpointPolicy } from './endpoint-policy.service';
 
 /** The backend registry, health probes, buckets, and the administration of backends. */
 @Module({
@@ -18,6 +19,7 @@ import { BucketsService } from './buckets.service';
     BackendsRepository,
     BackendsService,
     BucketsService,
+    EndpointPolicy,
   ],
   exports: [BackendRegistry],
 })

@@ -42,9 +42,12 @@ export class MeS3CredentialsController {
 
   @Patch(':akid')
   @Authenticated({ role: 'user' })
-  @ApiOperation({ summary: 'Change the description, scopes, expiry or enabled state of one of yours.' })
+  @ApiOperation({
+    summary: 'Change the description, scopes, expiry or enabled state of one of yours.',
+    description: 'A credential an administrator disabled can only be enabled again by an administrator (403).',
+  })
   @ApiOkResponse({ type: S3CredentialDto })
-  @ApiErrors('bad_request', 'invalid_bucket_name', 'not_found')
+  @ApiErrors('bad_request', 'invalid_bucket_name', 'not_found', 'forbidden')
   update(
     @Param() { akid }: AccessKeyParam,
     @Body() body: PatchS3CredentialDto,

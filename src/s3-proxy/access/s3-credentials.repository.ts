@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, FindOptionsWhere, QueryFailedError } from 'typeorm';
+import { DataSource, EntityManager, FindOptionsWhere, QueryFailedError, Raw } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { S3CredentialScopeEntity } from '../s3-credential-scope.entity';
 import { S3CredentialEntity } from '../s3-credential.entity';
 import { BucketScope } from './access.types';
@@ -28,6 +29,8 @@ export interface CredentialPatch {
 }
 
 export class AccessKeyTakenError extends Error {}
+/** An owner tried to re-enable a credential an admin disabled. */
+export class AdminDisabledError extends Error {}
 export class UnknownUserError extends Error {}
 
 function pgCode(err: unknown): string | undefined {
@@ -84,12 +87,30 @@ export class S3CredentialsRepository {
   /** Applies a patch to a credential the owner scope reaches; false when there is none. */
   update(accessKey: string, owner: CredentialOwnerScope, patch: CredentialPatch): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
-      const values: Partial<S3CredentialEntity> = { updatedBy: patch.updatedBy, updatedAt: new Date() };
+      const values: QueryDeepPartialEntity<S3CredentialEntity> = { updatedBy: patch.updatedBy, updatedAt: new Date() };
       if (patch.description !== undefined) values.description = patch.description;
-      if (patch.enabled !== undefined) values.enabled = patch.enabled;
+      const where = this.where(accessKey, owner);
+      if (patch.enabled === true) {
+        values.enabled = true;
+        values.disabledBy = null;
+        // Only an admin lifts an admin's disable; checked in the same statement that changes it.
+        if (owner !== 'any') where.disabledBy = Raw((column) => `${column} IS DISTINCT FROM 'admin'`);
+      } else if (patch.enabled === false) {
+        values.enabled = false;
+        values.disabledBy =
+          owner === 'any' ? 'admin' : () => `CASE WHEN "disabled_by" = 'admin' THEN 'admin' ELSE 'owner' END`;
+      }
       if (patch.expiresAt !== undefined) values.expiresAt = patch.expiresAt;
-      const result = await manager.getRepository(S3CredentialEntity).update(this.where(accessKey, owner), values);
-      if (!result.affected) return false;
+      const result = await manager.getRepository(S3CredentialEntity).update(where, values);
+      if (!result.affected) {
+        if (
+          patch.enabled === true &&
+          owner !== 'any' &&
+          (await manager.getRepository(S3CredentialEntity).exist({ where: this.where(accessKey, owner) }))
+        )
+          throw new AdminDisabledError();
+        return false;
+      }
       if (patch.scopes) {
         await manager.getRepository(S3CredentialScopeEntity).delete({ accessKey });
         await this.insertScopes(manager, accessKey, patch.scopes);

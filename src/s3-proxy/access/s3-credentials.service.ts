@@ -19,6 +19,7 @@ import {
 import { S3AccessEvents } from './s3-access-events.service';
 import {
   AccessKeyTakenError,
+  AdminDisabledError,
   CredentialOwnerScope,
   S3CredentialsRepository,
   UnknownUserError,
@@ -27,6 +28,8 @@ import {
 const MINT_ATTEMPTS = 3;
 
 const notFound = () => new StowageError('not_found', 'Credential not found.');
+const adminDisabled = () =>
+  new StowageError('forbidden', 'An administrator disabled this credential; only an administrator can enable it.');
 
 export function toCredentialDto(row: S3CredentialEntity): S3CredentialDto {
   const scopes = [...(row.scopes ?? [])]
@@ -41,6 +44,7 @@ export function toCredentialDto(row: S3CredentialEntity): S3CredentialDto {
     ...(row.userId ? { user_id: row.userId } : {}),
     description: row.description,
     enabled: row.enabled,
+    ...(row.disabledBy ? { disabled_by: row.disabledBy } : {}),
     ...(row.expiresAt ? { expires_at: row.expiresAt.toISOString() } : {}),
     ...(row.lastUsedAt ? { last_used_at: row.lastUsedAt.toISOString() } : {}),
     created_at: row.createdAt.toISOString(),
@@ -128,13 +132,18 @@ export class S3CredentialsService {
     const scopes = this.resolveScopes(input, backends.size === 1 ? [...backends][0] : undefined);
     const expiresAt =
       input.expires_at === undefined ? undefined : input.expires_at ? this.futureDate(input.expires_at) : null;
-    const changed = await this.repository.update(accessKey, owner, {
-      ...(input.description != null ? { description: input.description } : {}),
-      ...(input.enabled != null ? { enabled: input.enabled } : {}),
-      ...(expiresAt !== undefined ? { expiresAt } : {}),
-      ...(scopes ? { scopes } : {}),
-      updatedBy: actor.identity.id,
-    });
+    if (owner !== 'any' && input.enabled === true && current.disabledBy === 'admin') throw adminDisabled();
+    const changed = await this.repository
+      .update(accessKey, owner, {
+        ...(input.description != null ? { description: input.description } : {}),
+        ...(input.enabled != null ? { enabled: input.enabled } : {}),
+        ...(expiresAt !== undefined ? { expiresAt } : {}),
+        ...(scopes ? { scopes } : {}),
+        updatedBy: actor.identity.id,
+      })
+      .catch((err: unknown) => {
+        throw err instanceof AdminDisabledError ? adminDisabled() : err;
+      });
     if (!changed) throw notFound();
     await this.events.credentialChanged(accessKey);
     const changes = Object.entries(input)

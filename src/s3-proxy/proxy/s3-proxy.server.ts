@@ -1,11 +1,18 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { createServer, Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { parseListen, StowageConfig } from '@stowage/config';
+import { errorXml } from '@stowage/s3-xml';
+import { createTimedServer } from '../../http/server-timeouts';
 import { LOGGER } from '../../logging/logging.module';
 import { S3ProxyHandler } from './s3-proxy.handler';
-import { STREAM_BUFFER_BYTES } from './upstream-client';
+
+/** Bodies up to this size must arrive whole within `s3_proxy.small_body_timeout`. */
+const SMALL_BODY_BYTES = 1024 * 1024;
+/** Per-socket buffering of the listener (node's default is 16 KiB). */
+export const SOCKET_BUFFER_BYTES = 1024 * 1024;
 
 /**
  * The S3 endpoint's own listener (`s3_proxy.listen`): plain node:http, outside the dashboard's
@@ -31,19 +38,36 @@ export class S3ProxyServer implements OnApplicationBootstrap, BeforeApplicationS
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.s3_proxy.enabled) return;
     const listen = parseListen(this.config.s3_proxy.listen)!;
-    const server = createServer({
-      // Socket buffers big enough that a body moving between a client and the upstream is not
-      // paused and resumed every 16 KiB (node's default).
-      highWaterMark: STREAM_BUFFER_BYTES,
-      // Uploads can take as long as they take; a stalled header is another matter.
-      requestTimeout: 0,
-      headersTimeout: 60_000,
-      keepAliveTimeout: 65_000,
-    });
-    server.on('request', (req, res) => this.handler.handle(req, res));
+    const { headers_timeout, idle_timeout, small_body_timeout } = this.config.s3_proxy;
+    const server = createTimedServer(
+      (req, res) => this.handler.handle(req, res),
+      {
+        headersMs: headers_timeout,
+        // Uploads can take as long as they keep moving; a stalled one is cut after this silence.
+        idleMs: idle_timeout,
+        smallBodyMs: small_body_timeout,
+        smallBodyBytes: SMALL_BODY_BYTES,
+        keepAliveMs: 65_000,
+        // Socket buffers big enough that a body moving between a client and the upstream is not
+        // paused and resumed every 16 KiB (node's default), small enough that stalled clients
+        // do not pin much memory each.
+        highWaterMark: SOCKET_BUFFER_BYTES,
+        timeoutResponse: () => ({
+          contentType: 'application/xml',
+          body: errorXml({
+            code: 'RequestTimeout',
+            message: 'Your socket connection to the server was not read from or written to within the timeout period.',
+            requestId: randomUUID(),
+          }),
+        }),
+      },
+      this.logger,
+      's3',
+    );
     server.on('checkContinue', (req, res) => this.handler.handle(req, res, true));
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-      if (socket.writable && !socket.destroyed) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      if (socket.writable && !socket.destroyed) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
       else socket.destroy();
     });
     await new Promise<void>((resolve, reject) => {

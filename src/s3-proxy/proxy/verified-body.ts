@@ -30,6 +30,15 @@ export class HoldLastChunk extends Transform {
   }
 }
 
+/**
+ * Largest chunk of a signed aws-chunked body. Each signed chunk is held until its signature
+ * checks, so this caps what a client that stalls mid-chunk pins (SDKs send 64-128 KiB chunks).
+ */
+export const MAX_SIGNED_CHUNK_BYTES = 1024 * 1024;
+
+const verifierOptions = (verified: VerifiedRequest) =>
+  verified.payload.startsWith('streaming-signed') ? { maxChunkSize: MAX_SIGNED_CHUNK_BYTES } : {};
+
 /** Why a body could not be read: the client hung up before sending all of it. */
 export class ClientGoneError extends Error {
   constructor() {
@@ -54,7 +63,7 @@ export function verifiedBody(
   const signed = verified.payload === 'signed';
   const verifier = signed
     ? new PayloadHashVerifier(verified.payloadHash as string, contentLength, true)
-    : createBodyVerifier(verified);
+    : createBodyVerifier(verified, verifierOptions(verified));
   const held = signed ? verifier : new HoldLastChunk();
   verifier.once('error', (err) => {
     onRefused(err);
@@ -81,7 +90,11 @@ export async function readVerifiedBody(
   limit: number,
 ): Promise<Buffer> {
   const signed = verified.payload === 'signed';
-  const body = await readWholeBody(source, signed ? undefined : createBodyVerifier(verified), limit);
+  const body = await readWholeBody(
+    source,
+    signed ? undefined : createBodyVerifier(verified, verifierOptions(verified)),
+    limit,
+  );
   const refusal = signed ? checkSignedPayload(body, verified, contentLength) : undefined;
   if (refusal) throw refusal;
   return body;

@@ -40,6 +40,11 @@ export class S3CredentialDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'The user the credential belongs to.' }) user_id?: string;
   @ApiProperty() description!: string;
   @ApiProperty() enabled!: boolean;
+  @ApiPropertyOptional({
+    enum: ['admin', 'owner'],
+    description: 'Who disabled it; a credential an admin disabled only an admin can enable again.',
+  })
+  disabled_by?: 'admin' | 'owner';
   @ApiPropertyOptional({ format: 'date-time' }) expires_at?: string;
   @ApiPropertyOptional({ format: 'date-time' }) last_used_at?: string;
   @ApiProperty({ format: 'date-time' }) created_at!: string;

@@ -1,3 +1,4 @@
+import type { LookupFunction } from 'node:net';
 import type { BackendKind } from '@stowage/config';
 
 /** Everything an {@link S3Driver} needs to reach one upstream. */
@@ -20,6 +21,8 @@ export interface S3DriverConfig {
   requestTimeoutMs?: number;
   /** Concurrent connections to the upstream (keep-alive pool size). */
   maxSockets?: number;
+  /** Resolves the endpoint's host name on every new connection (the endpoint address policy). */
+  lookup?: LookupFunction;
 }
 
 export const S3_DRIVER_DEFAULTS = {

@@ -27,17 +27,8 @@ const NOT_FOUND = new Set(['NoSuchBucket', 'NoSuchKey', 'NotFound', 'NoSuchUploa
 const CONFLICT = new Set(['BucketAlreadyExists', 'BucketAlreadyOwnedByYou', 'BucketNotEmpty']);
 const TOKEN_REFUSALS = new Set(['InvalidArgument', 'InvalidToken', 'InvalidContinuationToken']);
 const NOT_SUPPORTED = new Set(['NotImplemented', 'MethodNotAllowed']);
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-]);
+/** The `detail` of every failure to get an answer from an upstream, whatever the network said. */
+export const UNREACHABLE_DETAIL = 'the upstream could not be reached or did not answer in time';
 
 /** The upstream error code: the XML `<Code>` when there was one, else the exception's name. */
 export function upstreamCode(err: unknown): string {
@@ -82,19 +73,10 @@ export function mapS3Error(err: unknown, context: ErrorContext = {}): StowageErr
   const options = { cause: err };
 
   if (status === undefined || status < 100) {
-    const netCode = ((err ?? {}) as UpstreamError).code;
-    const why =
-      code === 'AbortError'
-        ? 'the request was aborted'
-        : code === 'TimeoutError' || netCode === 'ETIMEDOUT'
-          ? 'the upstream did not answer in time'
-          : netCode && NETWORK_CODES.has(netCode)
-            ? 'the upstream could not be reached'
-            : undefined;
-    return new StowageError('backend_error', undefined, why ? `${why} (${detail})` : detail, {
-      ...options,
-      status: 502,
-    });
+    // One text for every way of not getting an answer: refused, reset, timed out, unresolvable.
+    // Telling them apart would make any backend endpoint a port scanner (the cause keeps the reason).
+    const why = code === 'AbortError' ? 'the request was aborted' : UNREACHABLE_DETAIL;
+    return new StowageError('backend_error', undefined, why, { ...options, status: 502 });
   }
   if (
     context.clientToken &&

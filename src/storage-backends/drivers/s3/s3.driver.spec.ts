@@ -5,7 +5,7 @@ import { StowageError } from '@stowage/errors';
 import { capabilitiesFor, FULL_CAPABILITIES } from '../capabilities';
 import { formatRangeHeader, parseContentRange, resolveRange } from '../range';
 import { S3DriverConfig } from './s3-driver.config';
-import { describeUpstreamError, mapS3Error } from './s3-errors';
+import { describeUpstreamError, mapS3Error, UNREACHABLE_DETAIL } from './s3-errors';
 import { copySource, corsFromS3, corsToS3, lifecycleFromS3, lifecycleToS3, tagsToHeader } from './s3-mappers';
 import { S3Driver } from './s3.driver';
 import { failure } from '../../../../test/harness/streams';
@@ -126,8 +126,8 @@ describe('mapS3Error', () => {
       const err = mapS3Error(networkError(code));
       expect(err.code).toBe('backend_error');
       expect(err.status).toBe(502);
-      expect(err.detail).toContain('could not be reached');
-      expect(err.detail).toContain(code);
+      // One text whatever the network said: a backend endpoint must not work as a port scanner.
+      expect(err.detail).toBe(UNREACHABLE_DETAIL);
     },
   );
 
@@ -626,7 +626,7 @@ describe('S3Driver', () => {
           )) as never,
       );
     const err = await failure(slow.probe(50));
-    expect(err).toMatchObject({ code: 'backend_error', status: 502, detail: 'no answer within 50 ms' });
+    expect(err).toMatchObject({ code: 'backend_error', status: 502, detail: UNREACHABLE_DETAIL });
   });
 
   it('destroys its client on close', () => {

@@ -69,7 +69,7 @@ import type {
 import { capabilitiesFor, CapabilityFlag, requireCapability } from '../capabilities';
 import { formatRangeHeader, isSuffixRange, parseContentRange } from '../range';
 import { S3_DRIVER_DEFAULTS, S3DriverConfig } from './s3-driver.config';
-import { ErrorContext, mapS3Error, upstreamCode, upstreamStatus } from './s3-errors';
+import { ErrorContext, mapS3Error, UNREACHABLE_DETAIL, upstreamCode, upstreamStatus } from './s3-errors';
 import {
   copySource,
   corsFromS3,
@@ -143,8 +143,8 @@ export class S3Driver implements Backend {
               connectionTimeout: S3_DRIVER_DEFAULTS.connectionTimeoutMs,
               // An idle timeout, not a total one: a large body may legitimately stream for hours.
               socketTimeout: c.requestTimeoutMs ?? S3_DRIVER_DEFAULTS.requestTimeoutMs,
-              httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
-              httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
+              httpAgent: new HttpAgent({ keepAlive: true, maxSockets, ...(c.lookup ? { lookup: c.lookup } : {}) }),
+              httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets, ...(c.lookup ? { lookup: c.lookup } : {}) }),
             }),
           }
         : {}),
@@ -838,7 +838,7 @@ export class S3Driver implements Backend {
       await this.client.send(new ListBucketsCommand({}), { abortSignal: signal });
     } catch (err) {
       if (signal.aborted) {
-        throw new StowageError('backend_error', undefined, `no answer within ${timeoutMs} ms`, {
+        throw new StowageError('backend_error', undefined, UNREACHABLE_DETAIL, {
           status: 502,
           cause: err,
         });
