@@ -21,6 +21,6 @@ import { EndpointPolicy } from './endpoint-policy.service';
     BucketsService,
     EndpointPolicy,
   ],
-  exports: [BackendRegistry],
+  exports: [BackendRegistry, EndpointPolicy],
 })
 export class StorageBackendsModule {}

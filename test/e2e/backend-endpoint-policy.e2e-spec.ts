@@ -2,6 +2,8 @@ import { createServer, Server } from 'node:http';
 import { createServer as createTcpServer, AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { TestApp, TestStack } from '../harness/app';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import { mintCredential, proxyClient, proxyEndpoint } from '../harness/s3-proxy';
 import { login, seedUser, Session } from '../harness/session';
 
 const ROOT_KEY = 'ab'.repeat(32);
@@ -152,5 +154,50 @@ describe('backend endpoints: network policy, neutral errors, no credentials in U
     await expect(
       stack.boot({ config: { backends: [{ id: 'y', endpoint: 'http://169.254.169.254' }] } }),
     ).rejects.toThrow(/backends\[0\]\.endpoint/);
+  });
+});
+
+describe('backend endpoints: the S3 proxy connects only where the policy allows', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await TestStack.start();
+  });
+  afterAll(() => stack.stop());
+
+  /** An app whose backend `named` reaches the stack's s3rver through the name `localhost`. */
+  async function bootNamed(deny: string[]) {
+    const s3 = stack.s3!;
+    const app = await stack.boot({
+      config: {
+        ratelimit: { login_per_ip: 0, api_per_minute: 0 },
+        s3_proxy: { enabled: true, listen: '127.0.0.1:0' },
+        backend_endpoints: { deny_networks: deny },
+        backends: [
+          {
+            id: 'named',
+            endpoint: `http://localhost:${new URL(s3.endpoint).port}`,
+            access_key_env: 'K',
+            secret_key_env: 'S',
+            path_style: true,
+            kind: 's3rver',
+          },
+        ],
+      },
+      env: { K: s3.accessKey, S: s3.secretKey, STOWAGE_SECRET_KEY: ROOT_KEY },
+    });
+    const user = await login(app, (await seedUser(app, { role: 'user' })).username);
+    const keys = await mintCredential(user, [{ backend_id: 'named', bucket: 'policy-proxy' }]);
+    return proxyClient(proxyEndpoint(app), keys, { checksums: 'when_required' });
+  }
+
+  it('refuses to connect to a backend whose name resolves to a denied address (503), and connects when allowed', async () => {
+    const denied = await bootNamed(['127.0.0.0/8', '::1/128']);
+    const refused = await denied.send(new HeadBucketCommand({ Bucket: 'policy-proxy' })).catch((err: unknown) => err);
+    expect((refused as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode).toBe(503);
+    const allowed = await bootNamed([]);
+    const answer = await allowed.send(new HeadBucketCommand({ Bucket: 'policy-proxy' })).catch((err: unknown) => err);
+    // The upstream was reached: s3rver says the bucket does not exist.
+    expect((answer as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode).toBe(404);
   });
 });

@@ -13,6 +13,7 @@ import {
   uriEncode,
 } from '@stowage/sigv4';
 import type { BackendSpec } from '../../storage-backends/backend-spec';
+import { EndpointPolicy } from '../../storage-backends/endpoint-policy.service';
 
 export interface UpstreamRequest {
   method: string;
@@ -51,6 +52,8 @@ export class UpstreamClient implements OnApplicationShutdown {
   private readonly pools = new Map<string, Pool>();
   private readonly signingKeys = new SigningKeyCache(1_000);
   private readonly endpoints = new WeakMap<BackendSpec, Endpoint>();
+
+  constructor(private readonly policy: EndpointPolicy) {}
 
   async send(spec: BackendSpec, request: UpstreamRequest): Promise<Dispatcher.ResponseData> {
     const endpoint = this.endpointOf(spec);
@@ -139,8 +142,9 @@ export class UpstreamClient implements OnApplicationShutdown {
         connectTimeout: CONNECT_TIMEOUT_MS,
         // undici hands these to net.connect: an upload then streams into the upstream without
         // pausing for a drain every 64 KiB, undici's default (the types list only TLS and TCP
-        // address options, but node's socket takes every stream option).
-        connect: { highWaterMark: STREAM_BUFFER_BYTES } as buildConnector.BuildOptions,
+        // address options, but node's socket takes every stream option). Each new connection's
+        // addresses pass the backend endpoint policy, as the dashboard's own connections do.
+        connect: { highWaterMark: STREAM_BUFFER_BYTES, lookup: this.policy.lookup } as buildConnector.BuildOptions,
       });
       this.pools.set(origin, pool);
     }
