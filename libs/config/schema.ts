@@ -178,6 +178,8 @@ export class S3ProxyConfig {
   @IsNumber() @Min(0) per_key_rps = 0;
   @IsBoolean() anonymous_enabled = false;
   @IsNumber() @Min(0) anonymous_rps = 20;
+  /** How long the proxy keeps honouring credentials it verified while PostgreSQL cannot be asked (0: never). */
+  @Duration() @IsDurationMs({ min: 0 }) @Max(3_600_000) credential_grace = 300_000;
   @ValidateNested() @Type(() => S3ProxyKubernetesConfig) kubernetes = new S3ProxyKubernetesConfig();
 }
 

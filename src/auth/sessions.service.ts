@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { DataSource, In, Not } from 'typeorm';
 import { StowageConfig } from '@stowage/config';
+import { dependencyOutage, outageMessage, StowageError } from '@stowage/errors';
 import { LOGGER } from '../logging/logging.module';
 import { RedisService } from '../redis/redis.service';
 import { UserCache } from '../users/user-cache.service';
@@ -25,6 +26,17 @@ interface CachedSession {
   e: number;
   /** last time last_seen_at was written to PostgreSQL, epoch ms */
   t: number;
+}
+
+/**
+ * A sign-in that failed because PostgreSQL or Redis is away, as `session_error` answered 503
+ * with Retry-After; any other failure unchanged.
+ */
+export function signInOutage(err: unknown): unknown {
+  if (err instanceof StowageError) return err;
+  const dependency = dependencyOutage(err);
+  if (!dependency) return err;
+  return StowageError.outage('session_error', `Cannot sign in right now. ${outageMessage(dependency)}`, err);
 }
 
 /** How often a busy session's last_seen_at reaches PostgreSQL. */
@@ -87,8 +99,19 @@ export class SessionsService {
     return this.redis.key('session', sessionId);
   }
 
-  /** Starts a session for `user` and sets its cookies on the reply. */
+  /**
+   * Starts a session for `user` and sets its cookies on the reply; `session_error` (503) when
+   * PostgreSQL cannot record it.
+   */
   async issue(user: UserSnapshot, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    try {
+      await this.start(user, request, reply);
+    } catch (err) {
+      throw signInOutage(err);
+    }
+  }
+
+  private async start(user: UserSnapshot, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const token = newToken();
     const csrf = newToken();
     const sessionId = sha256Hex(token);

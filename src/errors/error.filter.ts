@@ -1,7 +1,14 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { ErrorCode, isStowageError, statusOf } from '@stowage/errors';
+import {
+  dependencyOutage,
+  ErrorCode,
+  isStowageError,
+  OUTAGE_RETRY_AFTER_SECONDS,
+  outageMessage,
+  statusOf,
+} from '@stowage/errors';
 import { LOGGER } from '../logging/logging.module';
 
 export interface ErrorBody {
@@ -101,6 +108,15 @@ export class GlobalErrorFilter implements ExceptionFilter {
     if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 && CODE_BY_STATUS[statusCode]) {
       const code = CODE_BY_STATUS[statusCode];
       return make(code, statusOf(code) === 404 ? 'Not found.' : 'The request is invalid.');
+    }
+    const outage = dependencyOutage(exception);
+    if (outage) {
+      // PostgreSQL or Redis is away (restart, failover): a retryable 503, never a 500.
+      this.logger.warn(
+        { reqId: request.id, dependency: outage, err: (exception as Error).message },
+        'dependency unavailable',
+      );
+      return { ...make('store_unavailable', outageMessage(outage), '', 503), retryAfter: OUTAGE_RETRY_AFTER_SECONDS };
     }
     this.logger.error({ reqId: request.id, err: exception }, 'unhandled error');
     return make('internal', 'Internal error.', `request id ${request.id}`);

@@ -24,6 +24,8 @@ export class RedisService implements OnApplicationShutdown {
       // Commands issued in the same tick share one write: fewer syscalls on the hot path.
       enableAutoPipelining: true,
       maxRetriesPerRequest: 1,
+      // A command on a connection that hangs (no RST: network partition) fails after two seconds.
+      commandTimeout: 2000,
     });
   }
 
