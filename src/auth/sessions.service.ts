@@ -148,6 +148,7 @@ export class SessionsService {
     const now = Date.now();
     let session: CachedSession | undefined;
     let user: UserSnapshot | undefined;
+    let cacheUp = true;
     try {
       const found = await this.resolveCommand(
         this.keyOf(sessionId),
@@ -160,9 +161,10 @@ export class SessionsService {
         user = this.users.parse(found[1]);
       }
     } catch (err) {
+      cacheUp = false;
       this.logger.warn({ err: (err as Error).message }, 'session cache unavailable; reading PostgreSQL');
     }
-    session ??= await this.restore(sessionId, now);
+    session ??= await this.restore(sessionId, now, cacheUp);
     if (!session) return undefined;
     user ??= await this.users.load(session.u);
     if (!user || !user.enabled) return undefined;
@@ -217,8 +219,11 @@ export class SessionsService {
     });
   }
 
-  /** Rebuilds the Redis copy from PostgreSQL (after a Redis restart or eviction). */
-  private async restore(sessionId: string, now: number): Promise<CachedSession | undefined> {
+  /**
+   * Rebuilds the Redis copy from PostgreSQL (after a Redis restart or eviction); with `cacheUp`
+   * false (Redis just failed) it does not wait on Redis again.
+   */
+  private async restore(sessionId: string, now: number, cacheUp: boolean): Promise<CachedSession | undefined> {
     const row = await this.repo.findOneBy({ idHash: sessionId });
     if (!row) return undefined;
     const idleDeadline = row.lastSeenAt.getTime() + this.config.auth.session.idle_timeout;
@@ -233,7 +238,7 @@ export class SessionsService {
       e: row.expiresAt.getTime(),
       t: now,
     };
-    await this.cache(sessionId, session);
+    if (cacheUp) await this.cache(sessionId, session);
     return session;
   }
 

@@ -80,7 +80,12 @@ export class GlobalErrorFilter implements ExceptionFilter {
 
   render(exception: unknown, request: FastifyRequest): Rendered {
     if (isStowageError(exception)) {
-      if (exception.status >= 500) {
+      if (exception.outage) {
+        this.logger.warn(
+          { reqId: request.id, code: exception.code, err: errorMessage(exception.cause) },
+          exception.message,
+        );
+      } else if (exception.status >= 500) {
         this.logger.error(
           { reqId: request.id, code: exception.code, err: exception.cause ?? exception },
           exception.message,
@@ -113,7 +118,7 @@ export class GlobalErrorFilter implements ExceptionFilter {
     if (outage) {
       // PostgreSQL or Redis is away (restart, failover): a retryable 503, never a 500.
       this.logger.warn(
-        { reqId: request.id, dependency: outage, err: (exception as Error).message },
+        { reqId: request.id, dependency: outage, err: errorMessage(exception) },
         'dependency unavailable',
       );
       return { ...make('store_unavailable', outageMessage(outage), '', 503), retryAfter: OUTAGE_RETRY_AFTER_SECONDS };
@@ -121,4 +126,9 @@ export class GlobalErrorFilter implements ExceptionFilter {
     this.logger.error({ reqId: request.id, err: exception }, 'unhandled error');
     return make('internal', 'Internal error.', `request id ${request.id}`);
   }
+}
+
+/** The message of a failure, for the log (an outage needs no stack trace). */
+function errorMessage(err: unknown): string | undefined {
+  return err instanceof Error ? err.message : err === undefined ? undefined : String(err);
 }

@@ -6,7 +6,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { TestStack } from '../harness/app';
-import { HttpResult } from '../harness/http';
+import { http, HttpResult } from '../harness/http';
 import {
   bootWithProxy,
   createBucket,
@@ -61,16 +61,31 @@ class OwnRedis {
   }
 
   async start(): Promise<void> {
+    if (this.process && this.process.exitCode === null && this.process.signalCode === null) return;
     const child = spawn(
       'redis-server',
       ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
       { stdio: 'ignore' },
     );
     this.process = child;
+    // Never outlive the test run, whatever happens to it.
+    const reap = () => child.kill('SIGKILL');
+    process.once('exit', reap);
+    child.once('exit', () => process.removeListener('exit', reap));
     await until('redis to answer', () => this.ping());
   }
 
+  /** Freezes the server: connections stay open but nothing answers (a network partition, a hung host). */
+  pause(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.process?.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
+    this.resume();
     const child = this.process;
     this.process = undefined;
     if (!child || child.exitCode !== null) return;
@@ -144,9 +159,27 @@ async function s3Outcome(promise: Promise<unknown>): Promise<{ status: number; n
   }
 }
 
-function expectOutage(res: HttpResult, code: string): void {
+/** Generous for a loaded 2-core machine; the point is that nothing waits for the dependency to return. */
+const FAIL_FAST_MS = 6_000;
+
+/** The answer, and how long it took. */
+async function timed(promise: Promise<HttpResult>): Promise<HttpResult & { ms: number }> {
+  const started = Date.now();
+  const result = await promise;
+  return { ...result, ms: Date.now() - started };
+}
+
+async function expectOutage(promise: Promise<HttpResult>, code: string): Promise<void> {
+  const res = await timed(promise);
   expect([res.status, res.body?.error?.code]).toEqual([503, code]);
   expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+  expect(res.ms).toBeLessThan(FAIL_FAST_MS);
+}
+
+async function expectServed(promise: Promise<HttpResult>): Promise<void> {
+  const res = await timed(promise);
+  expect(res.status).toBe(200);
+  expect(res.ms).toBeLessThan(FAIL_FAST_MS);
 }
 
 const randomAccessKey = () =>
@@ -245,16 +278,17 @@ describe('dependency outages (PostgreSQL and Redis of the test own, stopped whil
     await pg!.stop();
     const stoppedAt = Date.now();
 
-    expectOutage(await loginRequest(fx.app, username), 'session_error');
-    expectOutage(await fx.user.request('/api/me/s3-credentials'), 'store_unavailable');
-    expectOutage(
-      await fx.user.request('/api/me/s3-credentials', {
+    await expectOutage(loginRequest(fx.app, username), 'session_error');
+    await expectOutage(fx.user.request('/api/me/s3-credentials'), 'store_unavailable');
+    await expectOutage(
+      fx.user.request('/api/me/s3-credentials', {
         method: 'POST',
         body: { scopes: [{ backend_id: fx.backendId, bucket }] },
       }),
       'store_unavailable',
     );
-    expect((await fx.user.request('/api/me')).status).toBe(200);
+    await expectServed(fx.user.request('/api/me'));
+    expect((await http(fx.app.url, '/readyz')).status).toBe(503);
 
     // Well past the directory's one-second lifetime: answers now come from the grace.
     await until('the cached credential to be older than its lifetime', async () => Date.now() - stoppedAt > 2_500);
@@ -297,11 +331,12 @@ describe('dependency outages (PostgreSQL and Redis of the test own, stopped whil
   it('through a Redis outage: sign-in and cache-backed routes answer 503 with Retry-After, signed-in sessions and the S3 proxy keep working; all recovers without a restart', async () => {
     await redis!.stop();
 
-    expectOutage(await loginRequest(fx.app, username), 'session_error');
+    await expectOutage(loginRequest(fx.app, username), 'session_error');
     // Clearing a lockout is a Redis write.
-    expectOutage(await fx.admin.request(`/api/admin/users/${userId}/unlock`, { method: 'POST' }), 'store_unavailable');
-    expect((await fx.user.request('/api/me')).status).toBe(200);
-    expect((await fx.user.request('/api/me/s3-credentials')).status).toBe(200);
+    await expectOutage(fx.admin.request(`/api/admin/users/${userId}/unlock`, { method: 'POST' }), 'store_unavailable');
+    await expectServed(fx.user.request('/api/me'));
+    await expectServed(fx.user.request('/api/me/s3-credentials'));
+    expect((await http(fx.app.url, '/readyz')).status).toBe(503);
     const during = `during-redis-outage-${randomBytes(4).toString('hex')}`;
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: during, Body: 'written while Redis was down' }));
     acked.push({ key: during, body: 'written while Redis was down' });
@@ -310,6 +345,26 @@ describe('dependency outages (PostgreSQL and Redis of the test own, stopped whil
     await until('sign-in to work again', async () => (await loginRequest(fx.app, username)).status === 200);
     expect((await fx.admin.request(`/api/admin/users/${userId}/unlock`, { method: 'POST' })).status).toBe(200);
     expect((await fx.user.request('/api/me')).status).toBe(200);
+  }, 60_000);
+
+  it('through a Redis that stops answering (frozen, connections left open): requests fail or fall back within seconds instead of hanging', async () => {
+    redis!.pause();
+    try {
+      // Again and again: requests must not queue up behind the unanswered ones.
+      for (let i = 0; i < 4; i++) await expectOutage(loginRequest(fx.app, username), 'session_error');
+      await expectOutage(
+        fx.admin.request(`/api/admin/users/${userId}/unlock`, { method: 'POST' }),
+        'store_unavailable',
+      );
+      await expectServed(fx.user.request('/api/me'));
+      const during = `during-redis-stall-${randomBytes(4).toString('hex')}`;
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: during, Body: 'written while Redis hung' }));
+      acked.push({ key: during, body: 'written while Redis hung' });
+    } finally {
+      redis!.resume();
+    }
+    await until('sign-in to work again', async () => (await loginRequest(fx.app, username)).status === 200);
+    expect((await http(fx.app.url, '/readyz')).status).toBe(200);
   }, 60_000);
 
   it('lost no acknowledged write and never answered a 500', async () => {
