@@ -47,7 +47,7 @@ interface Entry<V> {
  *
  * With `graceMs`, an expired positive answer younger than that is kept: when a lookup fails it
  * answers instead of the failure, and while lookups keep failing (no lookup has succeeded since
- * the last failure) it answers at once, a lookup going on in the background to notice the
+ * the last failure) it answers at once, one background lookup per `ttlMs` watching for the
  * recovery. Negative answers get no grace: an unknown key cannot be checked while the source
  * is away.
  */
@@ -60,6 +60,8 @@ export class ExpiringCache<K, V> {
   private newest?: K;
   /** Whether the latest lookup to finish failed. */
   private failing = false;
+  /** When a stale answer last started a lookup to see whether the source is back. */
+  private probedAt = -Infinity;
 
   constructor(
     private readonly options: ExpiringCacheOptions<V>,
@@ -89,8 +91,12 @@ export class ExpiringCache<K, V> {
     const stale = this.stale(key, now);
     if (!stale) return this.load(key, now);
     if (this.failing) {
-      // The source is away: answer now, and let one lookup find out whether it is back.
-      this.load(key, now).catch(() => undefined);
+      // The source is away: answer now; at most one lookup per `ttlMs` checks whether it is
+      // back, so a busy proxy does not hammer a database that is failing over.
+      if (now - this.probedAt >= this.options.ttlMs) {
+        this.probedAt = now;
+        this.load(key, now).catch(() => undefined);
+      }
       return stale.value;
     }
     return this.load(key, now).catch((err: unknown) => {
