@@ -51,7 +51,8 @@ function make(code: ErrorCode, message: string, detail = '', status = statusOf(c
 
 /**
  * The one place where a failure becomes an HTTP answer. Domain errors keep their catalogue
- * code; framework errors are translated; anything else is a 500 `internal` that reveals
+ * code; framework errors are translated; a lost connection to PostgreSQL or Redis is a 503
+ * `store_unavailable` with Retry-After; anything else is a 500 `internal` that reveals
  * nothing but the request id (the details go to the log).
  */
 @Catch()
