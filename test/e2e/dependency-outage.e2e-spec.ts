@@ -195,6 +195,8 @@ describe('dependency outages (PostgreSQL and Redis of the test own, stopped whil
   let keys: VirtualKeys;
   let client: S3Client;
   let disabledClient: S3Client;
+  let announced: VirtualKeys;
+  let announcedClient: S3Client;
   let expiringClient: S3Client;
   let expiresAt: number;
   const bucket = 'outage-data';
@@ -238,12 +240,14 @@ describe('dependency outages (PostgreSQL and Redis of the test own, stopped whil
     client = proxyClient(fx.endpoint, keys);
     const disabled = await mintCredential(fx.user, scopes);
     disabledClient = proxyClient(fx.endpoint, disabled);
+    announced = await mintCredential(fx.user, scopes);
+    announcedClient = proxyClient(fx.endpoint, announced);
     expiresAt = Date.now() + 10_000;
     expiringClient = proxyClient(
       fx.endpoint,
       await mintCredential(fx.user, scopes, { expires_at: new Date(expiresAt).toISOString() }),
     );
-    for (const c of [client, disabledClient, expiringClient]) {
+    for (const c of [client, disabledClient, expiringClient, announcedClient]) {
       expect(await s3Outcome(c.send(new PutObjectCommand({ Bucket: bucket, Key: 'seed', Body: 'seed' })))).toEqual({
         status: 200,
         name: 'OK',
@@ -265,7 +269,7 @@ describe('dependency outages (PostgreSQL and Redis of the test own, stopped whil
   afterAll(async () => {
     flowing = false;
     await traffic.catch(() => undefined);
-    for (const c of [client, disabledClient, expiringClient, ...strangers]) c?.destroy();
+    for (const c of [client, disabledClient, expiringClient, announcedClient, ...strangers]) c?.destroy();
     // Both servers up again so the app closes cleanly, then everything of ours goes away.
     await redis?.start().catch(() => undefined);
     await pg?.start().catch(() => undefined);
@@ -309,6 +313,27 @@ describe('dependency outages (PostgreSQL and Redis of the test own, stopped whil
       await s3Outcome(disabledClient.send(new GetObjectCommand({ Bucket: bucket, Key: 'seed' }))),
     ).not.toMatchObject({
       status: 200,
+    });
+    // A change announced over Redis (as another replica does) still removes a credential from the grace.
+    expect(await s3Outcome(announcedClient.send(new GetObjectCommand({ Bucket: bucket, Key: 'seed' })))).toMatchObject({
+      status: 200,
+    });
+    const publisher = new Redis(redis!.url, { maxRetriesPerRequest: 1 });
+    try {
+      await publisher.publish(
+        `${stack!.redisPrefix}s3-access:changed`,
+        JSON.stringify({ from: 'another-replica', change: { kind: 'credential', accessKey: announced.accessKeyId } }),
+      );
+    } finally {
+      publisher.disconnect();
+    }
+    await until('the announced change to apply', async () => {
+      const outcome = await s3Outcome(announcedClient.send(new GetObjectCommand({ Bucket: bucket, Key: 'seed' })));
+      return outcome.status !== 200 && outcome;
+    });
+    expect(await s3Outcome(announcedClient.send(new GetObjectCommand({ Bucket: bucket, Key: 'seed' })))).toEqual({
+      status: 503,
+      name: 'ServiceUnavailable',
     });
     // An expiry passing during the outage still applies.
     await until('the expiring credential to expire', async () => Date.now() > expiresAt + 200);
