@@ -200,6 +200,8 @@ export class S3ProxyConfig {
   @Duration() @IsDurationMs({ min: 1000 }) headers_timeout = 30_000;
   @Duration() @IsDurationMs({ min: 1000 }) idle_timeout = 60_000;
   @Duration() @IsDurationMs({ min: 0 }) small_body_timeout = 30_000;
+  /** How long the proxy keeps honouring credentials it verified while PostgreSQL cannot be asked (0: never). */
+  @Duration() @IsDurationMs({ min: 0 }) @Max(3_600_000) credential_grace = 300_000;
   @ValidateNested() @Type(() => S3ProxyKubernetesConfig) kubernetes = new S3ProxyKubernetesConfig();
 }
 

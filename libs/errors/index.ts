@@ -1,2 +1,3 @@
 export * from './catalogue';
+export * from './outage';
 export * from './stowage-error';

@@ -9,6 +9,7 @@ import { UsersRepository } from '../users/users.repository';
 import { LockoutService } from './lockout.service';
 import { LoginRateLimiter } from './login-rate-limit.service';
 import { PasswordHasher } from './password-hasher.service';
+import { signInOutage } from './sessions.service';
 import { StaticAccountService } from './static-account.service';
 
 type FailureReason =
@@ -17,7 +18,8 @@ type FailureReason =
 /**
  * Checks a username and password. Unknown user, wrong password and disabled account give the
  * same answer (`invalid_credentials`) after the same argon2id work; every outcome is audited
- * with its reason.
+ * with its reason. While PostgreSQL or Redis is away (the user, the rate limit and the lockout
+ * cannot be checked) it fails closed with `session_error` answered 503 and Retry-After.
  */
 @Injectable()
 export class LoginService {
@@ -32,6 +34,18 @@ export class LoginService {
   ) {}
 
   async login(usernameInput: string, password: string, origin: RequestOrigin & { ip: string }): Promise<UserSnapshot> {
+    try {
+      return await this.check(usernameInput, password, origin);
+    } catch (err) {
+      throw signInOutage(err);
+    }
+  }
+
+  private async check(
+    usernameInput: string,
+    password: string,
+    origin: RequestOrigin & { ip: string },
+  ): Promise<UserSnapshot> {
     const username = usernameInput.trim().toLowerCase();
     const localOn = this.config.auth.modes.includes('local');
     if (!localOn && !this.staticAccount.enabled) {

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { DataSource, In, Not } from 'typeorm';
 import { StowageConfig } from '@stowage/config';
+import { dependencyOutage, outageMessage, StowageError } from '@stowage/errors';
 import { LOGGER } from '../logging/logging.module';
 import { RedisService } from '../redis/redis.service';
 import { UserCache } from '../users/user-cache.service';
@@ -25,6 +26,17 @@ interface CachedSession {
   e: number;
   /** last time last_seen_at was written to PostgreSQL, epoch ms */
   t: number;
+}
+
+/**
+ * A sign-in that failed because PostgreSQL or Redis is away, as `session_error` answered 503
+ * with Retry-After; any other failure unchanged.
+ */
+export function signInOutage(err: unknown): unknown {
+  if (err instanceof StowageError) return err;
+  const dependency = dependencyOutage(err);
+  if (!dependency) return err;
+  return StowageError.outage('session_error', `Cannot sign in right now. ${outageMessage(dependency)}`, err);
 }
 
 /** How often a busy session's last_seen_at reaches PostgreSQL. */
@@ -87,8 +99,19 @@ export class SessionsService {
     return this.redis.key('session', sessionId);
   }
 
-  /** Starts a session for `user` and sets its cookies on the reply. */
+  /**
+   * Starts a session for `user` and sets its cookies on the reply; `session_error` (503) when
+   * PostgreSQL cannot record it.
+   */
   async issue(user: UserSnapshot, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    try {
+      await this.start(user, request, reply);
+    } catch (err) {
+      throw signInOutage(err);
+    }
+  }
+
+  private async start(user: UserSnapshot, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const token = newToken();
     const csrf = newToken();
     const sessionId = sha256Hex(token);
@@ -125,6 +148,7 @@ export class SessionsService {
     const now = Date.now();
     let session: CachedSession | undefined;
     let user: UserSnapshot | undefined;
+    let cacheUp = true;
     try {
       const found = await this.resolveCommand(
         this.keyOf(sessionId),
@@ -137,9 +161,10 @@ export class SessionsService {
         user = this.users.parse(found[1]);
       }
     } catch (err) {
+      cacheUp = false;
       this.logger.warn({ err: (err as Error).message }, 'session cache unavailable; reading PostgreSQL');
     }
-    session ??= await this.restore(sessionId, now);
+    session ??= await this.restore(sessionId, now, cacheUp);
     if (!session) return undefined;
     user ??= await this.users.load(session.u);
     if (!user || !user.enabled) return undefined;
@@ -194,8 +219,11 @@ export class SessionsService {
     });
   }
 
-  /** Rebuilds the Redis copy from PostgreSQL (after a Redis restart or eviction). */
-  private async restore(sessionId: string, now: number): Promise<CachedSession | undefined> {
+  /**
+   * Rebuilds the Redis copy from PostgreSQL (after a Redis restart or eviction); with `cacheUp`
+   * false (Redis just failed) it does not wait on Redis again.
+   */
+  private async restore(sessionId: string, now: number, cacheUp: boolean): Promise<CachedSession | undefined> {
     const row = await this.repo.findOneBy({ idHash: sessionId });
     if (!row) return undefined;
     const idleDeadline = row.lastSeenAt.getTime() + this.config.auth.session.idle_timeout;
@@ -210,7 +238,7 @@ export class SessionsService {
       e: row.expiresAt.getTime(),
       t: now,
     };
-    await this.cache(sessionId, session);
+    if (cacheUp) await this.cache(sessionId, session);
     return session;
   }
 

@@ -17,6 +17,8 @@ export function dataSourceOptions(db: DbConfig): DataSourceOptions {
     uuidExtension: 'pgcrypto',
     migrationsRun: false,
     logging: false,
-    extra: { max: db.pool_size, connectionTimeoutMillis: 5000, application_name: 'stowage' },
+    // A request waits at most two seconds for a connection while PostgreSQL is away (then it is
+    // answered 503), and TCP keep-alive notices a server that vanished without closing the socket.
+    extra: { max: db.pool_size, connectionTimeoutMillis: 2000, keepAlive: true, application_name: 'stowage' },
   };
 }

@@ -2,7 +2,14 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject } from '@n
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { QueryFailedError } from 'typeorm';
-import { ErrorCode, isStowageError, statusOf } from '@stowage/errors';
+import {
+  dependencyOutage,
+  ErrorCode,
+  isStowageError,
+  OUTAGE_RETRY_AFTER_SECONDS,
+  outageMessage,
+  statusOf,
+} from '@stowage/errors';
 import { LOGGER } from '../logging/logging.module';
 
 export interface ErrorBody {
@@ -53,7 +60,8 @@ function make(code: ErrorCode, message: string, detail = '', status = statusOf(c
 
 /**
  * The one place where a failure becomes an HTTP answer. Domain errors keep their catalogue
- * code; framework errors are translated; anything else is a 500 `internal` that reveals
+ * code; framework errors are translated; a lost connection to PostgreSQL or Redis is a 503
+ * `store_unavailable` with Retry-After; anything else is a 500 `internal` that reveals
  * nothing but the request id (the details go to the log).
  */
 @Catch()
@@ -82,7 +90,12 @@ export class GlobalErrorFilter implements ExceptionFilter {
 
   render(exception: unknown, request: FastifyRequest): Rendered {
     if (isStowageError(exception)) {
-      if (exception.status >= 500) {
+      if (exception.outage) {
+        this.logger.warn(
+          { reqId: request.id, code: exception.code, err: errorMessage(exception.cause) },
+          exception.message,
+        );
+      } else if (exception.status >= 500) {
         this.logger.error(
           { reqId: request.id, code: exception.code, err: exception.cause ?? exception },
           exception.message,
@@ -117,7 +130,21 @@ export class GlobalErrorFilter implements ExceptionFilter {
       const code = CODE_BY_STATUS[statusCode];
       return make(code, statusOf(code) === 404 ? 'Not found.' : 'The request is invalid.');
     }
+    const outage = dependencyOutage(exception);
+    if (outage) {
+      // PostgreSQL or Redis is away (restart, failover): a retryable 503, never a 500.
+      this.logger.warn(
+        { reqId: request.id, dependency: outage, err: errorMessage(exception) },
+        'dependency unavailable',
+      );
+      return { ...make('store_unavailable', outageMessage(outage), '', 503), retryAfter: OUTAGE_RETRY_AFTER_SECONDS };
+    }
     this.logger.error({ reqId: request.id, err: exception }, 'unhandled error');
     return make('internal', 'Internal error.', `request id ${request.id}`);
   }
+}
+
+/** The message of a failure, for the log (an outage needs no stack trace). */
+function errorMessage(err: unknown): string | undefined {
+  return err instanceof Error ? err.message : err === undefined ? undefined : String(err);
 }

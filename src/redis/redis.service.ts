@@ -4,6 +4,11 @@ import type { Logger } from 'pino';
 import { StowageConfig } from '@stowage/config';
 import { LOGGER } from '../logging/logging.module';
 
+/** Longest a command on the main connection waits for its answer. */
+const COMMAND_TIMEOUT_MS = 2000;
+/** How often the main connection is checked for a server that stopped answering. */
+const WATCHDOG_EVERY_MS = 1000;
+
 /**
  * The Redis connection every shared counter, limiter, lock and cache uses, plus a factory for
  * the extra connections BullMQ needs for blocking commands. All keys go through `key()` so
@@ -13,6 +18,8 @@ import { LOGGER } from '../logging/logging.module';
 export class RedisService implements OnApplicationShutdown {
   readonly client: Redis;
   private readonly extra = new Set<Redis>();
+  private readonly watchdog: NodeJS.Timeout;
+  private probing = false;
 
   constructor(
     private readonly config: StowageConfig,
@@ -24,7 +31,33 @@ export class RedisService implements OnApplicationShutdown {
       // Commands issued in the same tick share one write: fewer syscalls on the hot path.
       enableAutoPipelining: true,
       maxRetriesPerRequest: 1,
+      // A command on a connection that hangs (no RST: network partition) fails after two seconds.
+      commandTimeout: COMMAND_TIMEOUT_MS,
     });
+    this.watchdog = setInterval(() => void this.probe(), WATCHDOG_EVERY_MS);
+    this.watchdog.unref();
+  }
+
+  /**
+   * A Redis that stops answering without closing the connection (hung host, network partition)
+   * would hold every command queued behind the one in flight: auto-pipelined commands are sent
+   * only when the previous batch is answered, so their own timeout has not even started. When a
+   * PING is not answered in time the connection is dropped and re-opened; until it is ready
+   * again, commands fail at once (no offline queue) and callers fall back or answer 503.
+   */
+  private async probe(): Promise<void> {
+    if (this.probing || this.client.status !== 'ready') return;
+    this.probing = true;
+    try {
+      await this.ping(COMMAND_TIMEOUT_MS);
+    } catch (err) {
+      if (this.client.status === 'ready') {
+        this.logger.warn({ err: (err as Error).message }, 'redis stopped answering; reconnecting');
+        this.client.disconnect(true);
+      }
+    } finally {
+      this.probing = false;
+    }
   }
 
   get prefix(): string {
@@ -72,6 +105,7 @@ export class RedisService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.watchdog);
     await Promise.all([...this.extra, this.client].map((c) => c.quit().catch(() => c.disconnect())));
   }
 

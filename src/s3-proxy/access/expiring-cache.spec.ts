@@ -274,4 +274,142 @@ describe('ExpiringCache', () => {
       expect(cache.get('a')).toBeInstanceOf(Promise);
     });
   });
+  describe('grace while lookups fail', () => {
+    let down: boolean;
+    let loads: number;
+    const graceful = (graceMs = 5_000) =>
+      new ExpiringCache<string, string | null>(
+        {
+          ttlMs: 1000,
+          graceMs,
+          maxEntries: 10,
+          maxNegativeEntries: 10,
+          isNegative: (v) => v === null,
+          now: () => clock,
+        },
+        async (key) => {
+          loads++;
+          if (down) throw new Error('database away');
+          return answers.get(key) ?? null;
+        },
+      );
+
+    beforeEach(() => {
+      down = false;
+      loads = 0;
+    });
+
+    it('serves an expired answer within its grace when the lookup fails, and the fresh one once lookups work', async () => {
+      const cache = graceful();
+      expect(await cache.get('a')).toBe('A1');
+      down = true;
+      clock = 1500;
+      expect(await cache.get('a')).toBe('A1');
+      expect(cache.degraded).toBe(true);
+      down = false;
+      answers.set('a', 'A2');
+      clock = 1600;
+      cache.get('a'); // answered from the grace at once; the lookup behind it notices the recovery
+      await Promise.resolve();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(cache.degraded).toBe(false);
+      expect(cache.get('a')).toBe('A2');
+    });
+
+    it('answers synchronously from the grace while lookups keep failing, looking up again at most once a lifetime', async () => {
+      const cache = graceful();
+      await cache.get('a');
+      await cache.get('b');
+      down = true;
+      clock = 2000;
+      expect(await cache.get('a')).toBe('A1');
+      const before = loads;
+      for (let i = 0; i < 20; i++) {
+        expect(cache.get('a')).toBe('A1');
+        expect(cache.get('b')).toBe('B1');
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(loads).toBe(before + 1);
+      clock = 3000;
+      expect(cache.get('b')).toBe('B1');
+      expect(loads).toBe(before + 2);
+    });
+
+    it('stops at the end of the grace, dated from when the answer was looked up', async () => {
+      const cache = graceful(5_000);
+      await cache.get('a');
+      down = true;
+      clock = 4_999;
+      expect(await cache.get('a')).toBe('A1');
+      clock = 5_000;
+      await expect(cache.get('a')).rejects.toThrow('database away');
+    });
+
+    it('gives no grace to unknown keys nor to keys never looked up', async () => {
+      const cache = graceful();
+      expect(await cache.get('nope')).toBeNull();
+      down = true;
+      clock = 1500;
+      await expect(cache.get('nope')).rejects.toThrow('database away');
+      await expect(cache.get('b')).rejects.toThrow('database away');
+    });
+
+    it('forgets an invalidated answer for good: a revocation heard during the outage applies', async () => {
+      const cache = graceful();
+      await cache.get('a');
+      await cache.get('b');
+      down = true;
+      clock = 1500;
+      expect(await cache.get('a')).toBe('A1');
+      cache.invalidate('a');
+      await expect(cache.get('a')).rejects.toThrow('database away');
+      cache.invalidateWhere((value) => value === 'B1');
+      await expect(cache.get('b')).rejects.toThrow('database away');
+    });
+
+    it('drops an answer whose lookup failed after it was invalidated in flight', async () => {
+      const gate = deferred<string | null>();
+      const cache = new ExpiringCache<string, string | null>(
+        {
+          ttlMs: 1000,
+          graceMs: 5000,
+          maxEntries: 10,
+          maxNegativeEntries: 10,
+          isNegative: (v) => v === null,
+          now: () => clock,
+        },
+        () => (loads++ === 0 ? Promise.resolve('A1') : gate.promise),
+      );
+      await cache.get('a');
+      clock = 1500;
+      const pending = cache.get('a');
+      cache.invalidate('a');
+      gate.reject(new Error('database away'));
+      await expect(pending).rejects.toThrow('database away');
+    });
+
+    it('keeps answers through a failed renewal within the grace, and renews them when the source is back', async () => {
+      const cache = graceful();
+      await cache.get('a');
+      const options = { olderThanMs: 500, usedWithinMs: 60_000, max: 100 };
+      clock = 600;
+      await expect(cache.renew(() => Promise.reject(new Error('database away')), options)).rejects.toThrow();
+      clock = 1200;
+      down = true;
+      expect(cache.get('a')).toBe('A1');
+      await new Promise((resolve) => setImmediate(resolve)); // its background lookup fails too
+      answers.set('a', 'A2');
+      clock = 1300;
+      expect(await cache.renew(async (keys) => new Map(keys.map((k) => [k, answers.get(k) ?? null])), options)).toBe(1);
+      expect(cache.get('a')).toBe('A2');
+    });
+
+    it('is off without graceMs: an expired answer is not served', async () => {
+      const cache = graceful(0);
+      await cache.get('a');
+      down = true;
+      clock = 1000;
+      await expect(cache.get('a')).rejects.toThrow('database away');
+    });
+  });
 });

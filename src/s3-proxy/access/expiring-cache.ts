@@ -1,6 +1,12 @@
 export interface ExpiringCacheOptions<V> {
   /** How long an answer may be served after its lookup started. */
   ttlMs: number;
+  /**
+   * How long after its lookup started a positive answer may still be served while lookups fail
+   * (the source is away); 0 or anything up to `ttlMs` turns this off. Invalidation still
+   * removes it at once.
+   */
+  graceMs?: number;
   /** Most positive answers kept; the least recently used go first. */
   maxEntries: number;
   /** Most negative answers kept (see `isNegative`). */
@@ -38,19 +44,36 @@ interface Entry<V> {
  * lookup that produced them started, so a change the process was never told about still shows
  * within `ttlMs`. Concurrent misses of one key share a single lookup. Invalidating a key while
  * its lookup is in flight discards that lookup's answer instead of caching it.
+ *
+ * With `graceMs`, an expired positive answer younger than that is kept: when a lookup fails it
+ * answers instead of the failure, and while lookups keep failing (no lookup has succeeded since
+ * the last failure) it answers at once, one background lookup per `ttlMs` watching for the
+ * recovery. Negative answers get no grace: an unknown key cannot be checked while the source
+ * is away.
  */
 export class ExpiringCache<K, V> {
   private readonly positive = new Map<K, Entry<V>>();
   private readonly negative = new Map<K, Entry<V>>();
   private readonly loading = new Map<K, Promise<V>>();
   private readonly now: () => number;
+  private readonly graceMs: number;
   private newest?: K;
+  /** Whether the latest lookup to finish failed. */
+  private failing = false;
+  /** When a stale answer last started a lookup to see whether the source is back. */
+  private probedAt = -Infinity;
 
   constructor(
     private readonly options: ExpiringCacheOptions<V>,
     private readonly loader: (key: K) => Promise<V>,
   ) {
     this.now = options.now ?? Date.now;
+    this.graceMs = Math.max(options.ttlMs, options.graceMs ?? 0);
+  }
+
+  /** Whether the latest lookup to finish failed (and stale answers are being served). */
+  get degraded(): boolean {
+    return this.failing;
   }
 
   get size(): number {
@@ -65,7 +88,22 @@ export class ExpiringCache<K, V> {
     const now = this.now();
     const hit = this.fresh(this.positive, key, now) ?? this.fresh(this.negative, key, now);
     if (hit) return hit.value;
-    return this.load(key, now);
+    const stale = this.stale(key, now);
+    if (!stale) return this.load(key, now);
+    if (this.failing) {
+      // The source is away: answer now; at most one lookup per `ttlMs` checks whether it is
+      // back, so a busy proxy does not hammer a database that is failing over.
+      if (now - this.probedAt >= this.options.ttlMs) {
+        this.probedAt = now;
+        this.load(key, now).catch(() => undefined);
+      }
+      return stale.value;
+    }
+    return this.load(key, now).catch((err: unknown) => {
+      const still = this.stale(key, this.now());
+      if (still) return still.value;
+      throw err;
+    });
   }
 
   /**
@@ -127,10 +165,25 @@ export class ExpiringCache<K, V> {
   private fresh(map: Map<K, Entry<V>>, key: K, now: number): Entry<V> | undefined {
     const entry = map.get(key);
     if (!entry) return undefined;
-    if (now - entry.at >= this.options.ttlMs) {
-      map.delete(key);
+    const age = now - entry.at;
+    if (age >= this.options.ttlMs) {
+      // An expired positive answer is kept through its grace, for `stale()`.
+      if (map !== this.positive || age >= this.graceMs) map.delete(key);
       return undefined;
     }
+    this.use(map, key, entry, now);
+    return entry;
+  }
+
+  /** An expired positive answer still within its grace, marked as used. */
+  private stale(key: K, now: number): Entry<V> | undefined {
+    const entry = this.positive.get(key);
+    if (!entry || now - entry.at >= this.graceMs) return undefined;
+    this.use(this.positive, key, entry, now);
+    return entry;
+  }
+
+  private use(map: Map<K, Entry<V>>, key: K, entry: Entry<V>, now: number): void {
     entry.usedAt = now;
     // Most recently used goes last; the newest needs no move (which would shrink and regrow the map).
     if (key !== this.newest) {
@@ -138,7 +191,6 @@ export class ExpiringCache<K, V> {
       map.set(key, entry);
       this.newest = key;
     }
-    return entry;
   }
 
   private load(key: K, startedAt: number): Promise<V> {
@@ -151,6 +203,7 @@ export class ExpiringCache<K, V> {
   private track(key: K, lookup: Promise<V>, startedAt: number, usedAt: number): Promise<V> {
     const promise: Promise<V> = lookup.then(
       (value) => {
+        this.failing = false;
         if (this.loading.get(key) === promise) {
           this.loading.delete(key);
           const current = this.positive.get(key);
@@ -164,6 +217,7 @@ export class ExpiringCache<K, V> {
         return value;
       },
       (err: unknown) => {
+        this.failing = true;
         if (this.loading.get(key) === promise) this.loading.delete(key);
         throw err;
       },

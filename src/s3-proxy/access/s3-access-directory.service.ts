@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { Semaphore, SemaphoreTimeoutError } from '@stowage/concurrency';
+import { StowageConfig } from '@stowage/config';
 import { StowageError } from '@stowage/errors';
 import { isValidBucketName } from '@stowage/s3-naming';
 import { LOGGER } from '../../logging/logging.module';
@@ -62,8 +63,12 @@ const corsKey = (backendId: string, bucket: string) => `${backendId}\n${bucket}`
  * included) come from bounded in-process caches whose entries live at most one second, and every
  * change made on any replica is announced over Redis so it usually shows at once everywhere.
  *
- * `credential()` rejects (rather than answering "unknown") when PostgreSQL cannot be asked, or
- * with `rate_limited` when too many distinct keys are being looked up at once.
+ * While PostgreSQL cannot be asked (restart, failover), answers verified within
+ * `s3_proxy.credential_grace` keep being served, so the data plane survives a routine database
+ * outage: a change announced over Redis still removes an answer at once, and the proxy checks
+ * `enabled` and `expiresAt` on every request. Anything else (a key never verified, or verified
+ * too long ago) makes `credential()` reject rather than answer "unknown", or reject with
+ * `rate_limited` when too many distinct keys are being looked up at once.
  */
 @Injectable()
 export class S3AccessDirectoryService implements S3AccessDirectory, OnModuleInit, OnModuleDestroy {
@@ -75,8 +80,10 @@ export class S3AccessDirectoryService implements S3AccessDirectory, OnModuleInit
   private missingKeyWarned = false;
   private renewTimer?: NodeJS.Timeout;
   private renewing = false;
+  private renewalFailing = false;
 
   constructor(
+    config: StowageConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly rootKey: RootKeyService,
     private readonly redis: RedisService,
@@ -84,9 +91,11 @@ export class S3AccessDirectoryService implements S3AccessDirectory, OnModuleInit
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     const isNegative = (value: unknown) => value === null;
+    const graceMs = config.s3_proxy.credential_grace;
     this.credentials = new ExpiringCache(
       {
         ttlMs: DIRECTORY_TTL_MS,
+        graceMs,
         maxEntries: MAX_CREDENTIALS,
         maxNegativeEntries: MAX_UNKNOWN_CREDENTIALS,
         isNegative,
@@ -95,11 +104,11 @@ export class S3AccessDirectoryService implements S3AccessDirectory, OnModuleInit
       async (accessKey) => (await this.loadCredentials([accessKey])).get(accessKey) ?? null,
     );
     this.anonymous = new ExpiringCache(
-      { ttlMs: DIRECTORY_TTL_MS, maxEntries: MAX_BUCKETS, maxNegativeEntries: MAX_BUCKETS, isNegative },
+      { ttlMs: DIRECTORY_TTL_MS, graceMs, maxEntries: MAX_BUCKETS, maxNegativeEntries: MAX_BUCKETS, isNegative },
       (bucket) => this.loadAnonymous(bucket),
     );
     this.cors = new ExpiringCache(
-      { ttlMs: DIRECTORY_TTL_MS, maxEntries: MAX_BUCKETS, maxNegativeEntries: MAX_BUCKETS, isNegative },
+      { ttlMs: DIRECTORY_TTL_MS, graceMs, maxEntries: MAX_BUCKETS, maxNegativeEntries: MAX_BUCKETS, isNegative },
       (key) => this.loadCors(key),
     );
   }
@@ -118,14 +127,23 @@ export class S3AccessDirectoryService implements S3AccessDirectory, OnModuleInit
     if (this.renewing) return;
     this.renewing = true;
     try {
-      await this.credentials.renew((keys) => this.loadCredentials(keys), {
+      const renewed = await this.credentials.renew((keys) => this.loadCredentials(keys), {
         olderThanMs: RENEW_EVERY_MS,
         usedWithinMs: RENEW_USED_WITHIN_MS,
         max: RENEW_MAX,
       });
+      if (renewed > 0 && this.renewalFailing) this.logger.info('cached s3 credentials renewed again');
+      if (renewed > 0) this.renewalFailing = false;
     } catch (err) {
-      // The answers it would have renewed expire as usual and are looked up on their next use.
-      this.logger.warn({ err: (err as Error).message }, 'could not renew cached s3 credentials');
+      // The answers it would have renewed expire (or live on through their grace) and are looked
+      // up again on their next use or renewal. Logged once per outage, not twice a second.
+      if (!this.renewalFailing) {
+        this.logger.warn(
+          { err: (err as Error).message },
+          'could not renew cached s3 credentials; serving them within their grace',
+        );
+      }
+      this.renewalFailing = true;
     } finally {
       this.renewing = false;
     }
