@@ -211,18 +211,25 @@ export async function multipartUpload(
   );
 }
 
+/** A signed aws-chunked PUT ready to send: its headers (with `authorization`, without `host`) and body. */
+export interface SignedChunkedRequest {
+  url: URL;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
 /**
- * A PUT with a `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` body, signed chunk by chunk; `tamperChunk`
- * corrupts the signature of that chunk (0-based).
+ * Builds a PUT of `data` with a `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` body, signed chunk by chunk;
+ * `tamperChunk` corrupts the signature of that chunk (0-based).
  */
-export async function signedChunkedPut(
+export function buildSignedChunkedPut(
   endpoint: string,
   keys: VirtualKeys,
   bucket: string,
   key: string,
   data: Buffer,
   options: { chunkSize?: number; tamperChunk?: number } = {},
-): Promise<{ status: number; text: string }> {
+): SignedChunkedRequest {
   const url = new URL(`${endpoint}/${bucket}/${encodeURIComponent(key).replace(/%2F/g, '/')}`);
   const amzDate = formatAmzDate(Date.now());
   const date = amzDate.slice(0, 8);
@@ -267,14 +274,21 @@ export async function signedChunkedPut(
   }
   const { host: _host, ...sent } = headers;
   void _host;
-  const res = await fetch(url, {
-    method: 'PUT',
-    headers: {
-      ...sent,
-      authorization: `AWS4-HMAC-SHA256 Credential=${keys.accessKeyId}/${scope}, SignedHeaders=${signed.join(';')}, Signature=${seedSignature}`,
-    },
-    body,
-  });
+  sent.authorization = `AWS4-HMAC-SHA256 Credential=${keys.accessKeyId}/${scope}, SignedHeaders=${signed.join(';')}, Signature=${seedSignature}`;
+  return { url, headers: sent, body };
+}
+
+/** Sends {@link buildSignedChunkedPut}'s request and reads the answer. */
+export async function signedChunkedPut(
+  endpoint: string,
+  keys: VirtualKeys,
+  bucket: string,
+  key: string,
+  data: Buffer,
+  options: { chunkSize?: number; tamperChunk?: number } = {},
+): Promise<{ status: number; text: string }> {
+  const { url, headers, body } = buildSignedChunkedPut(endpoint, keys, bucket, key, data, options);
+  const res = await fetch(url, { method: 'PUT', headers, body });
   return { status: res.status, text: await res.text() };
 }
 
