@@ -6,6 +6,7 @@ import { TestApp, TestStack } from './app';
 import { bootWithProxy, createBucket, mintCredential, VirtualKeys } from './s3-proxy';
 import { signedChunkedPut } from './s3-proxy-matrix';
 import type { Session } from './session';
+import { removeBucket } from './storage';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -81,18 +82,7 @@ export function describeCutOffWrites(options: { s3: true | 'ceph'; kind: string 
 
     afterAll(async () => {
       try {
-        if (options.s3 === 'ceph') {
-          for (const u of await backend.listMultipartUploads(bucket).catch(() => [])) {
-            await backend.abortMultipart(bucket, u.key, u.uploadId).catch(() => undefined);
-          }
-          const page = await backend.listObjects({ bucket, maxKeys: 1000 });
-          if (page.objects.length)
-            await backend.deleteObjects(
-              bucket,
-              page.objects.map((o) => ({ key: o.key })),
-            );
-          await backend.deleteBucket(bucket);
-        }
+        if (options.s3 === 'ceph') await removeBucket(backend, bucket);
       } finally {
         await stack.stop();
       }

@@ -1,4 +1,5 @@
 import type { BootOptions, TestApp, TestStack } from './app';
+import type { Backend } from '../../src/storage-backends/backend';
 import { login, seedUser, Session } from './session';
 
 export interface StorageFixture {
@@ -55,4 +56,24 @@ export async function bootWithBackend(
     if (res.status !== 201) throw new Error(`could not create bucket ${options.bucket}: ${res.status} ${res.text}`);
   }
   return { app, admin, user, reader };
+}
+
+/**
+ * Empties and deletes a bucket on a backend that keeps buckets across test files (Ceph): aborts
+ * its multipart uploads, deletes every version (or object, where versions are not listed), then
+ * the bucket.
+ */
+export async function removeBucket(backend: Backend, bucket: string): Promise<void> {
+  for (const upload of await backend.listMultipartUploads(bucket).catch(() => [])) {
+    await backend.abortMultipart(bucket, upload.key, upload.uploadId).catch(() => undefined);
+  }
+  for (let round = 0; round < 100; round++) {
+    const versions = await backend.listObjectVersions(bucket, '').catch(() => undefined);
+    const entries =
+      versions?.map((v) => ({ key: v.key, versionId: v.versionId })) ??
+      (await backend.listObjects({ bucket, maxKeys: 1000 })).objects.map((o) => ({ key: o.key }));
+    if (entries.length === 0) break;
+    await backend.deleteObjects(bucket, entries.slice(0, 1000));
+  }
+  await backend.deleteBucket(bucket);
 }

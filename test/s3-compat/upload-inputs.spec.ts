@@ -3,7 +3,7 @@ import { Backend } from '../../src/storage-backends/backend';
 import { BackendRegistry } from '../../src/storage-backends/backend-registry.service';
 import { TestApp, TestStack } from '../harness/app';
 import { Session } from '../harness/session';
-import { bootWithBackend } from '../harness/storage';
+import { bootWithBackend, removeBucket } from '../harness/storage';
 
 describe('upload inputs against Ceph RGW', () => {
   let stack: TestStack;
@@ -29,15 +29,7 @@ describe('upload inputs against Ceph RGW', () => {
 
   afterAll(async () => {
     try {
-      for (const u of await backend.listMultipartUploads(bucket))
-        await backend.abortMultipart(bucket, u.key, u.uploadId);
-      const page = await backend.listObjects({ bucket, maxKeys: 1000 });
-      if (page.objects.length)
-        await backend.deleteObjects(
-          bucket,
-          page.objects.map((o) => ({ key: o.key })),
-        );
-      await backend.deleteBucket(bucket);
+      await removeBucket(backend, bucket);
     } finally {
       await stack.stop();
     }
