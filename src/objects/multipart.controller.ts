@@ -25,13 +25,9 @@ import {
 } from './dto/multipart.dto';
 import { ObjectInfoDto, ObjectParams } from './dto/object.dto';
 import { MultipartService } from './multipart.service';
+import { requestHeader } from './object-response';
 
 const MULTIPART_ERRORS = ['bad_request', 'not_found', 'invalid_bucket', 'invalid_key', 'backend_error'] as const;
-
-function header(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  return typeof value === 'string' ? value : undefined;
-}
 
 @ApiTags('multipart')
 @Controller('api/backends/:bid/buckets/:bucket/multipart')
@@ -62,7 +58,7 @@ export class MultipartController {
     @Body() body: InitiateMultipartDto,
     @Req() request: FastifyRequest,
   ): Promise<MultipartUploadDto> {
-    const ifNoneMatch = header(request, 'if-none-match');
+    const ifNoneMatch = requestHeader(request, 'if-none-match');
     if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') {
       throw new StowageError('bad_request', undefined, 'If-None-Match: only "*" is supported');
     }
@@ -84,7 +80,7 @@ export class MultipartController {
     @Query() { key, upload_id }: MultipartUploadQuery,
     @Req() request: FastifyRequest,
   ): Promise<UploadedPartResultDto> {
-    const length = header(request, 'content-length');
+    const length = requestHeader(request, 'content-length');
     return uploadFromClient(request, this.logger, () =>
       this.multipart.uploadPart(
         { backendId: bid, bucket },

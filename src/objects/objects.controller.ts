@@ -24,15 +24,11 @@ import {
   UploadQuery,
 } from './dto/object.dto';
 import { assertMediaType } from './object-rules';
+import { hangUpSignal, requestHeader, sendObject } from './object-response';
 import { ObjectsService } from './objects.service';
-import { contentDisposition, parseRangeHeader } from './range';
+import { parseRangeHeader } from '../storage-backends/drivers/range';
 
 const OBJECT_ERRORS = ['bad_request', 'not_found', 'invalid_bucket', 'invalid_key', 'backend_error'] as const;
-
-function header(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  return typeof value === 'string' ? value : undefined;
-}
 
 @ApiTags('objects')
 @Controller('api/backends/:bid/buckets/:bucket')
@@ -90,39 +86,19 @@ export class ObjectsController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    const since = header(request, 'if-modified-since');
-    const controller = new AbortController();
-    // 'close' also follows every completed exchange; aborting then would only cost a DOMException.
-    request.raw.once('close', () => {
-      if (!reply.raw.writableFinished) controller.abort();
-    });
+    const since = requestHeader(request, 'if-modified-since');
     const object = await this.objects.read({ backendId: bid, bucket }, query.key, {
       versionId: query.version_id,
-      range: parseRangeHeader(header(request, 'range')),
-      ifNoneMatch: header(request, 'if-none-match'),
+      range: parseRangeHeader(requestHeader(request, 'range')),
+      ifNoneMatch: requestHeader(request, 'if-none-match'),
       ifModifiedSince: since && !Number.isNaN(Date.parse(since)) ? new Date(since) : undefined,
-      signal: controller.signal,
+      signal: hangUpSignal(request, reply),
     });
-    const { info } = object;
-    if (info.etag) void reply.header('ETag', info.etag);
-    if (info.lastModified) void reply.header('Last-Modified', info.lastModified.toUTCString());
-    void reply.header('Cache-Control', 'private, no-cache');
-    if (object.notModified) {
-      object.body.destroy();
-      return reply.status(304).send();
-    }
-    void reply
-      .header('Content-Type', info.contentType ?? 'application/octet-stream')
-      .header('Content-Length', String(object.contentLength))
-      .header('Accept-Ranges', 'bytes')
-      .header('Content-Disposition', contentDisposition(query.disposition ?? 'attachment', query.key))
-      // Objects are user content: never let one run as a page of this origin.
-      .header(
-        'Content-Security-Policy',
-        "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'",
-      );
-    if (object.contentRange) void reply.status(206).header('Content-Range', object.contentRange);
-    return reply.send(object.body);
+    return sendObject(reply, object, {
+      key: query.key,
+      disposition: query.disposition ?? 'attachment',
+      cacheControl: 'private, no-cache',
+    });
   }
 
   @Post('object')
@@ -153,7 +129,7 @@ export class ObjectsController {
     }
     const key = query.key;
     if (!key) throw new StowageError('bad_request', undefined, 'key: required');
-    const length = header(request, 'content-length');
+    const length = requestHeader(request, 'content-length');
     return uploadFromClient(request, this.logger, () =>
       this.objects.upload(
         target,

@@ -5,8 +5,10 @@ import { MultipartController } from './multipart.controller';
 import { MultipartService } from './multipart.service';
 import { ObjectAttributesController } from './object-attributes.controller';
 import { ObjectAttributesService } from './object-attributes.service';
+import { ObjectCopier } from './object-copier';
 import { ObjectsController } from './objects.controller';
 import { ObjectsService } from './objects.service';
+import { PrefixTransfersService } from './prefix-transfers.service';
 import { TransfersController } from './transfers.controller';
 import { TransfersService } from './transfers.service';
 import { ZipController } from './zip.controller';
@@ -21,7 +23,9 @@ import { ZipService } from './zip.service';
     FormUploadService,
     MultipartService,
     ObjectAttributesService,
+    ObjectCopier,
     TransfersService,
+    PrefixTransfersService,
     ZipService,
   ],
   exports: [ObjectsService],

@@ -21,7 +21,7 @@ import { FormUploadService } from './form-upload.service';
 import { assertKey, MAX_SINGLE_UPLOAD_BYTES } from './object-rules';
 
 export { assertKey, MAX_SINGLE_UPLOAD_BYTES };
-import { absoluteRange } from './range';
+import { absoluteRange } from '../storage-backends/drivers/range';
 
 export interface ObjectTarget {
   backendId: string;

@@ -9,7 +9,8 @@ import { Caller, Identity } from '../auth/identity';
 import { ApiErrors } from '../docs/api-errors.decorator';
 import { ObjectParams } from './dto/object.dto';
 import { CopyObjectDto, CopyObjectResultDto, CopyPrefixDto, DeletePrefixDto } from './dto/transfer.dto';
-import { TransferEvent, TransfersService } from './transfers.service';
+import { PrefixTransfersService, TransferEvent } from './prefix-transfers.service';
+import { TransfersService } from './transfers.service';
 
 const TRANSFER_ERRORS = [
   'bad_request',
@@ -40,7 +41,10 @@ function sendEvents(reply: FastifyReply, events: AsyncGenerator<TransferEvent>):
 @ApiTags('objects')
 @Controller('api/backends/:bid/buckets/:bucket')
 export class TransfersController {
-  constructor(private readonly transfers: TransfersService) {}
+  constructor(
+    private readonly transfers: TransfersService,
+    private readonly prefixes: PrefixTransfersService,
+  ) {}
 
   @Post('object/copy')
   @HttpCode(200)
@@ -77,7 +81,7 @@ export class TransfersController {
     @Caller() caller: Identity,
     @Origin() origin: RequestOrigin,
   ) {
-    const events = await this.transfers.copyPrefix({ backendId: bid, bucket }, body, { identity: caller, origin });
+    const events = await this.prefixes.copyPrefix({ backendId: bid, bucket }, body, { identity: caller, origin });
     return sendEvents(reply, events);
   }
 
@@ -98,7 +102,7 @@ export class TransfersController {
     @Caller() caller: Identity,
     @Origin() origin: RequestOrigin,
   ) {
-    const events = await this.transfers.deletePrefix({ backendId: bid, bucket }, body.prefix, {
+    const events = await this.prefixes.deletePrefix({ backendId: bid, bucket }, body.prefix, {
       identity: caller,
       origin,
     });

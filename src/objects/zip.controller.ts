@@ -5,7 +5,7 @@ import { Authenticated } from '../auth/authenticated.decorator';
 import { ApiErrors } from '../docs/api-errors.decorator';
 import { ObjectParams } from './dto/object.dto';
 import { ZipQuery } from './dto/transfer.dto';
-import { contentDisposition } from './range';
+import { contentDisposition } from './object-response';
 import { ZipService } from './zip.service';
 
 @ApiTags('objects')

@@ -4,18 +4,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { originOf } from '../audit/audit.types';
 import { Public } from '../auth/public.decorator';
 import { ApiErrors } from '../docs/api-errors.decorator';
-import { contentDisposition, parseRangeHeader } from '../objects/range';
+import { hangUpSignal, requestHeader, sendObject } from '../objects/object-response';
+import { parseRangeHeader } from '../storage-backends/drivers/range';
 import { RawShareQuery, ShareInfoDto, UnlockShareDto } from './dto/share.dto';
 import { IssuedCookie, Recipient, ShareAccessService } from './share-access.service';
 import { ShareRateLimitGuard } from './share-rate-limit.guard';
 import { sessionCookieName } from './share-session';
 
 const GATES = ['not_found', 'revoked', 'expired', 'exhausted', 'rate_limited', 'backend_error'] as const;
-
-function header(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  return typeof value === 'string' ? value : undefined;
-}
 
 function recipientOf(request: FastifyRequest, code: string): Recipient {
   return { origin: { ...originOf(request), ip: request.ip }, cookie: request.cookies[sessionCookieName(code)] };
@@ -82,44 +78,24 @@ export class ShareAccessController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    const controller = new AbortController();
-    request.raw.once('close', () => controller.abort());
-    const range = parseRangeHeader(header(request, 'range'));
+    const range = parseRangeHeader(requestHeader(request, 'range'));
     const result = await this.access.raw(
       code,
       {
         range,
-        ifNoneMatch: header(request, 'if-none-match'),
+        ifNoneMatch: requestHeader(request, 'if-none-match'),
         inline: query.inline === '1',
         headOnly: request.method === 'HEAD',
-        signal: controller.signal,
+        signal: hangUpSignal(request, reply),
       },
       recipientOf(request, code),
     );
-    const { object } = result;
     setSessionCookie(request, reply, result.cookie);
-    if (object.info.etag) void reply.header('ETag', object.info.etag);
-    if (object.info.lastModified) void reply.header('Last-Modified', object.info.lastModified.toUTCString());
-    void reply.header('Cache-Control', 'private, no-store');
-    if (object.notModified) {
-      object.body.destroy();
-      return reply.status(304).send();
-    }
-    void reply
-      .header('Content-Type', object.info.contentType ?? 'application/octet-stream')
-      .header('Content-Length', String(object.contentLength))
-      .header('Accept-Ranges', 'bytes')
-      .header('Content-Disposition', contentDisposition(result.disposition, result.key))
-      // Shared files are user content: never let one run as a page of this origin.
-      .header(
-        'Content-Security-Policy',
-        "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'",
-      );
-    if (object.contentRange) void reply.status(206).header('Content-Range', object.contentRange);
-    if (request.method === 'HEAD') {
-      object.body.destroy();
-      return reply.send();
-    }
-    return reply.send(object.body);
+    return sendObject(reply, result.object, {
+      key: result.key,
+      disposition: result.disposition,
+      cacheControl: 'private, no-store',
+      headOnly: request.method === 'HEAD',
+    });
   }
 }

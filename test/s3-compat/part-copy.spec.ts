@@ -10,7 +10,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { SERVER_SIDE_COPY_LIMITS, ServerSideCopyLimits } from '../../src/objects/transfers.service';
+import { SERVER_SIDE_COPY_LIMITS, ServerSideCopyLimits } from '../../src/objects/object-copier';
 import { BackendRegistry } from '../../src/storage-backends/backend-registry.service';
 import { TestStack } from '../harness/app';
 import { bootWithBackend, StorageFixture } from '../harness/storage';

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsString, Matches, MaxLength } from 'class-validator';
-import { BACKEND_ID_PATTERN } from '../../storage-backends/dto/backend.dto';
+import { IsString, MaxLength } from 'class-validator';
+import { IsBackendId } from '../../storage-backends/dto/backend-id';
 
 export class PinDto {
   @ApiProperty() backend_id!: string;
@@ -14,8 +14,7 @@ export class PinListDto {
 
 export class CreatePinDto {
   @ApiProperty({ example: 'local' })
-  @IsString()
-  @Matches(BACKEND_ID_PATTERN, { message: 'must be a backend id' })
+  @IsBackendId()
   backend_id!: string;
   /** Checked against the naming rules by the service (`invalid_bucket_name`). */
   @ApiProperty({ example: 'team-assets' }) @IsString() @MaxLength(255) bucket!: string;

@@ -6,14 +6,13 @@ import {
   IsOptional,
   IsString,
   IsUUID,
-  Matches,
   Max,
   MaxLength,
   Min,
   MinLength,
 } from 'class-validator';
 import { MAX_PASSWORD_LENGTH } from '../../auth/password-hasher.service';
-import { BACKEND_ID_PATTERN } from '../../storage-backends/dto/backend.dto';
+import { IsBackendId } from '../../storage-backends/dto/backend-id';
 import { EXPIRY_PRESETS, ExpiryPreset } from '../share-code';
 
 export const DISPOSITIONS = ['attachment', 'inline'] as const;
@@ -49,8 +48,7 @@ export class ShareListDto {
 
 export class CreateShareDto {
   @ApiProperty({ example: 'local' })
-  @IsString()
-  @Matches(BACKEND_ID_PATTERN, { message: 'must be a backend id' })
+  @IsBackendId()
   backend_id!: string;
   /** Checked against the naming rules by the object service (`invalid_bucket`). */
   @ApiProperty({ example: 'uploads' }) @IsString() @MaxLength(255) bucket!: string;

@@ -1,15 +1,55 @@
 import { StowageError } from '@stowage/errors';
 import type { ByteRange } from '../backend';
 
+/**
+ * The one range library: the dashboard and share links parse a client's `Range` header with
+ * {@link parseRangeHeader}; drivers format it for the upstream, resolve it against an object's
+ * size and read the upstream's `Content-Range` back.
+ */
+
 const isOffset = (n: number | undefined): n is number => n !== undefined && Number.isSafeInteger(n) && n >= 0;
 
 function badRange(range: ByteRange, why: string): StowageError {
   return new StowageError('bad_range', undefined, `${why}: ${JSON.stringify(range)}`);
 }
 
+/** The inclusive offsets of the last `suffixLength` bytes of a non-empty object of `size` bytes. */
+function lastBytes(suffixLength: number, size: number): { start: number; end: number } {
+  return { start: Math.max(0, size - suffixLength), end: size - 1 };
+}
+
+/**
+ * Parses a client's single-range `Range` header (`bytes=a-b`, `bytes=a-`, `bytes=-n`). Absent →
+ * undefined; anything else (several ranges, other units, reversed bounds) → `bad_range`.
+ */
+export function parseRangeHeader(header: string | undefined): ByteRange | undefined {
+  if (header === undefined || header.trim() === '') return undefined;
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match || (match[1] === '' && match[2] === ''))
+    throw new StowageError('bad_range', undefined, 'expected bytes=start-end, bytes=start- or bytes=-length');
+  if (match[1] === '') {
+    const suffixLength = Number(match[2]);
+    if (suffixLength === 0)
+      throw new StowageError('bad_range', undefined, 'a suffix range must not be empty', { status: 416 });
+    return { suffixLength };
+  }
+  const start = Number(match[1]);
+  const end = match[2] === '' ? undefined : Number(match[2]);
+  if (end !== undefined && end < start)
+    throw new StowageError('bad_range', undefined, 'the range ends before it starts');
+  return { start, end };
+}
+
 /** True for a range of the form `bytes=-N` (the last N bytes). */
 export function isSuffixRange(range: ByteRange): boolean {
   return range.suffixLength !== undefined;
+}
+
+/** Turns a suffix range into absolute bounds for backends that cannot serve `bytes=-n`. */
+export function absoluteRange(range: ByteRange, size: number): ByteRange {
+  if (range.suffixLength === undefined) return range;
+  if (size === 0) throw new StowageError('bad_range', undefined, 'the object is empty', { status: 416 });
+  return lastBytes(range.suffixLength, size);
 }
 
 /**
@@ -42,7 +82,7 @@ export function resolveRange(range: ByteRange, size: number): { start: number; e
   formatRangeHeader(range);
   if (range.suffixLength !== undefined) {
     if (size === 0) throw badRange(range, 'the object is empty');
-    return { start: Math.max(0, size - range.suffixLength), end: size - 1 };
+    return lastBytes(range.suffixLength, size);
   }
   const start = range.start!;
   if (start >= size) throw badRange(range, `the object has ${size} bytes`);

@@ -2,10 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { BACKEND_KINDS, BackendKind } from '@stowage/config';
 import { Capabilities } from '../backend';
-
-export const BACKEND_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-const BACKEND_ID_MESSAGE =
-  'must be 1-63 characters of lower-case letters, digits, _ or -, starting with a letter or digit';
+import { IsBackendId } from './backend-id';
 
 export class CapabilitiesDto implements Capabilities {
   @ApiProperty() versioning!: boolean;
@@ -103,7 +100,7 @@ class EndpointFields {
 const ENDPOINT_URL = /^https?:\/\/[^\s/?#]+(:\d+)?(\/[^\s?#]*)?$/;
 
 export class CreateEndpointDto extends EndpointFields {
-  @ApiProperty({ example: 'minio-eu' }) @Matches(BACKEND_ID_PATTERN, { message: BACKEND_ID_MESSAGE }) id!: string;
+  @ApiProperty({ example: 'minio-eu' }) @IsBackendId() id!: string;
   @ApiProperty({ example: 'https://s3.example.com' })
   @Matches(ENDPOINT_URL, { message: 'must be an http(s) URL' })
   @MaxLength(512)
@@ -141,5 +138,5 @@ export class TestEndpointResultDto {
 }
 
 export class BackendIdParam {
-  @Matches(BACKEND_ID_PATTERN, { message: BACKEND_ID_MESSAGE }) bid!: string;
+  @IsBackendId() bid!: string;
 }

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { BACKEND_ID_PATTERN } from './backend.dto';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsBackendId } from './backend-id';
 
 export class BucketDto {
   @ApiProperty() name!: string;
@@ -25,7 +25,7 @@ export class CreatedBucketDto {
 }
 
 export class BucketParams {
-  @Matches(BACKEND_ID_PATTERN, { message: 'must be a backend id' }) bid!: string;
+  @IsBackendId() bid!: string;
   /** Checked against the naming rules by the service (`invalid_bucket`). */
   @IsString() @MaxLength(255) bucket!: string;
 }

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { BACKEND_ID_PATTERN } from '../../../storage-backends/dto/backend.dto';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsBackendId } from '../../../storage-backends/dto/backend-id';
 
 export const MAX_ANONYMOUS_RPS = 100_000;
 
@@ -27,8 +27,7 @@ export class AnonymousBindingViewListDto {
 
 export class UpsertAnonymousBindingDto {
   @ApiProperty({ example: 'local' })
-  @IsString()
-  @Matches(BACKEND_ID_PATTERN, { message: 'must be a backend id' })
+  @IsBackendId()
   backend_id!: string;
   /** Checked against the naming rules by the service (`invalid_bucket_name`). */
   @ApiProperty({ example: 'public-assets' }) @IsString() @MaxLength(255) bucket!: string;

@@ -15,15 +15,14 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { BACKEND_ID_PATTERN } from '../../../storage-backends/dto/backend.dto';
+import { IsBackendId } from '../../../storage-backends/dto/backend-id';
 
 export const MAX_SCOPES = 100;
 export const MAX_DESCRIPTION = 256;
 
 export class BucketScopeDto {
   @ApiProperty({ example: 'local' })
-  @IsString()
-  @Matches(BACKEND_ID_PATTERN, { message: 'must be a backend id' })
+  @IsBackendId()
   backend_id!: string;
   /** Checked against the naming rules by the service (`invalid_bucket_name`). */
   @ApiProperty({ example: 'team-assets' }) @IsString() @MaxLength(255) bucket!: string;
@@ -69,8 +68,7 @@ export class S3CredentialViewListDto {
 export class ScopeInputDto {
   @ApiPropertyOptional({ example: 'local', description: 'The backend of every bucket in `buckets`.' })
   @IsOptional()
-  @IsString()
-  @Matches(BACKEND_ID_PATTERN, { message: 'must be a backend id' })
+  @IsBackendId()
   backend_id?: string;
 
   @ApiPropertyOptional({ type: [String], example: ['team-assets'] })

@@ -3,7 +3,6 @@ import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import type { BackendKind } from '@stowage/config';
 import { StowageError } from '@stowage/errors';
 import { capabilitiesFor, FULL_CAPABILITIES } from '../capabilities';
-import { formatRangeHeader, parseContentRange, resolveRange } from '../range';
 import { S3DriverConfig } from './s3-driver.config';
 import { describeUpstreamError, mapS3Error, UNREACHABLE_DETAIL } from './s3-errors';
 import { copySource, corsFromS3, corsToS3, lifecycleFromS3, lifecycleToS3, tagsToHeader } from './s3-mappers';
@@ -149,46 +148,6 @@ describe('mapS3Error', () => {
     const err = mapS3Error(serviceError('AccessDenied', 403, `key ${SECRET} refused`), { secrets: [SECRET] });
     expect(err.detail).toBe('AccessDenied: key *** refused');
     expect(err.detail).not.toContain(SECRET);
-  });
-});
-
-describe('ranges', () => {
-  it('formats the three forms of Range header', () => {
-    expect(formatRangeHeader({ start: 0, end: 99 })).toBe('bytes=0-99');
-    expect(formatRangeHeader({ start: 5, end: 5 })).toBe('bytes=5-5');
-    expect(formatRangeHeader({ start: 100 })).toBe('bytes=100-');
-    expect(formatRangeHeader({ suffixLength: 10 })).toBe('bytes=-10');
-  });
-
-  it.each([
-    [{}],
-    [{ start: -1, end: 5 }],
-    [{ start: 1.5 }],
-    [{ start: 10, end: 5 }],
-    [{ start: 0, end: -3 }],
-    [{ suffixLength: 0 }],
-    [{ suffixLength: -4 }],
-    [{ suffixLength: 4, start: 0 }],
-    [{ end: 10 }],
-  ])('refuses %j as bad_range', (range) => {
-    expect(() => formatRangeHeader(range)).toThrow(expect.objectContaining({ code: 'bad_range' }));
-  });
-
-  it('resolves ranges against an object size the way S3 does', () => {
-    expect(resolveRange({ start: 0, end: 9 }, 100)).toEqual({ start: 0, end: 9 });
-    expect(resolveRange({ start: 90, end: 500 }, 100)).toEqual({ start: 90, end: 99 });
-    expect(resolveRange({ start: 95 }, 100)).toEqual({ start: 95, end: 99 });
-    expect(resolveRange({ suffixLength: 10 }, 100)).toEqual({ start: 90, end: 99 });
-    expect(resolveRange({ suffixLength: 500 }, 100)).toEqual({ start: 0, end: 99 });
-    expect(() => resolveRange({ start: 100 }, 100)).toThrow(expect.objectContaining({ code: 'bad_range' }));
-    expect(() => resolveRange({ suffixLength: 1 }, 0)).toThrow(expect.objectContaining({ code: 'bad_range' }));
-  });
-
-  it('parses Content-Range', () => {
-    expect(parseContentRange('bytes 10-19/100')).toEqual({ start: 10, end: 19, total: 100 });
-    expect(parseContentRange('bytes 0-0/*')).toEqual({ start: 0, end: 0, total: undefined });
-    expect(parseContentRange(undefined)).toBeUndefined();
-    expect(parseContentRange('items 1-2/3')).toBeUndefined();
   });
 });
 
