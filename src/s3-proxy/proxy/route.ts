@@ -23,7 +23,13 @@ const SIGV2_REFUSED = 'Signature version 2 is not supported by this endpoint. Pl
  */
 export function route(x: Exchange, hostSuffixes: readonly string[]): Route | Refusal {
   const { req } = x;
-  const target = parseTarget(req.url ?? '', req.headers.host, hostSuffixes);
+  let target: RequestTarget | undefined;
+  try {
+    // Throws its refusal of a key (dot segments, control characters, length).
+    target = parseTarget(req.url ?? '', req.headers.host, hostSuffixes);
+  } catch (err) {
+    return err as Refusal;
+  }
   if (!target) return new S3ProxyError('InvalidURI', "Couldn't parse the specified URI.", 'invalid_request');
   x.bucket = target.bucket || undefined;
   x.key = target.key || undefined;
@@ -32,6 +38,7 @@ export function route(x: Exchange, hostSuffixes: readonly string[]): Route | Ref
   let names: ReadonlySet<string> = NO_QUERY;
   if (params.length > 0) {
     try {
+      // Throws its refusal of an upload id, version id or continuation token.
       checkQuery(params);
     } catch (err) {
       return err as Refusal;
