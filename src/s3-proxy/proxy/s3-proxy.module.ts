@@ -2,19 +2,28 @@ import { Module } from '@nestjs/common';
 import { StorageBackendsModule } from '../../storage-backends/storage-backends.module';
 import { S3AccessDirectoryService } from '../access/s3-access-directory.service';
 import { S3AccessModule } from '../access/s3-access.module';
+import { ProxyAuthenticator } from './authenticate';
+import { S3_ACCESS_DIRECTORY } from './exchange';
+import { ProxyForwarder } from './forward';
+import { ProxyGate } from './gate';
 import { ProxyAuditRecorder } from './proxy-audit.recorder';
 import { ProxyMetrics } from './proxy-metrics';
+import { ProxyRecorder } from './record';
 import { RpsLimiter } from './rps-limiter';
-import { S3_ACCESS_DIRECTORY, S3ProxyHandler } from './s3-proxy.handler';
+import { S3ProxyHandler } from './s3-proxy.handler';
 import { S3ProxyServer } from './s3-proxy.server';
 import { UpstreamClient } from './upstream-client';
 
-/** The embedded S3 endpoint: its listener, request pipeline, upstream client and limits. */
+/** The embedded S3 endpoint: its listener, request pipeline (route, authenticate, gate, forward, record), upstream client and limits. */
 @Module({
   imports: [S3AccessModule, StorageBackendsModule],
   providers: [
     { provide: S3_ACCESS_DIRECTORY, useExisting: S3AccessDirectoryService },
     S3ProxyHandler,
+    ProxyAuthenticator,
+    ProxyGate,
+    ProxyForwarder,
+    ProxyRecorder,
     S3ProxyServer,
     UpstreamClient,
     RpsLimiter,

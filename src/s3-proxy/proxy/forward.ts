@@ -1,0 +1,221 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
+import { EMPTY_SHA256, UNSIGNED_PAYLOAD } from '@stowage/sigv4';
+import { LOGGER } from '../../logging/logging.module';
+import type { Exchange, ForwardDecision, Refusal } from './exchange';
+import { S3ProxyError } from './proxy-error';
+import { ProxyMetrics } from './proxy-metrics';
+import { checkDeleteList, formatCopySource } from './request-target';
+import type { Route } from './route';
+import { UpstreamClient } from './upstream-client';
+import { ClientGoneError, readBody, readVerifiedBody, verifiedBody } from './verified-body';
+
+/** Request headers forwarded upstream as they are, besides `x-amz-*` ones. */
+const FORWARDED_HEADERS = new Set([
+  'cache-control',
+  'content-disposition',
+  'content-language',
+  'content-md5',
+  'content-type',
+  'expires',
+  'if-match',
+  'if-modified-since',
+  'if-none-match',
+  'if-unmodified-since',
+  'range',
+]);
+/** `x-amz-*` headers that belong to the client's signature or framing, never the upstream's. */
+const DROPPED_AMZ_HEADERS = new Set([
+  'x-amz-content-sha256',
+  'x-amz-date',
+  'x-amz-decoded-content-length',
+  'x-amz-expected-bucket-owner',
+  'x-amz-security-token',
+  'x-amz-trailer',
+]);
+/** Upstream response headers that are the proxy's own business. */
+const DROPPED_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'x-amz-request-id']);
+/**
+ * Verified bodies up to this size are read whole before they go upstream: headers and body then
+ * leave in one write (the upstream answers sooner), and a forged body never leaves at all.
+ * Larger ones stream, one chunk held back until the verifier has passed the rest.
+ */
+const SMALL_BODY_BYTES = 64 * 1024;
+/** A DeleteObjects body is read whole and its keys checked: 1,000 keys of up to 1 KiB, with room. */
+const DELETE_BODY_BYTES = 2 * 1024 * 1024;
+const HARMLESS_ACLS = new Set(['private', 'bucket-owner-full-control']);
+const PRESIGNED_PARAM = /^X-Amz-/;
+
+/**
+ * The forward stage: re-signs the request for the upstream, streams the body through (verified
+ * chunk by chunk when the client signed it), and relays the upstream's answer. It resolves to a
+ * refusal when the proxy must answer instead, to undefined when the answer is under way or
+ * nobody is left to answer.
+ */
+@Injectable()
+export class ProxyForwarder {
+  constructor(
+    private readonly upstream: UpstreamClient,
+    private readonly metrics: ProxyMetrics,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async forward(
+    x: Exchange,
+    { target, params }: Route,
+    { spec, verified, copySource }: ForwardDecision,
+  ): Promise<Refusal | undefined> {
+    const { req, res } = x;
+    const method = req.method ?? 'GET';
+    const headers: Record<string, string> = {};
+    const trailerChecksum =
+      verified?.payload === 'streaming-unsigned-trailer' || verified?.payload === 'streaming-signed-trailer';
+    for (const name in req.headers) {
+      const value = req.headers[name];
+      if (typeof value !== 'string') continue;
+      if (name.startsWith('x-amz-')) {
+        if (DROPPED_AMZ_HEADERS.has(name)) continue;
+        if (trailerChecksum && name === 'x-amz-sdk-checksum-algorithm') continue;
+        if ((name === 'x-amz-acl' && !HARMLESS_ACLS.has(value)) || name.startsWith('x-amz-grant-')) {
+          return new S3ProxyError('AccessDenied', 'Object ACLs are managed through Stowage.', 'operation_refused');
+        }
+        // The copy source goes upstream only as the one that was checked, encoded afresh.
+        if (name === 'x-amz-copy-source') {
+          if (copySource) headers[name] = formatCopySource(copySource);
+          continue;
+        }
+        headers[name] = value;
+      } else if (FORWARDED_HEADERS.has(name)) {
+        headers[name] = value;
+      } else if (name === 'content-encoding') {
+        const kept = value
+          .split(',')
+          .map((v) => v.trim())
+          .filter((v) => v !== '' && v.toLowerCase() !== 'aws-chunked');
+        if (kept.length > 0) headers[name] = kept.join(', ');
+      }
+    }
+
+    const upstreamParams = verified?.mode === 'presigned' ? params.filter((p) => !PRESIGNED_PARAM.test(p.key)) : params;
+    let payloadHash = EMPTY_SHA256;
+    let body: Readable | Buffer | undefined;
+    let bodyError: Refusal | undefined;
+    if (method === 'PUT' || method === 'POST') {
+      const payload = verified?.payload ?? 'unsigned';
+      x.payload = payload;
+      let length: number | undefined;
+      if (payload === 'signed' || payload === 'unsigned') {
+        const declared = req.headers['content-length'];
+        length = declared === undefined ? undefined : Number(declared);
+      } else {
+        length = verified?.decodedContentLength;
+      }
+      if (length === undefined || !Number.isSafeInteger(length) || length < 0) {
+        return new S3ProxyError('MissingContentLength', 'You must provide the Content-Length HTTP header.');
+      }
+      headers['content-length'] = String(length);
+      x.bytesIn = length;
+      payloadHash = payload === 'signed' ? (verified?.payloadHash as string) : UNSIGNED_PAYLOAD;
+      if (x.operation === 'DeleteObjects' && length > DELETE_BODY_BYTES) {
+        return new S3ProxyError('InvalidRequest', 'The DeleteObjects request body is too large.', 'invalid_request');
+      }
+      if (x.expectContinue) res.writeContinue();
+      try {
+        if (x.operation === 'DeleteObjects') {
+          // The keys of the body are targets too: checked, and exactly the bytes checked go on.
+          body = await readBody(req, verified, length, DELETE_BODY_BYTES);
+          checkDeleteList(body);
+        } else if (length > 0 || payload !== 'signed') {
+          if (payload === 'unsigned' || !verified) {
+            body = req;
+          } else if (length <= SMALL_BODY_BYTES) {
+            body = await readVerifiedBody(req, verified, length, SMALL_BODY_BYTES);
+          } else {
+            body = verifiedBody(req, verified, length, (err) => {
+              bodyError = err as Refusal;
+            });
+          }
+        }
+      } catch (err) {
+        if (err instanceof ClientGoneError) return undefined; // nobody is left to answer
+        return err as Refusal;
+      }
+    }
+
+    const upstreamStarted = performance.now();
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await this.upstream.send(spec, {
+        method,
+        bucket: target.bucket,
+        key: target.key,
+        params: upstreamParams,
+        headers,
+        payloadHash,
+        body,
+      });
+    } catch (err) {
+      if (bodyError !== undefined) return bodyError;
+      // The client went away first (its body stream failed): nobody is left to answer.
+      if (res.destroyed || req.destroyed) return undefined;
+      this.logger.warn(
+        { reqId: x.requestId, backend: spec.id, err: (err as Error).message },
+        'S3 proxy upstream failed',
+      );
+      return new S3ProxyError(
+        'ServiceUnavailable',
+        'The upstream storage did not answer. Please try again.',
+        'upstream_unavailable',
+        { retryAfterSeconds: 1 },
+      );
+    }
+    this.metrics.upstreamAnswered(x.operation, (performance.now() - upstreamStarted) / 1000);
+    if (bodyError !== undefined) {
+      response.body.on('error', () => undefined).destroy();
+      return bodyError;
+    }
+    relay(x, response);
+    return undefined;
+  }
+}
+
+/** The upstream's answer to the client: status and headers (with ours), then the body, piped. */
+function relay(x: Exchange, response: Dispatcher.ResponseData): void {
+  const { res } = x;
+  const upstreamBody = response.body;
+  // Destroying the body (client gone) makes undici emit an abort error: expected, not a crash.
+  upstreamBody.on('error', () => res.destroy());
+  if (res.destroyed) {
+    upstreamBody.destroy();
+    return;
+  }
+  const headers: Record<string, string | string[]> = { 'x-amz-request-id': x.requestId };
+  for (const name in response.headers) {
+    if (DROPPED_RESPONSE_HEADERS.has(name) || name.startsWith('access-control-')) continue;
+    const value = response.headers[name];
+    if (value !== undefined) headers[name] = value;
+  }
+  const upstreamId = response.headers['x-amz-request-id'];
+  if (upstreamId !== undefined) headers['x-stowage-upstream-request-id'] = upstreamId;
+  if (x.cors) Object.assign(headers, x.cors);
+  const length = response.headers['content-length'];
+  const head = x.req.method === 'HEAD';
+  if (typeof length === 'string' && !head) x.bytesOut = Number(length);
+  if (response.statusCode >= 400) x.result = 'error';
+  res.writeHead(response.statusCode, headers);
+  if (head || length === '0') {
+    // Nothing to relay: the answer ends with its headers (piping an empty stream costs several
+    // turns of the event loop), and the empty upstream body is drained to free its connection.
+    upstreamBody.resume();
+    res.end();
+    return;
+  }
+  // pipe() keeps backpressure; a failure on either side ends the other.
+  res.once('close', () => {
+    if (!upstreamBody.readableEnded) upstreamBody.destroy();
+  });
+  upstreamBody.pipe(res);
+}
