@@ -10,7 +10,7 @@ import { BackendRegistry } from '../storage-backends/backend-registry.service';
 import { assertBucketName } from '../storage-backends/buckets.service';
 import { CapabilityFlag, requireCapability } from '../storage-backends/drivers';
 import { upstreamStatus } from '../storage-backends/drivers/s3/s3-errors';
-import { Actor } from '../audit/audit.types';
+import { Actor } from '../access/actor';
 import { CorsRuleDto, LifecycleRuleDto, MAX_CORS_RULES, MAX_LIFECYCLE_RULES } from './dto/bucket-settings.dto';
 
 export interface BucketTarget {

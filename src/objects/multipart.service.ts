@@ -7,7 +7,7 @@ import { Backend, CompletedPart, UploadedPart } from '../storage-backends/backen
 import { BackendRegistry } from '../storage-backends/backend-registry.service';
 import { assertBucketName } from '../storage-backends/buckets.service';
 import { requireCapability } from '../storage-backends/drivers';
-import { Actor } from '../audit/audit.types';
+import { Actor } from '../access/actor';
 import { ObjectInfoDto, toObjectInfoDto } from './dto/object.dto';
 import {
   MAX_PART_NUMBER,

@@ -7,7 +7,7 @@ import { AuditService } from '../audit/audit.service';
 import { Backend, ByteRange, ObjectStream } from '../storage-backends/backend';
 import { BackendRegistry } from '../storage-backends/backend-registry.service';
 import { assertBucketName } from '../storage-backends/buckets.service';
-import { Actor } from '../audit/audit.types';
+import { Actor } from '../access/actor';
 import {
   BulkDeleteResultDto,
   ListObjectsQuery,

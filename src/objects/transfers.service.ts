@@ -8,7 +8,7 @@ import { LOGGER } from '../logging/logging.module';
 import { Backend, CompletedPart, ObjectInfo } from '../storage-backends/backend';
 import { BackendRegistry } from '../storage-backends/backend-registry.service';
 import { assertBucketName } from '../storage-backends/buckets.service';
-import { Actor } from '../audit/audit.types';
+import { Actor } from '../access/actor';
 import { toObjectInfoDto } from './dto/object.dto';
 import { CopyObjectDto, CopyObjectResultDto, CopyPrefixDto } from './dto/transfer.dto';
 import { normalizeMetadata } from './object-attributes.service';

@@ -1,9 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { RequestOrigin } from '../audit/audit.types';
-import { Origin } from '../audit/origin.decorator';
-import { Authenticated } from '../auth/authenticated.decorator';
-import { Caller, Identity } from '../auth/identity';
+import { Actor, SessionActor } from '../access/actor';
+import { Authenticated } from '../access/authenticated.decorator';
 import { ApiErrors } from '../docs/api-errors.decorator';
 import { BackendsService } from './backends.service';
 import { BucketsService } from './buckets.service';
@@ -61,10 +59,9 @@ export class BackendsController {
   async createBucket(
     @Param() { bid }: BackendIdParam,
     @Body() body: CreateBucketDto,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
+    @Actor() actor: SessionActor,
   ): Promise<CreatedBucketDto> {
-    await this.buckets.create(bid, body.name, body.region, { identity: caller, origin });
+    await this.buckets.create(bid, body.name, body.region, actor);
     return { name: body.name };
   }
 
@@ -74,11 +71,7 @@ export class BackendsController {
   @ApiOperation({ summary: 'Delete an empty bucket.' })
   @ApiNoContentResponse()
   @ApiErrors('bad_request', 'invalid_bucket', 'not_found', 'conflict', 'backend_error')
-  async deleteBucket(
-    @Param() { bid, bucket }: BucketParams,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
-  ): Promise<void> {
-    await this.buckets.delete(bid, bucket, { identity: caller, origin });
+  async deleteBucket(@Param() { bid, bucket }: BucketParams, @Actor() actor: SessionActor): Promise<void> {
+    await this.buckets.delete(bid, bucket, actor);
   }
 }

@@ -6,7 +6,7 @@ import { bucketNameProblem } from '@stowage/s3-naming';
 import { AuditService } from '../audit/audit.service';
 import { BucketSizeTrackingEntity } from '../quotas/bucket-size-tracking.entity';
 import { BucketUsageEntity } from '../quotas/bucket-usage.entity';
-import { Actor } from '../audit/audit.types';
+import { Actor } from '../access/actor';
 import { BackendRegistry } from './backend-registry.service';
 import { BucketDto } from './dto/bucket.dto';
 

@@ -2,8 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { StowageConfig } from '@stowage/config';
 import { StowageError } from '@stowage/errors';
 import { AuditService } from '../audit/audit.service';
-import { Actor } from '../audit/audit.types';
-import { Identity } from '../auth/identity';
+import { SessionActor } from '../access/actor';
 import { LockoutService } from '../auth/lockout.service';
 import { PasswordHasher } from '../auth/password-hasher.service';
 import { assertPasswordPolicy } from '../auth/password-policy';
@@ -15,7 +14,6 @@ import { UserEntity } from './user.entity';
 import { UsersRepository } from './users.repository';
 
 /** An actor with their session: password changes keep or end sessions. */
-type SessionActor = Actor & { identity: Identity };
 
 export interface NewLocalUser {
   username: string;

@@ -5,7 +5,7 @@ import { StowageConfig } from '@stowage/config';
 import { StowageError } from '@stowage/errors';
 import { bucketNameProblem } from '@stowage/s3-naming';
 import { AuditService } from '../../audit/audit.service';
-import { Actor } from '../../audit/audit.types';
+import { Actor } from '../../access/actor';
 import { BackendRegistry } from '../../storage-backends/backend-registry.service';
 import { AnonymousBindingEntity } from '../anonymous-binding.entity';
 import { AnonymousBindingDto, AnonymousBindingViewDto, UpsertAnonymousBindingDto } from './dto/anonymous-binding.dto';

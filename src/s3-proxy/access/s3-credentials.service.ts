@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { StowageError } from '@stowage/errors';
 import { bucketNameProblem } from '@stowage/s3-naming';
 import { AuditService } from '../../audit/audit.service';
-import { Actor } from '../../audit/audit.types';
+import { Actor } from '../../access/actor';
 import { RootKeyService } from '../../secrets/root-key.service';
 import { BackendRegistry } from '../../storage-backends/backend-registry.service';
 import { UsersRepository } from '../../users/users.repository';
