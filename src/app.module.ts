@@ -1,6 +1,7 @@
 import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { StowageConfig } from '@stowage/config';
+import { AccountsModule } from './accounts/accounts.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { BucketSettingsModule } from './bucket-settings/bucket-settings.module';
@@ -20,7 +21,6 @@ import { SearchModule } from './search/search.module';
 import { SecretsModule } from './secrets/secrets.module';
 import { SharesModule } from './shares/shares.module';
 import { StorageBackendsModule } from './storage-backends/storage-backends.module';
-import { UserAdminModule } from './users/user-admin.module';
 
 export interface AppModuleOptions {
   config: StowageConfig;
@@ -45,7 +45,7 @@ export class AppModule {
         AuditModule,
         HealthModule,
         AuthModule,
-        UserAdminModule,
+        AccountsModule,
         JobsModule,
         StorageBackendsModule,
         ObjectsModule,

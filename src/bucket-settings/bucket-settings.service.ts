@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ErrorCode, isStowageError, StowageError } from '@stowage/errors';
 import { AuditService } from '../audit/audit.service';
-import { S3AccessEvents } from '../s3-proxy/access/s3-access-events.service';
+import { ChangeAnnouncer } from '../change-announcer/change-announcer.service';
 import { BucketCorsEntity } from '../s3-proxy/bucket-cors.entity';
 import { Backend, CorsRule, LifecycleRule } from '../storage-backends/backend';
 import { BackendRegistry } from '../storage-backends/backend-registry.service';
@@ -32,7 +32,7 @@ export class BucketSettingsService {
     private readonly registry: BackendRegistry,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly audit: AuditService,
-    private readonly s3Access: S3AccessEvents,
+    private readonly s3Access: ChangeAnnouncer,
   ) {}
 
   async getVersioning(target: BucketTarget): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { StowageConfig } from '@stowage/config';
+import { AccountsModule } from '../accounts/accounts.module';
 import { AuditModule } from '../audit/audit.module';
 import { AuthModule } from '../auth/auth.module';
 import { ConfigModule } from '../config/config.module';
@@ -23,6 +24,7 @@ export class CliModule {
         RedisModule,
         AuditModule,
         AuthModule,
+        AccountsModule,
       ],
     };
   }

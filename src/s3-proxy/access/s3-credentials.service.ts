@@ -16,7 +16,7 @@ import {
   S3CredentialViewDto,
   ScopeInputDto,
 } from './dto/s3-credential.dto';
-import { S3AccessEvents } from './s3-access-events.service';
+import { ChangeAnnouncer } from '../../change-announcer/change-announcer.service';
 import {
   AccessKeyTakenError,
   AdminDisabledError,
@@ -66,7 +66,7 @@ export class S3CredentialsService {
     private readonly registry: BackendRegistry,
     private readonly users: UsersRepository,
     private readonly rootKey: RootKeyService,
-    private readonly events: S3AccessEvents,
+    private readonly events: ChangeAnnouncer,
     private readonly audit: AuditService,
   ) {}
 

@@ -2,10 +2,10 @@ import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor, SessionActor } from '../access/actor';
 import { ApiErrors } from '../docs/api-errors.decorator';
-import { MeDto, toMeDto } from '../users/dto/user.dto';
-import { UsersService } from '../users/users.service';
+import { ChangePasswordDto, MeDto, toMeDto } from './dto/user.dto';
+import { UsersService } from './users.service';
 import { Authenticated } from '../access/authenticated.decorator';
-import { ChangePasswordDto, StatusOkDto } from './dto/login.dto';
+import { StatusOkDto } from '../auth/dto/login.dto';
 import { Caller, Identity } from '../access/identity';
 
 @ApiTags('me')
