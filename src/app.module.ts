@@ -7,6 +7,7 @@ import { AuthModule } from './auth/auth.module';
 import { BucketSettingsModule } from './bucket-settings/bucket-settings.module';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { ENTITIES } from './entities';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { DrainService } from './http/drain.service';
@@ -39,7 +40,7 @@ export class AppModule {
         ConfigModule.forRoot(options.config, options.env),
         LoggingModule.forRoot(options.logger),
         MetricsModule,
-        DatabaseModule,
+        DatabaseModule.forRoot(ENTITIES),
         RedisModule,
         SecretsModule,
         AuditModule,

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { ErrorCode, isStowageError, StowageError } from '@stowage/errors';
 import { AuditService } from '../audit/audit.service';
 import { ChangeAnnouncer } from '../change-announcer/change-announcer.service';
-import { BucketCorsEntity } from '../s3-proxy/bucket-cors.entity';
+import { BucketCorsEntity } from './bucket-cors.entity';
 import { Backend, CorsRule, LifecycleRule } from '../storage-backends/backend';
 import { BackendRegistry } from '../storage-backends/backend-registry.service';
 import { assertBucketName } from '../storage-backends/buckets.service';
