@@ -4,7 +4,7 @@ import { StowageConfig } from '@stowage/config';
 import { AccountsModule } from './accounts/accounts.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
-import { BucketSettingsModule } from './bucket-settings/bucket-settings.module';
+import { BucketsModule } from './buckets/buckets.module';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { ENTITIES } from './entities';
@@ -50,7 +50,7 @@ export class AppModule {
         JobsModule,
         StorageBackendsModule,
         ObjectsModule,
-        BucketSettingsModule,
+        BucketsModule,
         PinsModule,
         S3AccessModule,
         S3ProxyModule,

@@ -6,7 +6,7 @@ import { BucketQuotaEntity } from './quotas/bucket-quota.entity';
 import { BucketSizeTrackingEntity } from './quotas/bucket-size-tracking.entity';
 import { BucketUsageEntity } from './quotas/bucket-usage.entity';
 import { AnonymousBindingEntity } from './s3-proxy/anonymous-binding.entity';
-import { BucketCorsEntity } from './bucket-settings/bucket-cors.entity';
+import { BucketCorsEntity } from './buckets/bucket-cors.entity';
 import { S3CredentialScopeEntity } from './s3-proxy/s3-credential-scope.entity';
 import { S3CredentialEntity } from './s3-proxy/s3-credential.entity';
 import { ShareEntity } from './shares/share.entity';

@@ -7,7 +7,7 @@ import { AuditService } from '../audit/audit.service';
 import { LOGGER } from '../logging/logging.module';
 import { Backend, CompletedPart, ObjectInfo } from '../storage-backends/backend';
 import { BackendRegistry } from '../storage-backends/backend-registry.service';
-import { assertBucketName } from '../storage-backends/buckets.service';
+import { assertBucketName } from '../storage-backends/bucket-name';
 import { Actor } from '../access/actor';
 import { toObjectInfoDto } from './dto/object.dto';
 import { CopyObjectDto, CopyObjectResultDto, CopyPrefixDto } from './dto/transfer.dto';

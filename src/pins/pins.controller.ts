@@ -3,7 +3,7 @@ import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, 
 import { Authenticated } from '../access/authenticated.decorator';
 import { Caller, Identity } from '../access/identity';
 import { ApiErrors } from '../docs/api-errors.decorator';
-import { BucketParams } from '../storage-backends/dto/bucket.dto';
+import { BucketParams } from '../storage-backends/dto/backend.dto';
 import { CreatePinDto, PinDto, PinListDto } from './dto/pin.dto';
 import { PinsService } from './pins.service';
 

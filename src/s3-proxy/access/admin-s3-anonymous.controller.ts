@@ -3,7 +3,7 @@ import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nes
 import { Actor, SessionActor } from '../../access/actor';
 import { Authenticated } from '../../access/authenticated.decorator';
 import { ApiErrors } from '../../docs/api-errors.decorator';
-import { BucketParams } from '../../storage-backends/dto/bucket.dto';
+import { BucketParams } from '../../storage-backends/dto/backend.dto';
 import { AnonymousBindingDto, AnonymousBindingListDto, UpsertAnonymousBindingDto } from './dto/anonymous-binding.dto';
 import { S3AnonymousService } from './s3-anonymous.service';
 

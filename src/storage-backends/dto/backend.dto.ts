@@ -143,3 +143,10 @@ export class TestEndpointResultDto {
 export class BackendIdParam {
   @Matches(BACKEND_ID_PATTERN, { message: BACKEND_ID_MESSAGE }) bid!: string;
 }
+
+/** The path parameters naming one bucket of one backend. */
+export class BucketParams {
+  @Matches(BACKEND_ID_PATTERN, { message: 'must be a backend id' }) bid!: string;
+  /** Checked against the naming rules by the service (`invalid_bucket`). */
+  @IsString() @MaxLength(255) bucket!: string;
+}

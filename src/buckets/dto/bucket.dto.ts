@@ -1,6 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { BACKEND_ID_PATTERN } from './backend.dto';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
 
 export class BucketDto {
   @ApiProperty() name!: string;
@@ -22,10 +21,4 @@ export class CreateBucketDto {
 
 export class CreatedBucketDto {
   @ApiProperty() name!: string;
-}
-
-export class BucketParams {
-  @Matches(BACKEND_ID_PATTERN, { message: 'must be a backend id' }) bid!: string;
-  /** Checked against the naming rules by the service (`invalid_bucket`). */
-  @IsString() @MaxLength(255) bucket!: string;
 }

@@ -3,7 +3,7 @@ import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nes
 import { Actor, SessionActor } from '../access/actor';
 import { Authenticated } from '../access/authenticated.decorator';
 import { ApiErrors } from '../docs/api-errors.decorator';
-import { BucketParams } from '../storage-backends/dto/bucket.dto';
+import { BucketParams } from '../storage-backends/dto/backend.dto';
 import { BucketSettingsService } from './bucket-settings.service';
 import { CorsDto, LifecycleDto, PolicyDto, VersioningDto } from './dto/bucket-settings.dto';
 
