@@ -1,11 +1,13 @@
 import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { StowageConfig } from '@stowage/config';
+import { AccountsModule } from './accounts/accounts.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
-import { BucketSettingsModule } from './bucket-settings/bucket-settings.module';
+import { BucketsModule } from './buckets/buckets.module';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { ENTITIES } from './entities';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { DrainService } from './http/drain.service';
@@ -20,7 +22,6 @@ import { SearchModule } from './search/search.module';
 import { SecretsModule } from './secrets/secrets.module';
 import { SharesModule } from './shares/shares.module';
 import { StorageBackendsModule } from './storage-backends/storage-backends.module';
-import { UserAdminModule } from './users/user-admin.module';
 
 export interface AppModuleOptions {
   config: StowageConfig;
@@ -39,17 +40,17 @@ export class AppModule {
         ConfigModule.forRoot(options.config, options.env),
         LoggingModule.forRoot(options.logger),
         MetricsModule,
-        DatabaseModule,
+        DatabaseModule.forRoot(ENTITIES),
         RedisModule,
         SecretsModule,
         AuditModule,
         HealthModule,
         AuthModule,
-        UserAdminModule,
+        AccountsModule,
         JobsModule,
         StorageBackendsModule,
         ObjectsModule,
-        BucketSettingsModule,
+        BucketsModule,
         PinsModule,
         S3AccessModule,
         S3ProxyModule,

@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { LOGGER } from '../logging/logging.module';
 import { MetricsService } from '../metrics/metrics.service';
-import { Actor, AuditRecord, RequestOrigin } from './audit.types';
+import { AuditRecord } from './audit.types';
+import { Actor, RequestOrigin } from '../access/actor';
 
 /**
  * The audit seam: every module records its catalogue actions through `record`. A failed write

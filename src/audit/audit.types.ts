@@ -1,13 +1,6 @@
-import type { FastifyRequest } from 'fastify';
+import type { RequestOrigin } from '../access/actor';
 
 export type AuditStatus = 'ok' | 'error' | (string & {});
-
-/** Where a request came from, as the audit log records it (address after trusted proxies). */
-export interface RequestOrigin {
-  requestId?: string;
-  ip?: string;
-  userAgent?: string;
-}
 
 export interface AuditRecord extends RequestOrigin {
   /** An action of the audit catalogue, e.g. `auth.login`, `object.upload`, `s3.proxy.getobject`. */
@@ -20,19 +13,4 @@ export interface AuditRecord extends RequestOrigin {
   status?: AuditStatus;
   /** Action-specific facts. Never a password, secret or token. */
   detail?: Record<string, unknown>;
-}
-
-/** Who did something, and from where: what every audited action records about its author. */
-export interface Actor {
-  identity: { id: string; username: string };
-  origin: RequestOrigin;
-}
-
-export function originOf(request: FastifyRequest): RequestOrigin {
-  const agent = request.headers['user-agent'];
-  return {
-    requestId: request.id,
-    ip: request.ip,
-    userAgent: typeof agent === 'string' ? agent.slice(0, 512) : undefined,
-  };
 }

@@ -3,14 +3,14 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { StowageConfig } from '@stowage/config';
 import { AuditService } from '../audit/audit.service';
-import { originOf } from '../audit/audit.types';
+import { originOf } from '../access/actor';
 import { ApiErrors } from '../docs/api-errors.decorator';
 import { BodyLimit } from '../http/body-limit.decorator';
 import { AcceptsUnstorableText } from '../http/storable-text';
-import { OptionalSession } from './authenticated.decorator';
+import { OptionalSession } from '../access/authenticated.decorator';
 import { AuthConfigDto, LoginLocalDto, LoginResultDto, StatusOkDto } from './dto/login.dto';
 import { LoginService } from './login.service';
-import { Public } from './public.decorator';
+import { Public } from '../access/public.decorator';
 import { SessionsService } from './sessions.service';
 
 @ApiTags('auth')

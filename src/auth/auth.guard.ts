@@ -4,9 +4,9 @@ import type { FastifyRequest } from 'fastify';
 import { StowageError } from '@stowage/errors';
 import { ROLE_RANK } from '../users/user-snapshot';
 import { CSRF_COOKIE, CSRF_HEADER, MUTATING_METHODS, SESSION_COOKIE } from './auth.constants';
-import { ACCESS, AccessRule, OPTIONAL_SESSION } from './authenticated.decorator';
-import { Identity } from './identity';
-import { IS_PUBLIC } from './public.decorator';
+import { ACCESS, AccessRule, OPTIONAL_SESSION } from '../access/authenticated.decorator';
+import { Identity } from '../access/identity';
+import { IS_PUBLIC } from '../access/public.decorator';
 import { safeEqual, sha256Hex } from './session-token';
 import { SessionsService } from './sessions.service';
 

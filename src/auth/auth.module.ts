@@ -4,16 +4,13 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { StowageConfig } from '@stowage/config';
 import { RedisService } from '../redis/redis.service';
-import { S3AccessEventsModule } from '../s3-proxy/access/s3-access-events.module';
 import { UsersModule } from '../users/users.module';
-import { UsersService } from '../users/users.service';
 import { ApiThrottlerGuard } from './api-throttler.guard';
 import { AuthController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
 import { LockoutService } from './lockout.service';
 import { LoginRateLimiter } from './login-rate-limit.service';
 import { LoginService } from './login.service';
-import { MeController } from './me.controller';
 import { PasswordHasher } from './password-hasher.service';
 import { SessionsService } from './sessions.service';
 import { StaticAccountService } from './static-account.service';
@@ -25,7 +22,6 @@ import { StaticAccountService } from './static-account.service';
 @Module({
   imports: [
     UsersModule,
-    S3AccessEventsModule,
     ThrottlerModule.forRootAsync({
       inject: [StowageConfig, RedisService],
       useFactory: (config: StowageConfig, redis: RedisService) => ({
@@ -35,7 +31,7 @@ import { StaticAccountService } from './static-account.service';
       }),
     }),
   ],
-  controllers: [AuthController, MeController],
+  controllers: [AuthController],
   providers: [
     PasswordHasher,
     SessionsService,
@@ -43,10 +39,9 @@ import { StaticAccountService } from './static-account.service';
     LoginRateLimiter,
     LoginService,
     StaticAccountService,
-    UsersService,
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_GUARD, useClass: ApiThrottlerGuard },
   ],
-  exports: [PasswordHasher, SessionsService, LockoutService, UsersService, StaticAccountService],
+  exports: [PasswordHasher, SessionsService, LockoutService, StaticAccountService],
 })
 export class AuthModule {}

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { StowageConfig } from '@stowage/config';
 import { StowageError } from '@stowage/errors';
 import { AuditService } from '../audit/audit.service';
-import { RequestOrigin } from '../audit/audit.types';
+import { RequestOrigin } from '../access/actor';
 import { toStorableText, unstorableTextProblem } from '../http/storable-text';
 import { snapshotOf, UserSnapshot } from '../users/user-snapshot';
 import { UsersRepository } from '../users/users.repository';

@@ -10,7 +10,7 @@ import { RedisService } from '../redis/redis.service';
 import { UserCache } from '../users/user-cache.service';
 import { UserSnapshot } from '../users/user-snapshot';
 import { CSRF_COOKIE, SESSION_COOKIE } from './auth.constants';
-import { Identity } from './identity';
+import { Identity } from '../access/identity';
 import { SessionEntity } from './session.entity';
 import { newToken, sha256Hex } from './session-token';
 

@@ -1,13 +1,15 @@
 import type { DataSourceOptions } from 'typeorm';
 import { DbConfig } from '@stowage/config';
-import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
-export function dataSourceOptions(db: DbConfig): DataSourceOptions {
+/** The schema's entities: the app root owns the list and hands it to the database module. */
+export type EntityList = NonNullable<DataSourceOptions['entities']>;
+
+export function dataSourceOptions(db: DbConfig, entities: EntityList): DataSourceOptions {
   return {
     type: 'postgres',
     url: db.url,
-    entities: ENTITIES,
+    entities,
     migrations: MIGRATIONS,
     migrationsTableName: 'schema_migrations',
     migrationsTransactionMode: 'each',

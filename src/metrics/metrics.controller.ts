@@ -1,6 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Public } from '../auth/public.decorator';
+import { Public } from '../access/public.decorator';
 import { MetricsService } from './metrics.service';
 
 @ApiExcludeController()

@@ -3,10 +3,8 @@ import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestj
 import { StowageError } from '@stowage/errors';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { RequestOrigin } from '../audit/audit.types';
-import { Origin } from '../audit/origin.decorator';
-import { Authenticated } from '../auth/authenticated.decorator';
-import { Caller, Identity } from '../auth/identity';
+import { Actor, SessionActor } from '../access/actor';
+import { Authenticated } from '../access/authenticated.decorator';
 import { ApiErrors } from '../docs/api-errors.decorator';
 import { RawBody } from '../http/raw-body';
 import { LOGGER } from '../logging/logging.module';
@@ -117,15 +115,14 @@ export class MultipartController {
     @Param() { bid, bucket }: ObjectParams,
     @Query() { key, upload_id }: MultipartUploadQuery,
     @Body() body: CompleteMultipartDto,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
+    @Actor() actor: SessionActor,
   ): Promise<ObjectInfoDto> {
     return this.multipart.complete(
       { backendId: bid, bucket },
       key,
       upload_id,
       body.parts.map((p) => ({ partNumber: p.PartNumber, etag: p.ETag })),
-      { identity: caller, origin },
+      actor,
     );
   }
 

@@ -5,9 +5,9 @@ import { prefixProblem } from '@stowage/s3-naming';
 import { AuditService } from '../audit/audit.service';
 import { Backend, CompletedPart, UploadedPart } from '../storage-backends/backend';
 import { BackendRegistry } from '../storage-backends/backend-registry.service';
-import { assertBucketName } from '../storage-backends/buckets.service';
+import { assertBucketName } from '../storage-backends/bucket-name';
 import { requireCapability } from '../storage-backends/drivers';
-import { Actor } from '../audit/audit.types';
+import { Actor } from '../access/actor';
 import { ObjectInfoDto, toObjectInfoDto } from './dto/object.dto';
 import {
   MAX_PART_NUMBER,

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, Put, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated } from '../auth/authenticated.decorator';
+import { Authenticated } from '../access/authenticated.decorator';
 import { ApiErrors } from '../docs/api-errors.decorator';
 import { KeyQuery, ObjectMetadataDto, ObjectTagsDto, ObjectVersionsDto } from './dto/object-attributes.dto';
 import { ObjectInfoDto, ObjectKeyQuery, ObjectParams } from './dto/object.dto';

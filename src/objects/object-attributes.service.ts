@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { StowageError } from '@stowage/errors';
 import { Backend } from '../storage-backends/backend';
 import { BackendRegistry } from '../storage-backends/backend-registry.service';
-import { assertBucketName } from '../storage-backends/buckets.service';
+import { assertBucketName } from '../storage-backends/bucket-name';
 import { requireCapability } from '../storage-backends/drivers';
 import { ObjectVersionsDto } from './dto/object-attributes.dto';
 import { ObjectInfoDto, toObjectInfoDto } from './dto/object.dto';

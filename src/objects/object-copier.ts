@@ -5,7 +5,7 @@ import { isStowageError, StowageError } from '@stowage/errors';
 import { LOGGER } from '../logging/logging.module';
 import { Backend, CompletedPart, ObjectInfo } from '../storage-backends/backend';
 import { BackendRegistry } from '../storage-backends/backend-registry.service';
-import { assertBucketName } from '../storage-backends/buckets.service';
+import { assertBucketName } from '../storage-backends/bucket-name';
 
 const MiB = 1024 * 1024;
 

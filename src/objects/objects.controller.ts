@@ -3,10 +3,8 @@ import { ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nes
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { StowageError } from '@stowage/errors';
-import { RequestOrigin } from '../audit/audit.types';
-import { Origin } from '../audit/origin.decorator';
-import { Authenticated } from '../auth/authenticated.decorator';
-import { Caller, Identity } from '../auth/identity';
+import { Actor, SessionActor } from '../access/actor';
+import { Authenticated } from '../access/authenticated.decorator';
 import { ApiErrors } from '../docs/api-errors.decorator';
 import { RawBody } from '../http/raw-body';
 import { LOGGER } from '../logging/logging.module';
@@ -115,11 +113,9 @@ export class ObjectsController {
     @Param() { bid, bucket }: ObjectParams,
     @Query() query: UploadQuery,
     @Req() request: FastifyRequest,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
+    @Actor() actor: SessionActor,
   ): Promise<ObjectInfoDto> {
     const target = { backendId: bid, bucket };
-    const actor = { identity: caller, origin };
     assertMediaType(request.originalContentType);
     const type = request.originalContentType ?? '';
     if (/^multipart\/form-data/i.test(type)) {
@@ -153,10 +149,9 @@ export class ObjectsController {
   async delete(
     @Param() { bid, bucket }: ObjectParams,
     @Query() { key, version_id }: ObjectKeyQuery,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
+    @Actor() actor: SessionActor,
   ): Promise<void> {
-    await this.objects.delete({ backendId: bid, bucket }, key, version_id, { identity: caller, origin });
+    await this.objects.delete({ backendId: bid, bucket }, key, version_id, actor);
   }
 
   @Post('objects/delete')
@@ -168,10 +163,9 @@ export class ObjectsController {
   bulkDelete(
     @Param() { bid, bucket }: ObjectParams,
     @Body() body: BulkDeleteDto,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
+    @Actor() actor: SessionActor,
   ): Promise<BulkDeleteResultDto> {
-    return this.objects.bulkDelete({ backendId: bid, bucket }, body.keys, { identity: caller, origin });
+    return this.objects.bulkDelete({ backendId: bid, bucket }, body.keys, actor);
   }
 
   @Post('objects/folder')
@@ -182,9 +176,8 @@ export class ObjectsController {
   folder(
     @Param() { bid, bucket }: ObjectParams,
     @Body() body: CreateFolderDto,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
+    @Actor() actor: SessionActor,
   ): Promise<ObjectInfoDto> {
-    return this.objects.createFolder({ backendId: bid, bucket }, body.key, { identity: caller, origin });
+    return this.objects.createFolder({ backendId: bid, bucket }, body.key, actor);
   }
 }

@@ -6,8 +6,8 @@ import { prefixProblem } from '@stowage/s3-naming';
 import { AuditService } from '../audit/audit.service';
 import { Backend, ByteRange, ObjectStream } from '../storage-backends/backend';
 import { BackendRegistry } from '../storage-backends/backend-registry.service';
-import { assertBucketName } from '../storage-backends/buckets.service';
-import { Actor } from '../audit/audit.types';
+import { assertBucketName } from '../storage-backends/bucket-name';
+import { Actor } from '../access/actor';
 import {
   BulkDeleteResultDto,
   ListObjectsQuery,

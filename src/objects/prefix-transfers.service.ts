@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { isStowageError, StowageError } from '@stowage/errors';
 import { objectKeyProblem, prefixProblem } from '@stowage/s3-naming';
 import { AuditService } from '../audit/audit.service';
-import { Actor } from '../audit/audit.types';
+import { Actor } from '../access/actor';
 import { LOGGER } from '../logging/logging.module';
 import { ObjectInfo } from '../storage-backends/backend';
 import { CopyPrefixDto } from './dto/transfer.dto';

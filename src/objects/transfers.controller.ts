@@ -2,10 +2,8 @@ import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
-import { RequestOrigin } from '../audit/audit.types';
-import { Origin } from '../audit/origin.decorator';
-import { Authenticated } from '../auth/authenticated.decorator';
-import { Caller, Identity } from '../auth/identity';
+import { Actor, SessionActor } from '../access/actor';
+import { Authenticated } from '../access/authenticated.decorator';
 import { ApiErrors } from '../docs/api-errors.decorator';
 import { ObjectParams } from './dto/object.dto';
 import { CopyObjectDto, CopyObjectResultDto, CopyPrefixDto, DeletePrefixDto } from './dto/transfer.dto';
@@ -58,10 +56,9 @@ export class TransfersController {
   copy(
     @Param() { bid, bucket }: ObjectParams,
     @Body() body: CopyObjectDto,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
+    @Actor() actor: SessionActor,
   ): Promise<CopyObjectResultDto> {
-    return this.transfers.copy({ backendId: bid, bucket }, body, { identity: caller, origin });
+    return this.transfers.copy({ backendId: bid, bucket }, body, actor);
   }
 
   @Post('objects/copy-prefix')
@@ -78,10 +75,9 @@ export class TransfersController {
     @Param() { bid, bucket }: ObjectParams,
     @Body() body: CopyPrefixDto,
     @Res() reply: FastifyReply,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
+    @Actor() actor: SessionActor,
   ) {
-    const events = await this.prefixes.copyPrefix({ backendId: bid, bucket }, body, { identity: caller, origin });
+    const events = await this.prefixes.copyPrefix({ backendId: bid, bucket }, body, actor);
     return sendEvents(reply, events);
   }
 
@@ -99,13 +95,9 @@ export class TransfersController {
     @Param() { bid, bucket }: ObjectParams,
     @Body() body: DeletePrefixDto,
     @Res() reply: FastifyReply,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
+    @Actor() actor: SessionActor,
   ) {
-    const events = await this.prefixes.deletePrefix({ backendId: bid, bucket }, body.prefix, {
-      identity: caller,
-      origin,
-    });
+    const events = await this.prefixes.deletePrefix({ backendId: bid, bucket }, body.prefix, actor);
     return sendEvents(reply, events);
   }
 }

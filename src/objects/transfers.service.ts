@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { StowageError } from '@stowage/errors';
 import { AuditService } from '../audit/audit.service';
-import { Actor } from '../audit/audit.types';
+import { Actor } from '../access/actor';
 import { toObjectInfoDto } from './dto/object.dto';
 import { CopyObjectDto, CopyObjectResultDto } from './dto/transfer.dto';
 import { normalizeMetadata } from './object-attributes.service';

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Authenticated } from '../auth/authenticated.decorator';
+import { Authenticated } from '../access/authenticated.decorator';
 import { ApiErrors } from '../docs/api-errors.decorator';
 import { ObjectParams } from './dto/object.dto';
 import { ZipQuery } from './dto/transfer.dto';

@@ -6,7 +6,7 @@ import { StowageError } from '@stowage/errors';
 import { LOGGER } from '../logging/logging.module';
 import { Backend } from '../storage-backends/backend';
 import { BackendRegistry } from '../storage-backends/backend-registry.service';
-import { assertBucketName } from '../storage-backends/buckets.service';
+import { assertBucketName } from '../storage-backends/bucket-name';
 import { assertKey, ObjectTarget } from './objects.service';
 
 /** The most entries one zip may hold, after expanding prefixes. */

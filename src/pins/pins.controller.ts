@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated } from '../auth/authenticated.decorator';
-import { Caller, Identity } from '../auth/identity';
+import { Authenticated } from '../access/authenticated.decorator';
+import { Caller, Identity } from '../access/identity';
 import { ApiErrors } from '../docs/api-errors.decorator';
-import { BucketParams } from '../storage-backends/dto/bucket.dto';
+import { BucketParams } from '../storage-backends/dto/backend.dto';
 import { CreatePinDto, PinDto, PinListDto } from './dto/pin.dto';
 import { PinsService } from './pins.service';
 

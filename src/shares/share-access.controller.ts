@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { originOf } from '../audit/audit.types';
-import { Public } from '../auth/public.decorator';
+import { originOf } from '../access/actor';
+import { Public } from '../access/public.decorator';
 import { ApiErrors } from '../docs/api-errors.decorator';
 import { hangUpSignal, requestHeader, sendObject } from '../objects/object-response';
 import { parseRangeHeader } from '../storage-backends/drivers/range';

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { StowageConfig } from '@stowage/config';
 import { ErrorCode, isStowageError, StowageError } from '@stowage/errors';
 import { AuditService } from '../audit/audit.service';
-import { RequestOrigin } from '../audit/audit.types';
+import { RequestOrigin } from '../access/actor';
 import { PasswordHasher } from '../auth/password-hasher.service';
 import { LOGGER } from '../logging/logging.module';
 import { ObjectsService } from '../objects/objects.service';

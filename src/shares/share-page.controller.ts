@@ -1,7 +1,7 @@
 import { Controller, Get, Res, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Public } from '../auth/public.decorator';
+import { Public } from '../access/public.decorator';
 import { SHARE_PAGE_HTML, SHARE_PAGE_SCRIPT, SHARE_PAGE_STYLE } from './page/share-page.assets';
 import { ShareRateLimitGuard } from './share-rate-limit.guard';
 

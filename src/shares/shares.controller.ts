@@ -1,9 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { RequestOrigin } from '../audit/audit.types';
-import { Origin } from '../audit/origin.decorator';
-import { Authenticated } from '../auth/authenticated.decorator';
-import { Caller, Identity } from '../auth/identity';
+import { Actor, SessionActor } from '../access/actor';
+import { Authenticated } from '../access/authenticated.decorator';
+import { Caller, Identity } from '../access/identity';
 import { ApiErrors } from '../docs/api-errors.decorator';
 import { CreateShareDto, ListSharesQuery, ShareDto, ShareIdParams, ShareListDto } from './dto/share.dto';
 import { SharesService } from './shares.service';
@@ -27,8 +26,8 @@ export class SharesController {
   @ApiOperation({ summary: 'Create a share link to one object (optional password, expiry, download cap).' })
   @ApiCreatedResponse({ type: ShareDto })
   @ApiErrors('bad_request', 'not_found', 'invalid_bucket', 'invalid_key', 'backend_error')
-  create(@Body() body: CreateShareDto, @Caller() caller: Identity, @Origin() origin: RequestOrigin): Promise<ShareDto> {
-    return this.shares.create(body, { identity: caller, origin });
+  create(@Body() body: CreateShareDto, @Actor() actor: SessionActor): Promise<ShareDto> {
+    return this.shares.create(body, actor);
   }
 
   @Delete(':id')
@@ -37,11 +36,7 @@ export class SharesController {
   @ApiOperation({ summary: 'Revoke a share link (its creator or an admin); revoking twice changes nothing.' })
   @ApiNoContentResponse()
   @ApiErrors('bad_request', 'not_found')
-  async revoke(
-    @Param() { id }: ShareIdParams,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
-  ): Promise<void> {
-    await this.shares.revoke(id, { identity: caller, origin });
+  async revoke(@Param() { id }: ShareIdParams, @Actor() actor: SessionActor): Promise<void> {
+    await this.shares.revoke(id, actor);
   }
 }

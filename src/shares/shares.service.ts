@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { StowageConfig } from '@stowage/config';
 import { StowageError } from '@stowage/errors';
 import { AuditService } from '../audit/audit.service';
-import { Actor } from '../audit/audit.types';
+import { Actor, SessionActor } from '../access/actor';
 import { PasswordHasher } from '../auth/password-hasher.service';
-import { Identity } from '../auth/identity';
+import { Identity } from '../access/identity';
 import { ObjectsService } from '../objects/objects.service';
 import { CreateShareDto, ShareDto } from './dto/share.dto';
 import { EXPIRY_PRESETS } from './share-code';
@@ -104,7 +104,7 @@ export class SharesService {
   }
 
   /** Creator or admin; anyone else is told it does not exist. Revoking twice changes nothing. */
-  async revoke(id: string, actor: Actor & { identity: Identity }): Promise<void> {
+  async revoke(id: string, actor: SessionActor): Promise<void> {
     const share = await this.repository.findById(id);
     if (!share || (share.createdBy !== actor.identity.id && actor.identity.role !== 'admin'))
       throw new StowageError('not_found', 'No such share.');

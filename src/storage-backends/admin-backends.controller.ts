@@ -1,9 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { RequestOrigin } from '../audit/audit.types';
-import { Origin } from '../audit/origin.decorator';
-import { Authenticated } from '../auth/authenticated.decorator';
-import { Caller, Identity } from '../auth/identity';
+import { Actor, SessionActor } from '../access/actor';
+import { Authenticated } from '../access/authenticated.decorator';
 import { ApiErrors } from '../docs/api-errors.decorator';
 import { BackendsService } from './backends.service';
 import {
@@ -43,12 +41,8 @@ export class AdminBackendsController {
   @ApiOperation({ summary: 'Add a backend; its secret is sealed with the root key.' })
   @ApiCreatedResponse({ type: EndpointDto })
   @ApiErrors('bad_request', 'id_taken', 'secret_key_unset', 'register_failed')
-  create(
-    @Body() body: CreateEndpointDto,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
-  ): Promise<EndpointDto> {
-    return this.backends.create(body, { identity: caller, origin });
+  create(@Body() body: CreateEndpointDto, @Actor() actor: SessionActor): Promise<EndpointDto> {
+    return this.backends.create(body, actor);
   }
 
   @Post('test')
@@ -57,12 +51,8 @@ export class AdminBackendsController {
   @ApiOperation({ summary: 'Try an endpoint and credentials without saving them.' })
   @ApiOkResponse({ type: TestEndpointResultDto })
   @ApiErrors('bad_request')
-  test(
-    @Body() body: TestEndpointDto,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
-  ): Promise<TestEndpointResultDto> {
-    return this.backends.test(body, { identity: caller, origin });
+  test(@Body() body: TestEndpointDto, @Actor() actor: SessionActor): Promise<TestEndpointResultDto> {
+    return this.backends.test(body, actor);
   }
 
   @Get(':bid')
@@ -82,10 +72,9 @@ export class AdminBackendsController {
   update(
     @Param() { bid }: BackendIdParam,
     @Body() body: PatchEndpointDto,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
+    @Actor() actor: SessionActor,
   ): Promise<EndpointDto> {
-    return this.backends.update(bid, body, { identity: caller, origin });
+    return this.backends.update(bid, body, actor);
   }
 
   @Delete(':bid')
@@ -94,11 +83,7 @@ export class AdminBackendsController {
   @ApiOperation({ summary: 'Remove a UI-managed backend.' })
   @ApiNoContentResponse()
   @ApiErrors('bad_request', 'not_found', 'yaml_managed')
-  async delete(
-    @Param() { bid }: BackendIdParam,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
-  ): Promise<void> {
-    await this.backends.delete(bid, { identity: caller, origin });
+  async delete(@Param() { bid }: BackendIdParam, @Actor() actor: SessionActor): Promise<void> {
+    await this.backends.delete(bid, actor);
   }
 }

@@ -12,6 +12,7 @@ import { BackendSpec, BackendSource } from './backend-spec';
 import { BackendEntity } from './backend.entity';
 import { BackendFactory } from './backend.factory';
 import { BackendsRepository } from './backends.repository';
+import { assertBucketName } from './bucket-name';
 
 export interface RegisteredBackend {
   backend: Backend;
@@ -96,6 +97,13 @@ export class BackendRegistry implements OnModuleInit, OnApplicationShutdown {
     const entry = this.entries.get(id);
     if (!entry) throw new StowageError('not_found', 'Backend not found.', id);
     return entry.backend;
+  }
+
+  /** The backend holding `bucket` (`not_found`), once the bucket's name passes the rules (`invalid_bucket`). */
+  forBucket(target: { backendId: string; bucket: string }): Backend {
+    const backend = this.get(target.backendId);
+    assertBucketName(target.bucket);
+    return backend;
   }
 
   entry(id: string): RegisteredBackend | undefined {

@@ -1,22 +1,14 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { RequestOrigin } from '../audit/audit.types';
-import { Origin } from '../audit/origin.decorator';
-import { Authenticated } from '../auth/authenticated.decorator';
-import { Caller, Identity } from '../auth/identity';
+import { Controller, Get, Param } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Authenticated } from '../access/authenticated.decorator';
 import { ApiErrors } from '../docs/api-errors.decorator';
 import { BackendsService } from './backends.service';
-import { BucketsService } from './buckets.service';
 import { BackendDto, BackendIdParam, BackendListDto, ProbeResultDto } from './dto/backend.dto';
-import { BucketListDto, BucketParams, CreateBucketDto, CreatedBucketDto } from './dto/bucket.dto';
 
 @ApiTags('backends')
 @Controller('api/backends')
 export class BackendsController {
-  constructor(
-    private readonly backends: BackendsService,
-    private readonly buckets: BucketsService,
-  ) {}
+  constructor(private readonly backends: BackendsService) {}
 
   @Get()
   @Authenticated({ role: 'readonly' })
@@ -42,43 +34,5 @@ export class BackendsController {
   @ApiErrors('bad_request', 'not_found')
   probe(@Param() { bid }: BackendIdParam): Promise<ProbeResultDto> {
     return this.backends.probe(bid);
-  }
-
-  @Get(':bid/buckets')
-  @Authenticated({ role: 'readonly' })
-  @ApiOperation({ summary: 'Buckets of a backend.' })
-  @ApiOkResponse({ type: BucketListDto })
-  @ApiErrors('bad_request', 'not_found', 'backend_error')
-  async listBuckets(@Param() { bid }: BackendIdParam): Promise<BucketListDto> {
-    return { buckets: await this.buckets.list(bid) };
-  }
-
-  @Post(':bid/buckets')
-  @Authenticated({ role: 'admin' })
-  @ApiOperation({ summary: 'Create a bucket.' })
-  @ApiCreatedResponse({ type: CreatedBucketDto })
-  @ApiErrors('bad_request', 'invalid_bucket_name', 'not_found', 'conflict', 'backend_error')
-  async createBucket(
-    @Param() { bid }: BackendIdParam,
-    @Body() body: CreateBucketDto,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
-  ): Promise<CreatedBucketDto> {
-    await this.buckets.create(bid, body.name, body.region, { identity: caller, origin });
-    return { name: body.name };
-  }
-
-  @Delete(':bid/buckets/:bucket')
-  @HttpCode(204)
-  @Authenticated({ role: 'admin' })
-  @ApiOperation({ summary: 'Delete an empty bucket.' })
-  @ApiNoContentResponse()
-  @ApiErrors('bad_request', 'invalid_bucket', 'not_found', 'conflict', 'backend_error')
-  async deleteBucket(
-    @Param() { bid, bucket }: BucketParams,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
-  ): Promise<void> {
-    await this.buckets.delete(bid, bucket, { identity: caller, origin });
   }
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { StowageConfig } from '@stowage/config';
 import { StowageError } from '@stowage/errors';
 import { AuditService } from '../audit/audit.service';
-import { Actor } from '../audit/audit.types';
+import { Actor } from '../access/actor';
 import { BackendHealthService, ProbeRecord } from './backend-health.service';
 import { BackendRegistry, backendSecretContext, RegisteredBackend } from './backend-registry.service';
 import { BackendSpec } from './backend-spec';

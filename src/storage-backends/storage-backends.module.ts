@@ -6,10 +6,9 @@ import { BackendFactory } from './backend.factory';
 import { BackendsController } from './backends.controller';
 import { BackendsRepository } from './backends.repository';
 import { BackendsService } from './backends.service';
-import { BucketsService } from './buckets.service';
 import { EndpointPolicy } from './endpoint-policy.service';
 
-/** The backend registry, health probes, buckets, and the administration of backends. */
+/** The backend registry, health probes, and the administration of backends. */
 @Module({
   controllers: [BackendsController, AdminBackendsController],
   providers: [
@@ -18,7 +17,6 @@ import { EndpointPolicy } from './endpoint-policy.service';
     BackendHealthService,
     BackendsRepository,
     BackendsService,
-    BucketsService,
     EndpointPolicy,
   ],
   exports: [BackendRegistry, EndpointPolicy],

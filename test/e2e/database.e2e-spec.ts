@@ -3,6 +3,7 @@ import { DbConfig } from '@stowage/config';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { revertLastMigrationLocked, runMigrationsLocked } from '../../src/database/migrate';
 import { MIGRATIONS } from '../../src/database/migrations';
+import { ENTITIES } from '../../src/entities';
 import { TestStack } from '../harness/app';
 import { createTestDatabase, TestDatabase } from '../harness/database';
 import { http } from '../harness/http';
@@ -27,7 +28,7 @@ const TABLES = [
 
 function dataSourceFor(db: TestDatabase): DataSource {
   const config = Object.assign(new DbConfig(), { url: db.url, pool_size: 3 });
-  return new DataSource(dataSourceOptions(config));
+  return new DataSource(dataSourceOptions(config, ENTITIES));
 }
 
 describe('database migrations', () => {

@@ -3,8 +3,8 @@ import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/com
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import { ModulesContainer } from '@nestjs/core';
 import { getMetadataStorage } from 'class-validator';
-import { ACCESS, AccessRule } from '../../src/auth/authenticated.decorator';
-import { IS_PUBLIC } from '../../src/auth/public.decorator';
+import { ACCESS, AccessRule } from '../../src/access/authenticated.decorator';
+import { IS_PUBLIC } from '../../src/access/public.decorator';
 import type { TestApp } from './app';
 
 export interface Route {

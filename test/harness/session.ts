@@ -1,4 +1,4 @@
-import { UsersService } from '../../src/users/users.service';
+import { UsersService } from '../../src/accounts/users.service';
 import { Role } from '../../src/users/user.entity';
 import type { TestApp } from './app';
 import { http, HttpOptions, HttpResult } from './http';

@@ -3,10 +3,10 @@ import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import { ErrorCode, StowageError } from '@stowage/errors';
 import { AuditService } from '../../src/audit/audit.service';
-import { originOf } from '../../src/audit/audit.types';
-import { Authenticated } from '../../src/auth/authenticated.decorator';
-import { Caller, Identity } from '../../src/auth/identity';
-import { Public } from '../../src/auth/public.decorator';
+import { originOf } from '../../src/access/actor';
+import { Authenticated } from '../../src/access/authenticated.decorator';
+import { Caller, Identity } from '../../src/access/identity';
+import { Public } from '../../src/access/public.decorator';
 import { BodyLimit } from '../../src/http/body-limit.decorator';
 import { RootKeyService } from '../../src/secrets/root-key.service';
 

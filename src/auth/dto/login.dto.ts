@@ -30,15 +30,3 @@ export class AuthConfigDto {
   @ApiProperty({ enum: ['local', 'oidc', 'static'], isArray: true }) modes!: string[];
   @ApiProperty() allow_self_registration!: boolean;
 }
-
-export class ChangePasswordDto {
-  @ApiProperty({ format: 'password' })
-  @IsString()
-  @MaxLength(MAX_PASSWORD_LENGTH)
-  current_password!: string;
-
-  @ApiProperty({ format: 'password' })
-  @IsString()
-  @MaxLength(MAX_PASSWORD_LENGTH * 2)
-  new_password!: string;
-}

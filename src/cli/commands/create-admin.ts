@@ -2,7 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { StowageConfig } from '@stowage/config';
 import { isStowageError } from '@stowage/errors';
 import { createLogger, NestPinoLogger } from '../../logging/logger';
-import { UsersService } from '../../users/users.service';
+import { UsersService } from '../../accounts/users.service';
 import { CliModule } from '../cli.module';
 
 export interface CreateAdminOptions {

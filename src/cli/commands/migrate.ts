@@ -2,12 +2,13 @@ import { StowageConfig } from '@stowage/config';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../database/data-source-options';
 import { revertLastMigrationLocked, runMigrationsLocked } from '../../database/migrate';
+import { ENTITIES } from '../../entities';
 import { createLogger } from '../../logging/logger';
 
 /** Applies pending migrations (or reverts the latest) and exits; safe beside running replicas. */
 export async function migrate(config: StowageConfig, options: { revert: boolean }): Promise<void> {
   const logger = createLogger(config.log);
-  const dataSource = await new DataSource(dataSourceOptions(config.db)).initialize();
+  const dataSource = await new DataSource(dataSourceOptions(config.db, ENTITIES)).initialize();
   try {
     if (options.revert) {
       await revertLastMigrationLocked(dataSource);

@@ -1,11 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { RequestOrigin } from '../../audit/audit.types';
-import { Origin } from '../../audit/origin.decorator';
-import { Authenticated } from '../../auth/authenticated.decorator';
-import { Caller, Identity } from '../../auth/identity';
+import { Actor, SessionActor } from '../../access/actor';
+import { Authenticated } from '../../access/authenticated.decorator';
 import { ApiErrors } from '../../docs/api-errors.decorator';
-import { BucketParams } from '../../storage-backends/dto/bucket.dto';
+import { BucketParams } from '../../storage-backends/dto/backend.dto';
 import { AnonymousBindingDto, AnonymousBindingListDto, UpsertAnonymousBindingDto } from './dto/anonymous-binding.dto';
 import { S3AnonymousService } from './s3-anonymous.service';
 
@@ -28,12 +26,8 @@ export class AdminS3AnonymousController {
   @ApiOperation({ summary: 'Open a bucket for anonymous reads, or change its rate; a bucket name binds once.' })
   @ApiOkResponse({ type: AnonymousBindingDto })
   @ApiErrors('bad_request', 'invalid_bucket_name', 'not_found', 'conflict')
-  upsert(
-    @Body() body: UpsertAnonymousBindingDto,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
-  ): Promise<AnonymousBindingDto> {
-    return this.anonymous.upsert(body, { identity: caller, origin });
+  upsert(@Body() body: UpsertAnonymousBindingDto, @Actor() actor: SessionActor): Promise<AnonymousBindingDto> {
+    return this.anonymous.upsert(body, actor);
   }
 
   @Delete(':bid/:bucket')
@@ -42,11 +36,7 @@ export class AdminS3AnonymousController {
   @ApiOperation({ summary: 'Close a bucket to anonymous reads.' })
   @ApiNoContentResponse()
   @ApiErrors('bad_request', 'not_found')
-  async remove(
-    @Param() { bid, bucket }: BucketParams,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
-  ): Promise<void> {
-    await this.anonymous.remove(bid, bucket, { identity: caller, origin });
+  async remove(@Param() { bid, bucket }: BucketParams, @Actor() actor: SessionActor): Promise<void> {
+    await this.anonymous.remove(bid, bucket, actor);
   }
 }

@@ -1,9 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { RequestOrigin } from '../../audit/audit.types';
-import { Origin } from '../../audit/origin.decorator';
-import { Authenticated } from '../../auth/authenticated.decorator';
-import { Caller, Identity } from '../../auth/identity';
+import { Actor, SessionActor } from '../../access/actor';
+import { Authenticated } from '../../access/authenticated.decorator';
 import { ApiErrors } from '../../docs/api-errors.decorator';
 import {
   AccessKeyParam,
@@ -34,12 +32,8 @@ export class AdminS3CredentialsController {
   })
   @ApiCreatedResponse({ type: S3CredentialDto })
   @ApiErrors('bad_request', 'invalid_bucket_name', 'not_found', 'secret_key_unset')
-  create(
-    @Body() body: CreateS3CredentialDto,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
-  ): Promise<S3CredentialDto> {
-    return this.credentials.create(body, body.user_id ?? null, { identity: caller, origin }, false);
+  create(@Body() body: CreateS3CredentialDto, @Actor() actor: SessionActor): Promise<S3CredentialDto> {
+    return this.credentials.create(body, body.user_id ?? null, actor, false);
   }
 
   @Patch(':akid')
@@ -50,10 +44,9 @@ export class AdminS3CredentialsController {
   update(
     @Param() { akid }: AccessKeyParam,
     @Body() body: PatchS3CredentialDto,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
+    @Actor() actor: SessionActor,
   ): Promise<S3CredentialDto> {
-    return this.credentials.update(akid, body, 'any', { identity: caller, origin });
+    return this.credentials.update(akid, body, 'any', actor);
   }
 
   @Delete(':akid')
@@ -62,11 +55,7 @@ export class AdminS3CredentialsController {
   @ApiOperation({ summary: 'Revoke any credential.' })
   @ApiNoContentResponse()
   @ApiErrors('bad_request', 'not_found')
-  async revoke(
-    @Param() { akid }: AccessKeyParam,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
-  ): Promise<void> {
-    await this.credentials.revoke(akid, 'any', { identity: caller, origin });
+  async revoke(@Param() { akid }: AccessKeyParam, @Actor() actor: SessionActor): Promise<void> {
+    await this.credentials.revoke(akid, 'any', actor);
   }
 }

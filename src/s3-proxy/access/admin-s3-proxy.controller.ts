@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated } from '../../auth/authenticated.decorator';
+import { Authenticated } from '../../access/authenticated.decorator';
 import { AnonymousBindingViewListDto } from './dto/anonymous-binding.dto';
 import { S3CredentialViewListDto } from './dto/s3-credential.dto';
 import { S3AnonymousService } from './s3-anonymous.service';

@@ -1,9 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { RequestOrigin } from '../../audit/audit.types';
-import { Origin } from '../../audit/origin.decorator';
-import { Authenticated } from '../../auth/authenticated.decorator';
-import { Caller, Identity } from '../../auth/identity';
+import { Actor, SessionActor } from '../../access/actor';
+import { Authenticated } from '../../access/authenticated.decorator';
+import { Caller, Identity } from '../../access/identity';
 import { ApiErrors } from '../../docs/api-errors.decorator';
 import {
   AccessKeyParam,
@@ -32,12 +31,8 @@ export class MeS3CredentialsController {
   @ApiOperation({ summary: 'Mint a credential for yourself; the answer is the only time its secret is shown.' })
   @ApiCreatedResponse({ type: S3CredentialDto })
   @ApiErrors('bad_request', 'invalid_bucket_name', 'not_found', 'secret_key_unset')
-  create(
-    @Body() body: CreateMyS3CredentialDto,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
-  ): Promise<S3CredentialDto> {
-    return this.credentials.create(body, caller.id, { identity: caller, origin }, true);
+  create(@Body() body: CreateMyS3CredentialDto, @Actor() actor: SessionActor): Promise<S3CredentialDto> {
+    return this.credentials.create(body, actor.identity.id, actor, true);
   }
 
   @Patch(':akid')
@@ -51,10 +46,9 @@ export class MeS3CredentialsController {
   update(
     @Param() { akid }: AccessKeyParam,
     @Body() body: PatchS3CredentialDto,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
+    @Actor() actor: SessionActor,
   ): Promise<S3CredentialDto> {
-    return this.credentials.update(akid, body, { userId: caller.id }, { identity: caller, origin });
+    return this.credentials.update(akid, body, { userId: actor.identity.id }, actor);
   }
 
   @Delete(':akid')
@@ -63,11 +57,7 @@ export class MeS3CredentialsController {
   @ApiOperation({ summary: 'Revoke one of yours.' })
   @ApiNoContentResponse()
   @ApiErrors('bad_request', 'not_found')
-  async revoke(
-    @Param() { akid }: AccessKeyParam,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
-  ): Promise<void> {
-    await this.credentials.revoke(akid, { userId: caller.id }, { identity: caller, origin });
+  async revoke(@Param() { akid }: AccessKeyParam, @Actor() actor: SessionActor): Promise<void> {
+    await this.credentials.revoke(akid, { userId: actor.identity.id }, actor);
   }
 }

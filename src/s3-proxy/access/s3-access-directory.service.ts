@@ -13,7 +13,7 @@ import type { CorsRule } from '../../storage-backends/backend';
 import { AnonymousBinding, BucketScope, MaybePromise, S3AccessDirectory, VirtualCredential } from './access.types';
 import { credentialSecretContext, isIssuedAccessKeyShape } from './access-keys';
 import { ExpiringCache } from './expiring-cache';
-import { S3AccessChange, S3AccessEvents } from './s3-access-events.service';
+import { AccessChange, ChangeAnnouncer } from '../../change-announcer/change-announcer.service';
 
 /** Longest an answer is served without asking PostgreSQL again, on any replica. */
 export const DIRECTORY_TTL_MS = 1_000;
@@ -87,7 +87,7 @@ export class S3AccessDirectoryService implements S3AccessDirectory, OnModuleInit
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly rootKey: RootKeyService,
     private readonly redis: RedisService,
-    private readonly events: S3AccessEvents,
+    private readonly events: ChangeAnnouncer,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     const isNegative = (value: unknown) => value === null;
@@ -181,7 +181,7 @@ export class S3AccessDirectoryService implements S3AccessDirectory, OnModuleInit
   }
 
   /** Drops what a change makes stale on this replica (the events service calls it). */
-  forget(change: S3AccessChange): void {
+  forget(change: AccessChange): void {
     switch (change.kind) {
       case 'credential':
         this.credentials.invalidate(change.accessKey);

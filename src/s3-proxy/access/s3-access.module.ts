@@ -6,7 +6,7 @@ import { AdminS3CredentialsController } from './admin-s3-credentials.controller'
 import { AdminS3ProxyController } from './admin-s3-proxy.controller';
 import { MeS3CredentialsController } from './me-s3-credentials.controller';
 import { S3AccessDirectoryService } from './s3-access-directory.service';
-import { S3AccessEventsModule } from './s3-access-events.module';
+import { ChangeAnnouncerModule } from '../../change-announcer/change-announcer.module';
 import { S3AnonymousService } from './s3-anonymous.service';
 import { S3CredentialsRepository } from './s3-credentials.repository';
 import { S3CredentialsService } from './s3-credentials.service';
@@ -17,7 +17,7 @@ import { S3CredentialsService } from './s3-credentials.service';
  * listens, so credentials can be prepared before it is switched on.
  */
 @Module({
-  imports: [StorageBackendsModule, UsersModule, S3AccessEventsModule],
+  imports: [StorageBackendsModule, UsersModule, ChangeAnnouncerModule],
   controllers: [
     MeS3CredentialsController,
     AdminS3CredentialsController,
@@ -25,6 +25,6 @@ import { S3CredentialsService } from './s3-credentials.service';
     AdminS3ProxyController,
   ],
   providers: [S3AccessDirectoryService, S3CredentialsRepository, S3CredentialsService, S3AnonymousService],
-  exports: [S3AccessDirectoryService, S3AccessEventsModule],
+  exports: [S3AccessDirectoryService, ChangeAnnouncerModule],
 })
 export class S3AccessModule {}

@@ -5,11 +5,11 @@ import { StowageConfig } from '@stowage/config';
 import { StowageError } from '@stowage/errors';
 import { bucketNameProblem } from '@stowage/s3-naming';
 import { AuditService } from '../../audit/audit.service';
-import { Actor } from '../../audit/audit.types';
+import { Actor } from '../../access/actor';
 import { BackendRegistry } from '../../storage-backends/backend-registry.service';
 import { AnonymousBindingEntity } from '../anonymous-binding.entity';
 import { AnonymousBindingDto, AnonymousBindingViewDto, UpsertAnonymousBindingDto } from './dto/anonymous-binding.dto';
-import { S3AccessEvents } from './s3-access-events.service';
+import { ChangeAnnouncer } from '../../change-announcer/change-announcer.service';
 
 /** Serialises binding writes so two replicas cannot bind one bucket name to two backends. */
 const BINDINGS_LOCK = "hashtext('stowage:s3_anonymous_bindings')";
@@ -35,7 +35,7 @@ export class S3AnonymousService {
     private readonly config: StowageConfig,
     private readonly registry: BackendRegistry,
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly events: S3AccessEvents,
+    private readonly events: ChangeAnnouncer,
     private readonly audit: AuditService,
   ) {}
 

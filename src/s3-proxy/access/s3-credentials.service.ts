@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { StowageError } from '@stowage/errors';
 import { bucketNameProblem } from '@stowage/s3-naming';
 import { AuditService } from '../../audit/audit.service';
-import { Actor } from '../../audit/audit.types';
+import { Actor } from '../../access/actor';
 import { RootKeyService } from '../../secrets/root-key.service';
 import { BackendRegistry } from '../../storage-backends/backend-registry.service';
 import { UsersRepository } from '../../users/users.repository';
@@ -16,7 +16,7 @@ import {
   S3CredentialViewDto,
   ScopeInputDto,
 } from './dto/s3-credential.dto';
-import { S3AccessEvents } from './s3-access-events.service';
+import { ChangeAnnouncer } from '../../change-announcer/change-announcer.service';
 import {
   AccessKeyTakenError,
   AdminDisabledError,
@@ -66,7 +66,7 @@ export class S3CredentialsService {
     private readonly registry: BackendRegistry,
     private readonly users: UsersRepository,
     private readonly rootKey: RootKeyService,
-    private readonly events: S3AccessEvents,
+    private readonly events: ChangeAnnouncer,
     private readonly audit: AuditService,
   ) {}
 

@@ -9,6 +9,9 @@ interface UpstreamError {
   $metadata?: { httpStatusCode?: number };
 }
 
+/** The caller's error for a refused document, by what the document was. */
+export type DocumentRefusal = 'invalid_cors' | 'invalid_policy' | 'invalid_lifecycle';
+
 export interface ErrorContext {
   /** The request was a PutObject with `If-None-Match: *`: a 412 means the key exists. */
   ifNoneMatchPut?: boolean;
@@ -19,6 +22,11 @@ export interface ErrorContext {
    * refusing the client's token, `bad_request`.
    */
   clientToken?: 'refusal' | 'any';
+  /**
+   * The request sent a document (CORS rules, a policy, lifecycle rules): an upstream refusing it
+   * (400, or a code that names a bad document) is refusing the caller's input, `document`.
+   */
+  document?: DocumentRefusal;
   /** Strings never to repeat in a `detail` (credentials). */
   secrets?: readonly string[];
 }
@@ -27,6 +35,12 @@ const NOT_FOUND = new Set(['NoSuchBucket', 'NoSuchKey', 'NotFound', 'NoSuchUploa
 const CONFLICT = new Set(['BucketAlreadyExists', 'BucketAlreadyOwnedByYou', 'BucketNotEmpty']);
 const TOKEN_REFUSALS = new Set(['InvalidArgument', 'InvalidToken', 'InvalidContinuationToken']);
 const NOT_SUPPORTED = new Set(['NotImplemented', 'MethodNotAllowed']);
+/** Upstream codes (prefixes of the `detail`) that refuse a document of each kind, whatever the status. */
+const DOCUMENT_REFUSALS: Record<DocumentRefusal, RegExp> = {
+  invalid_cors: /^(MalformedXML|InvalidRequest|InvalidArgument|InvalidCORS)/i,
+  invalid_policy: /^(MalformedPolicy|InvalidPolicyDocument|InvalidArgument|MalformedJSON)/i,
+  invalid_lifecycle: /^(MalformedXML|InvalidRequest|InvalidArgument|InvalidStorageClass)/i,
+};
 /** The `detail` of every failure to get an answer from an upstream, whatever the network said. */
 export const UNREACHABLE_DETAIL = 'the upstream could not be reached or did not answer in time';
 
@@ -92,6 +106,9 @@ export function mapS3Error(err: unknown, context: ErrorContext = {}): StowageErr
   }
   if (NOT_SUPPORTED.has(code) || status === 501 || status === 405) {
     return new StowageError('not_supported', undefined, detail, options);
+  }
+  if (context.document && (status === 400 || DOCUMENT_REFUSALS[context.document].test(detail))) {
+    return new StowageError(context.document, undefined, detail, options);
   }
   return new StowageError('backend_error', undefined, detail, { ...options, status: 502 });
 }

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import type { BackendKind } from '@stowage/config';
 import { StowageError } from '@stowage/errors';
+import { CorsRule } from '../../backend';
 import { capabilitiesFor, FULL_CAPABILITIES } from '../capabilities';
 import { S3DriverConfig } from './s3-driver.config';
 import { describeUpstreamError, mapS3Error, UNREACHABLE_DETAIL } from './s3-errors';
@@ -103,6 +104,27 @@ describe('mapS3Error', () => {
     expect(mapS3Error(serviceError('SignatureDoesNotMatch', 403), { clientToken: 'any' }).code).toBe('bad_request');
     expect(mapS3Error(serviceError('InternalError', 500), { clientToken: 'refusal' }).code).toBe('backend_error');
     expect(mapS3Error(serviceError('NoSuchBucket', 404), { clientToken: 'any' }).code).toBe('not_found');
+  });
+
+  it('maps an upstream refusal of a sent document (400 or a known code) to the document code', () => {
+    expect(mapS3Error(serviceError('MalformedXML', 400), { document: 'invalid_cors' })).toMatchObject({
+      code: 'invalid_cors',
+      status: 400,
+    });
+    expect(mapS3Error(serviceError('MalformedPolicy', 403), { document: 'invalid_policy' }).code).toBe(
+      'invalid_policy',
+    );
+    expect(mapS3Error(serviceError('InvalidStorageClass', 500), { document: 'invalid_lifecycle' }).code).toBe(
+      'invalid_lifecycle',
+    );
+    expect(mapS3Error(serviceError('Whatever', 400), { document: 'invalid_lifecycle' }).code).toBe('invalid_lifecycle');
+    // Not a refusal of the document: the usual mapping.
+    expect(mapS3Error(serviceError('MalformedPolicy', 403), { document: 'invalid_cors' }).code).toBe('backend_error');
+    expect(mapS3Error(serviceError('NoSuchBucket', 404), { document: 'invalid_cors' }).code).toBe('not_found');
+    expect(mapS3Error(serviceError('NotImplemented', 501), { document: 'invalid_cors' }).code).toBe('not_supported');
+    expect(mapS3Error(serviceError('MalformedXML', 400)).code).toBe('backend_error');
+    const unreachable = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    expect(mapS3Error(unreachable, { document: 'invalid_cors' }).code).toBe('backend_error');
   });
 
   it('maps 412 to object_exists only for a conditional put', () => {
@@ -247,6 +269,18 @@ describe('S3 mappers', () => {
 });
 
 describe('S3Driver', () => {
+  it('answers an upstream refusal of a CORS, policy or lifecycle document with the document code', async () => {
+    const { driver } = fakeDriver('aws', () =>
+      serviceError('MalformedXML', 400, 'The XML you provided was not well-formed'),
+    );
+    const cors: CorsRule[] = [{ allowed_origins: ['*'], allowed_methods: ['GET'] }];
+    await expect(driver.setBucketCors('b', cors)).rejects.toMatchObject({ code: 'invalid_cors' });
+    await expect(driver.setBucketCors('b', [])).rejects.toMatchObject({ code: 'invalid_cors' });
+    await expect(driver.setBucketPolicy('b', '{}')).rejects.toMatchObject({ code: 'invalid_policy' });
+    await expect(driver.setBucketLifecycle('b', [])).rejects.toMatchObject({ code: 'invalid_lifecycle' });
+    await expect(driver.deleteBucketPolicy('b')).rejects.toMatchObject({ code: 'backend_error' });
+  });
+
   it('takes its identity and capabilities from the config', () => {
     const driver = new S3Driver(config('garage'));
     expect(driver.id).toBe('b1');

@@ -93,6 +93,9 @@ const NO_CORS = new Set(['NoSuchCORSConfiguration']);
 const NO_POLICY = new Set(['NoSuchBucketPolicy']);
 const NO_LIFECYCLE = new Set(['NoSuchLifecycleConfiguration']);
 const NO_TAGS = new Set(['NoSuchTagSet', 'NoSuchTagSetError']);
+/** Writes of a document the upstream may refuse as malformed: the caller's error, not the backend's. */
+const INVALID_CORS: ErrorContext = { document: 'invalid_cors' };
+const INVALID_LIFECYCLE: ErrorContext = { document: 'invalid_lifecycle' };
 
 const DELETE_BATCH = 1000;
 const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
@@ -284,11 +287,15 @@ export class S3Driver implements Backend {
   async setBucketCors(bucket: string, rules: CorsRule[]): Promise<void> {
     this.require('cors', 'setBucketCors');
     if (rules.length === 0) {
-      await this.call(() => this.client.send(new DeleteBucketCorsCommand({ Bucket: bucket })));
+      await this.call(() => this.client.send(new DeleteBucketCorsCommand({ Bucket: bucket })), INVALID_CORS);
       return;
     }
-    await this.call(() =>
-      this.client.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: corsToS3(rules) } })),
+    await this.call(
+      () =>
+        this.client.send(
+          new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: corsToS3(rules) } }),
+        ),
+      INVALID_CORS,
     );
   }
 
@@ -305,7 +312,9 @@ export class S3Driver implements Backend {
 
   async setBucketPolicy(bucket: string, policy: string): Promise<void> {
     this.require('bucket_policy', 'setBucketPolicy');
-    await this.call(() => this.client.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: policy })));
+    await this.call(() => this.client.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: policy })), {
+      document: 'invalid_policy',
+    });
   }
 
   async deleteBucketPolicy(bucket: string): Promise<void> {
@@ -327,14 +336,16 @@ export class S3Driver implements Backend {
   async setBucketLifecycle(bucket: string, rules: LifecycleRule[]): Promise<void> {
     this.require('lifecycle', 'setBucketLifecycle');
     if (rules.length === 0) {
-      await this.call(() => this.client.send(new DeleteBucketLifecycleCommand({ Bucket: bucket })));
+      await this.call(() => this.client.send(new DeleteBucketLifecycleCommand({ Bucket: bucket })), INVALID_LIFECYCLE);
       return;
     }
     const s3Rules = lifecycleToS3(rules);
-    await this.call(() =>
-      this.client.send(
-        new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: s3Rules } }),
-      ),
+    await this.call(
+      () =>
+        this.client.send(
+          new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: s3Rules } }),
+        ),
+      INVALID_LIFECYCLE,
     );
   }
 

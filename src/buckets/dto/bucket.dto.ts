@@ -1,6 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
-import { IsBackendId } from './backend-id';
 
 export class BucketDto {
   @ApiProperty() name!: string;
@@ -22,10 +21,4 @@ export class CreateBucketDto {
 
 export class CreatedBucketDto {
   @ApiProperty() name!: string;
-}
-
-export class BucketParams {
-  @IsBackendId() bid!: string;
-  /** Checked against the naming rules by the service (`invalid_bucket`). */
-  @IsString() @MaxLength(255) bucket!: string;
 }

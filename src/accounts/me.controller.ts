@@ -1,13 +1,12 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { RequestOrigin } from '../audit/audit.types';
-import { Origin } from '../audit/origin.decorator';
+import { Actor, SessionActor } from '../access/actor';
 import { ApiErrors } from '../docs/api-errors.decorator';
-import { MeDto, toMeDto } from '../users/dto/user.dto';
-import { UsersService } from '../users/users.service';
-import { Authenticated } from './authenticated.decorator';
-import { ChangePasswordDto, StatusOkDto } from './dto/login.dto';
-import { Caller, Identity } from './identity';
+import { ChangePasswordDto, MeDto, toMeDto } from './dto/user.dto';
+import { UsersService } from './users.service';
+import { Authenticated } from '../access/authenticated.decorator';
+import { StatusOkDto } from '../auth/dto/login.dto';
+import { Caller, Identity } from '../access/identity';
 
 @ApiTags('me')
 @Controller('api/me')
@@ -28,12 +27,8 @@ export class MeController {
   @ApiOperation({ summary: 'Change your own password; ends your other sessions.' })
   @ApiOkResponse({ type: StatusOkDto })
   @ApiErrors('bad_request', 'password_mismatch', 'weak_password', 'not_local', 'static_user')
-  async changePassword(
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
-    @Body() body: ChangePasswordDto,
-  ): Promise<StatusOkDto> {
-    await this.users.changeOwnPassword({ identity: caller, origin }, body.current_password, body.new_password);
+  async changePassword(@Actor() actor: SessionActor, @Body() body: ChangePasswordDto): Promise<StatusOkDto> {
+    await this.users.changeOwnPassword(actor, body.current_password, body.new_password);
     return { status: 'ok' };
   }
 }

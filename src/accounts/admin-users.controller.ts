@@ -1,10 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { RequestOrigin } from '../audit/audit.types';
-import { Origin } from '../audit/origin.decorator';
-import { Authenticated } from '../auth/authenticated.decorator';
+import { Actor, SessionActor } from '../access/actor';
+import { Authenticated } from '../access/authenticated.decorator';
 import { StatusOkDto } from '../auth/dto/login.dto';
-import { Caller, Identity } from '../auth/identity';
 import { ApiErrors } from '../docs/api-errors.decorator';
 import {
   CreateUserDto,
@@ -36,8 +34,8 @@ export class AdminUsersController {
   @ApiOperation({ summary: 'Create a local user.' })
   @ApiCreatedResponse({ type: UserDto })
   @ApiErrors('bad_request', 'username_taken', 'email_taken', 'weak_password')
-  create(@Body() body: CreateUserDto, @Caller() caller: Identity, @Origin() origin: RequestOrigin): Promise<UserDto> {
-    return this.users.create(body, { identity: caller, origin });
+  create(@Body() body: CreateUserDto, @Actor() actor: SessionActor): Promise<UserDto> {
+    return this.users.create(body, actor);
   }
 
   @Get(':id')
@@ -54,13 +52,8 @@ export class AdminUsersController {
   @ApiOperation({ summary: 'Change role, enabled state or email. Disabling ends the user’s sessions.' })
   @ApiOkResponse({ type: UserDto })
   @ApiErrors('bad_request', 'not_found', 'email_taken', 'last_admin', 'self_role_change', 'static_user')
-  patch(
-    @Param() { id }: UserIdParam,
-    @Body() body: PatchUserDto,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
-  ) {
-    return this.users.patch(id, body, { identity: caller, origin });
+  patch(@Param() { id }: UserIdParam, @Body() body: PatchUserDto, @Actor() actor: SessionActor) {
+    return this.users.patch(id, body, actor);
   }
 
   @Post(':id/reset-password')
@@ -72,10 +65,9 @@ export class AdminUsersController {
   async resetPassword(
     @Param() { id }: UserIdParam,
     @Body() body: ResetPasswordDto,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
+    @Actor() actor: SessionActor,
   ): Promise<StatusOkDto> {
-    await this.users.resetPassword(id, body.new_password, { identity: caller, origin });
+    await this.users.resetPassword(id, body.new_password, actor);
     return { status: 'ok' };
   }
 
@@ -85,12 +77,8 @@ export class AdminUsersController {
   @ApiOperation({ summary: 'Lift a lockout caused by failed sign-ins.' })
   @ApiOkResponse({ type: StatusOkDto })
   @ApiErrors('bad_request', 'not_found')
-  async unlock(
-    @Param() { id }: UserIdParam,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
-  ): Promise<StatusOkDto> {
-    await this.users.unlock(id, { identity: caller, origin });
+  async unlock(@Param() { id }: UserIdParam, @Actor() actor: SessionActor): Promise<StatusOkDto> {
+    await this.users.unlock(id, actor);
     return { status: 'ok' };
   }
 
@@ -100,11 +88,7 @@ export class AdminUsersController {
   @ApiOperation({ summary: 'Delete a user and end their sessions.' })
   @ApiNoContentResponse()
   @ApiErrors('bad_request', 'not_found', 'last_admin', 'self_delete', 'static_user')
-  async delete(
-    @Param() { id }: UserIdParam,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
-  ): Promise<void> {
-    await this.users.delete(id, { identity: caller, origin });
+  async delete(@Param() { id }: UserIdParam, @Actor() actor: SessionActor): Promise<void> {
+    await this.users.delete(id, actor);
   }
 }

@@ -2,20 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { StowageConfig } from '@stowage/config';
 import { StowageError } from '@stowage/errors';
 import { AuditService } from '../audit/audit.service';
-import { Actor } from '../audit/audit.types';
-import { Identity } from '../auth/identity';
+import { SessionActor } from '../access/actor';
 import { LockoutService } from '../auth/lockout.service';
 import { PasswordHasher } from '../auth/password-hasher.service';
 import { assertPasswordPolicy } from '../auth/password-policy';
 import { SessionsService } from '../auth/sessions.service';
-import { S3AccessEvents } from '../s3-proxy/access/s3-access-events.service';
+import { ChangeAnnouncer } from '../change-announcer/change-announcer.service';
 import { CreateUserDto, ListUsersQuery, PatchUserDto, toUserDto, UserDto } from './dto/user.dto';
-import { UserCache } from './user-cache.service';
-import { UserEntity } from './user.entity';
-import { UsersRepository } from './users.repository';
+import { UserCache } from '../users/user-cache.service';
+import { UserEntity } from '../users/user.entity';
+import { UsersRepository } from '../users/users.repository';
 
 /** An actor with their session: password changes keep or end sessions. */
-type SessionActor = Actor & { identity: Identity };
 
 export interface NewLocalUser {
   username: string;
@@ -37,7 +35,7 @@ export class UsersService {
     private readonly sessions: SessionsService,
     private readonly lockout: LockoutService,
     private readonly audit: AuditService,
-    private readonly s3Access: S3AccessEvents,
+    private readonly s3Access: ChangeAnnouncer,
   ) {}
 
   /** Creates a local account (also used by the `create-admin` command). */

@@ -1,16 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { ErrorCode, isStowageError, StowageError } from '@stowage/errors';
+import { ErrorCode, StowageError } from '@stowage/errors';
 import { AuditService } from '../audit/audit.service';
-import { S3AccessEvents } from '../s3-proxy/access/s3-access-events.service';
-import { BucketCorsEntity } from '../s3-proxy/bucket-cors.entity';
+import { ChangeAnnouncer } from '../change-announcer/change-announcer.service';
+import { BucketCorsEntity } from './bucket-cors.entity';
 import { Backend, CorsRule, LifecycleRule } from '../storage-backends/backend';
 import { BackendRegistry } from '../storage-backends/backend-registry.service';
-import { assertBucketName } from '../storage-backends/buckets.service';
 import { CapabilityFlag, requireCapability } from '../storage-backends/drivers';
-import { upstreamStatus } from '../storage-backends/drivers/s3/s3-errors';
-import { Actor } from '../audit/audit.types';
+import { Actor } from '../access/actor';
 import { CorsRuleDto, LifecycleRuleDto, MAX_CORS_RULES, MAX_LIFECYCLE_RULES } from './dto/bucket-settings.dto';
 
 export interface BucketTarget {
@@ -19,11 +17,6 @@ export interface BucketTarget {
 }
 
 const CORS_METHODS = new Set(['GET', 'PUT', 'POST', 'DELETE', 'HEAD']);
-const UPSTREAM_REFUSALS: Record<'invalid_cors' | 'invalid_policy' | 'invalid_lifecycle', RegExp> = {
-  invalid_cors: /^(MalformedXML|InvalidRequest|InvalidArgument|InvalidCORS)/i,
-  invalid_policy: /^(MalformedPolicy|InvalidPolicyDocument|InvalidArgument|MalformedJSON)/i,
-  invalid_lifecycle: /^(MalformedXML|InvalidRequest|InvalidArgument|InvalidStorageClass)/i,
-};
 
 /** Versioning, CORS, policy and lifecycle of a bucket, kept by the upstream; every change is audited. */
 @Injectable()
@@ -32,7 +25,7 @@ export class BucketSettingsService {
     private readonly registry: BackendRegistry,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly audit: AuditService,
-    private readonly s3Access: S3AccessEvents,
+    private readonly s3Access: ChangeAnnouncer,
   ) {}
 
   async getVersioning(target: BucketTarget): Promise<boolean> {
@@ -52,7 +45,7 @@ export class BucketSettingsService {
     const backend = this.backend(target);
     const rules = normaliseCors(input);
     requireCapability(backend.capabilities, 'cors', 'setBucketCors');
-    await refusedAs('invalid_cors', backend.setBucketCors(target.bucket, rules));
+    await backend.setBucketCors(target.bucket, rules);
     const repository = this.dataSource.getRepository(BucketCorsEntity);
     if (rules.length === 0) {
       await repository.delete({ backendId: target.backendId, bucket: target.bucket });
@@ -81,7 +74,7 @@ export class BucketSettingsService {
     const backend = this.backend(target);
     assertPolicy(policy);
     requireCapability(backend.capabilities, 'bucket_policy', 'setBucketPolicy');
-    await refusedAs('invalid_policy', backend.setBucketPolicy(target.bucket, policy));
+    await backend.setBucketPolicy(target.bucket, policy);
     await this.record(actor, 'bucket.policy.set', target);
   }
 
@@ -98,15 +91,14 @@ export class BucketSettingsService {
     const backend = this.backend(target);
     const rules = normaliseLifecycle(input);
     requireCapability(backend.capabilities, 'lifecycle', 'setBucketLifecycle');
-    await refusedAs('invalid_lifecycle', backend.setBucketLifecycle(target.bucket, rules));
+    await backend.setBucketLifecycle(target.bucket, rules);
     await this.record(actor, 'bucket.lifecycle.set', target, { rules: rules.length });
     return rules;
   }
 
   /** The backend (`not_found`), after checking the bucket name and, when given, the capability. */
   private backend(target: BucketTarget, flag?: CapabilityFlag, operation?: string): Backend {
-    const backend = this.registry.get(target.backendId);
-    assertBucketName(target.bucket);
+    const backend = this.registry.forBucket(target);
     if (flag) requireCapability(backend.capabilities, flag, operation ?? flag);
     return backend;
   }
@@ -118,22 +110,6 @@ export class BucketSettingsService {
       bucket: target.bucket,
       ...(detail ? { detail } : {}),
     });
-  }
-}
-
-/** Turns an upstream's refusal of a document (a 400 or a known code) into the caller's error. */
-async function refusedAs(code: keyof typeof UPSTREAM_REFUSALS, work: Promise<void>): Promise<void> {
-  try {
-    await work;
-  } catch (err) {
-    if (
-      isStowageError(err) &&
-      err.code === 'backend_error' &&
-      (upstreamStatus(err.cause) === 400 || UPSTREAM_REFUSALS[code].test(err.detail))
-    ) {
-      throw new StowageError(code as ErrorCode, undefined, err.detail, { cause: err });
-    }
-    throw err;
   }
 }
 

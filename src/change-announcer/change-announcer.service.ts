@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import type { Logger } from 'pino';
-import { LOGGER } from '../../logging/logging.module';
-import { RedisService } from '../../redis/redis.service';
+import { LOGGER } from '../logging/logging.module';
+import { RedisService } from '../redis/redis.service';
 
 /** What changed, as announced to every replica's S3 access directory. */
-export type S3AccessChange =
+export type AccessChange =
   | { kind: 'credential'; accessKey: string }
   | { kind: 'user'; userId: string }
   | { kind: 'anonymous'; bucket: string }
@@ -14,12 +14,12 @@ export type S3AccessChange =
   /** Anything may have changed (e.g. this replica missed notices while Redis was away). */
   | { kind: 'all' };
 
-type Listener = (change: S3AccessChange) => void;
+type Listener = (change: AccessChange) => void;
 
 interface Notice {
   /** The announcing replica, which has already applied the change. */
   from: string;
-  change: S3AccessChange;
+  change: AccessChange;
 }
 
 /**
@@ -29,7 +29,7 @@ interface Notice {
  * so announcing never fails the change it reports.
  */
 @Injectable()
-export class S3AccessEvents {
+export class ChangeAnnouncer {
   private readonly id = randomUUID();
   private readonly listeners = new Set<Listener>();
   private subscriber?: Redis;
@@ -59,7 +59,7 @@ export class S3AccessEvents {
     return this.announce({ kind: 'cors', backendId, bucket });
   }
 
-  async announce(change: S3AccessChange): Promise<void> {
+  async announce(change: AccessChange): Promise<void> {
     this.deliver(change);
     try {
       await this.redis.client.publish(this.channel, JSON.stringify({ from: this.id, change } satisfies Notice));
@@ -92,7 +92,7 @@ export class S3AccessEvents {
     await subscriber.subscribe(this.channel);
   }
 
-  private deliver(change: S3AccessChange): void {
+  private deliver(change: AccessChange): void {
     for (const listener of this.listeners) {
       try {
         listener(change);

@@ -1,11 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { RequestOrigin } from '../audit/audit.types';
-import { Origin } from '../audit/origin.decorator';
-import { Authenticated } from '../auth/authenticated.decorator';
-import { Caller, Identity } from '../auth/identity';
+import { Actor, SessionActor } from '../access/actor';
+import { Authenticated } from '../access/authenticated.decorator';
 import { ApiErrors } from '../docs/api-errors.decorator';
-import { BucketParams } from '../storage-backends/dto/bucket.dto';
+import { BucketParams } from '../storage-backends/dto/backend.dto';
 import { BucketSettingsService } from './bucket-settings.service';
 import { CorsDto, LifecycleDto, PolicyDto, VersioningDto } from './dto/bucket-settings.dto';
 
@@ -33,10 +31,9 @@ export class BucketSettingsController {
   async setVersioning(
     @Param() { bid, bucket }: BucketParams,
     @Body() body: VersioningDto,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
+    @Actor() actor: SessionActor,
   ): Promise<VersioningDto> {
-    await this.settings.setVersioning({ backendId: bid, bucket }, body.enabled, { identity: caller, origin });
+    await this.settings.setVersioning({ backendId: bid, bucket }, body.enabled, actor);
     return { enabled: body.enabled };
   }
 
@@ -57,10 +54,9 @@ export class BucketSettingsController {
   async setCors(
     @Param() { bid, bucket }: BucketParams,
     @Body() body: CorsDto,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
+    @Actor() actor: SessionActor,
   ): Promise<CorsDto> {
-    return { rules: await this.settings.setCors({ backendId: bid, bucket }, body.rules, { identity: caller, origin }) };
+    return { rules: await this.settings.setCors({ backendId: bid, bucket }, body.rules, actor) };
   }
 
   @Get('policy')
@@ -80,10 +76,9 @@ export class BucketSettingsController {
   async setPolicy(
     @Param() { bid, bucket }: BucketParams,
     @Body() body: PolicyDto,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
+    @Actor() actor: SessionActor,
   ): Promise<PolicyDto> {
-    await this.settings.setPolicy({ backendId: bid, bucket }, body.policy, { identity: caller, origin });
+    await this.settings.setPolicy({ backendId: bid, bucket }, body.policy, actor);
     return { policy: body.policy };
   }
 
@@ -93,12 +88,8 @@ export class BucketSettingsController {
   @ApiOperation({ summary: 'Remove the bucket policy.' })
   @ApiNoContentResponse()
   @ApiErrors(...SETTINGS_ERRORS)
-  async deletePolicy(
-    @Param() { bid, bucket }: BucketParams,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
-  ): Promise<void> {
-    await this.settings.deletePolicy({ backendId: bid, bucket }, { identity: caller, origin });
+  async deletePolicy(@Param() { bid, bucket }: BucketParams, @Actor() actor: SessionActor): Promise<void> {
+    await this.settings.deletePolicy({ backendId: bid, bucket }, actor);
   }
 
   @Get('lifecycle')
@@ -118,11 +109,10 @@ export class BucketSettingsController {
   async setLifecycle(
     @Param() { bid, bucket }: BucketParams,
     @Body() body: LifecycleDto,
-    @Caller() caller: Identity,
-    @Origin() origin: RequestOrigin,
+    @Actor() actor: SessionActor,
   ): Promise<LifecycleDto> {
     return {
-      rules: await this.settings.setLifecycle({ backendId: bid, bucket }, body.rules, { identity: caller, origin }),
+      rules: await this.settings.setLifecycle({ backendId: bid, bucket }, body.rules, actor),
     };
   }
 }

@@ -11,10 +11,11 @@ import {
   MaxLength,
   ValidateIf,
 } from 'class-validator';
-import { IDENTITY_SOURCES, IdentitySource, Role, ROLES, UserEntity } from '../user.entity';
+import { IDENTITY_SOURCES, IdentitySource, Role, ROLES, UserEntity } from '../../users/user.entity';
 import { MAX_LIST_OFFSET, QueryInt } from '../../http/dto-fields';
 import { LockState } from '../../auth/lockout.service';
-import { UserSnapshot } from '../user-snapshot';
+import { MAX_PASSWORD_LENGTH } from '../../auth/password-hasher.service';
+import { UserSnapshot } from '../../users/user-snapshot';
 
 const lower = () => Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value));
 
@@ -144,4 +145,16 @@ export class ListUsersQuery {
   @IsOptional()
   @QueryInt(0, MAX_LIST_OFFSET)
   offset?: number;
+}
+
+export class ChangePasswordDto {
+  @ApiProperty({ format: 'password' })
+  @IsString()
+  @MaxLength(MAX_PASSWORD_LENGTH)
+  current_password!: string;
+
+  @ApiProperty({ format: 'password' })
+  @IsString()
+  @MaxLength(MAX_PASSWORD_LENGTH * 2)
+  new_password!: string;
 }

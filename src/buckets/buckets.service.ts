@@ -6,8 +6,8 @@ import { bucketNameProblem } from '@stowage/s3-naming';
 import { AuditService } from '../audit/audit.service';
 import { BucketSizeTrackingEntity } from '../quotas/bucket-size-tracking.entity';
 import { BucketUsageEntity } from '../quotas/bucket-usage.entity';
-import { Actor } from '../audit/audit.types';
-import { BackendRegistry } from './backend-registry.service';
+import { Actor } from '../access/actor';
+import { BackendRegistry } from '../storage-backends/backend-registry.service';
 import { BucketDto } from './dto/bucket.dto';
 
 /** Buckets of a backend, with the size facts Stowage keeps about them. */
@@ -51,8 +51,7 @@ export class BucketsService {
   }
 
   async delete(backendId: string, name: string, actor: Actor): Promise<void> {
-    const backend = this.registry.get(backendId);
-    assertBucketName(name);
+    const backend = this.registry.forBucket({ backendId, bucket: name });
     await backend.deleteBucket(name);
     await this.dataSource.getRepository(BucketUsageEntity).delete({ backendId, bucket: name });
     await this.record(actor, 'bucket.delete', backendId, name);
@@ -65,10 +64,4 @@ export class BucketsService {
       bucket,
     });
   }
-}
-
-/** A bucket named in a path must follow the naming rules (`invalid_bucket`). */
-export function assertBucketName(name: string): void {
-  const problem = bucketNameProblem(name);
-  if (problem) throw new StowageError('invalid_bucket', undefined, `bucket: ${problem}`);
 }
