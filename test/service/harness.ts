@@ -79,7 +79,7 @@ export interface ServiceSetup {
 
 /**
  * Compiles and initialises a Nest testing module holding the services under test, the memory
- * drivers behind a real registry (no PostgreSQL row, no Redis connection: the registry's change
+ * drivers behind a real registry (no stored backend, no Redis connection: the registry's change
  * channel is a silent stand-in), the configuration, a silent logger and strict stubs for the rest.
  */
 export async function buildServices(setup: ServiceSetup): Promise<TestingModule> {
@@ -100,7 +100,10 @@ export async function buildServices(setup: ServiceSetup): Promise<TestingModule>
         provide: BackendFactory,
         useValue: strictStub<BackendFactory>('BackendFactory', { create: (spec: BackendSpec) => byId.get(spec.id)! }),
       },
-      { provide: BackendsRepository, useValue: strictStub<BackendsRepository>('BackendsRepository') },
+      {
+        provide: BackendsRepository,
+        useValue: strictStub<BackendsRepository>('BackendsRepository', { listWithSecrets: async () => [] }),
+      },
       {
         provide: RedisService,
         useValue: strictStub<RedisService>('RedisService', {

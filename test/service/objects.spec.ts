@@ -70,7 +70,7 @@ describe('objects (service tier)', () => {
     prefixes = module.get(PrefixTransfersService);
   });
 
-  afterEach(() => module.close());
+  afterEach(() => module?.close());
 
   describe('key rules', () => {
     it.each([
