@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import { TestingModule } from '@nestjs/testing';
 import { AuditService } from '../../src/audit/audit.service';
-import { CopyObjectDto } from '../../src/objects/dto/transfer.dto';
+import { MAX_BULK_DELETE_KEYS } from '../../src/objects/dto/object.dto';
+import { CopyObjectDto, CopyPrefixDto } from '../../src/objects/dto/transfer.dto';
 import { FormUploadService } from '../../src/objects/form-upload.service';
 import { ObjectCopier, SERVER_SIDE_COPY_LIMITS } from '../../src/objects/object-copier';
 import { MAX_SINGLE_UPLOAD_BYTES, ObjectsService, ObjectTarget } from '../../src/objects/objects.service';
@@ -245,6 +246,91 @@ describe('objects (service tier)', () => {
       await copy({ src_key: 'large.txt', dst_key: 'large.txt', dst_bucket: 'archive' });
       expect((await bytesOf((await a.getObject('archive', 'large.txt')).body)).equals(data)).toBe(true);
       expect((await a.headObject('archive', 'large.txt')).etag).toMatch(/-3"$/);
+    });
+  });
+
+  describe('reads and bulk deletes', () => {
+    it('serves a suffix range from a backend without suffix ranges as absolute bounds', async () => {
+      const c = new MemoryDriver({ id: 'mem-c', capabilities: { suffix_ranges: false } });
+      await c.createBucket('logs');
+      await put(c, 'logs', 'app.log', '0123456789');
+      await module.close();
+      module = await buildServices({
+        drivers: [c],
+        providers: [
+          ObjectsService,
+          { provide: AuditService, useValue: audit.service },
+          { provide: FormUploadService, useValue: strictStub<FormUploadService>('FormUploadService') },
+        ],
+      });
+      const object = await module
+        .get(ObjectsService)
+        .read({ backendId: 'mem-c', bucket: 'logs' }, 'app.log', { range: { suffixLength: 3 } });
+      expect(object.contentRange).toBe('bytes 7-9/10');
+      expect((await bytesOf(object.body)).toString()).toBe('789');
+    });
+
+    it('refuses more than 1000 keys (too_many_keys) or one invalid key (invalid_key), deleting none', async () => {
+      await put(a, 'photos', 'a.jpg', 'x');
+      const many = Array.from({ length: MAX_BULK_DELETE_KEYS + 1 }, (_, i) => ({ key: `k${i}` }));
+      await expect(objects.bulkDelete(target, many, actor)).rejects.toMatchObject({ code: 'too_many_keys' });
+      await expect(objects.bulkDelete(target, [{ key: 'a.jpg' }, { key: 'b/../a.jpg' }], actor)).rejects.toMatchObject({
+        code: 'invalid_key',
+      });
+      expect(await keys(a, 'photos')).toEqual(['a.jpg']);
+      expect(audit.rows).toEqual([]);
+    });
+  });
+
+  describe('prefix copy and move', () => {
+    const copyPrefix = (body: Partial<CopyPrefixDto>) =>
+      prefixes.copyPrefix(target, body as CopyPrefixDto, actor).then(drain);
+
+    it('refuses a destination inside the source in the same bucket (invalid_prefix)', async () => {
+      await put(a, 'photos', 'trip/a.jpg', 'x');
+      await expect(copyPrefix({ src_prefix: 'trip/', dst_prefix: 'trip/copy/' })).rejects.toMatchObject({
+        code: 'invalid_prefix',
+      });
+      expect(await keys(a, 'photos')).toEqual(['trip/a.jpg']);
+    });
+
+    it('moves a prefix to another backend: every object copied, sources gone, one audit row', async () => {
+      await put(a, 'photos', 'trip/a.jpg', 'aa');
+      await put(a, 'photos', 'trip/day2/b.jpg', 'bbb');
+      await put(a, 'photos', 'other.jpg', 'x');
+      const events = await copyPrefix({
+        src_prefix: 'trip/',
+        dst_prefix: 'backup/trip/',
+        dst_backend: 'mem-b',
+        dst_bucket: 'offsite',
+        move: true,
+      });
+      expect(events.at(-1)).toEqual({ event: 'done', copied: 2, failed: 0, bytes: 5 });
+      expect(await keys(b, 'offsite')).toEqual(['backup/trip/a.jpg', 'backup/trip/day2/b.jpg']);
+      expect(await read(b, 'offsite', 'backup/trip/day2/b.jpg')).toBe('bbb');
+      expect(await keys(a, 'photos')).toEqual(['other.jpg']);
+      expect(audit.rows).toEqual([
+        expect.objectContaining({
+          action: 'object.transfer_prefix',
+          detail: expect.objectContaining({ move: true, copied: 2, complete: true }),
+        }),
+      ]);
+    });
+
+    it('with overwrite false, reports each existing destination as an error and keeps its bytes', async () => {
+      await put(a, 'photos', 'trip/a.jpg', 'new');
+      await put(a, 'archive', 'trip/a.jpg', 'old');
+      const events = await copyPrefix({
+        src_prefix: 'trip/',
+        dst_prefix: 'trip/',
+        dst_bucket: 'archive',
+        overwrite: false,
+      });
+      expect(events).toContainEqual(
+        expect.objectContaining({ event: 'error', src: 'trip/a.jpg', code: 'object_exists' }),
+      );
+      expect(events.at(-1)).toEqual({ event: 'done', copied: 0, failed: 1, bytes: 0 });
+      expect(await read(a, 'archive', 'trip/a.jpg')).toBe('old');
     });
   });
 
