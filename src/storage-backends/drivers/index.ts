@@ -1,6 +1,4 @@
-export { capabilitiesFor, FULL_CAPABILITIES, requireCapability } from './capabilities';
+export { capabilitiesFor, requireCapability } from './capabilities';
 export type { CapabilityFlag } from './capabilities';
-export { MemoryDriver } from './memory/memory.driver';
-export type { MemoryDriverOptions } from './memory/memory.driver';
 export { S3Driver } from './s3/s3.driver';
 export type { S3DriverConfig } from './s3/s3-driver.config';

@@ -22,9 +22,13 @@ import type {
   PartCopyRequest,
   PutObjectRequest,
   UploadedPart,
-} from '../../backend';
-import { CapabilityFlag, FULL_CAPABILITIES, requireCapability } from '../capabilities';
-import { isSuffixRange, resolveRange } from '../range';
+} from '../../../src/storage-backends/backend';
+import {
+  CapabilityFlag,
+  FULL_CAPABILITIES,
+  requireCapability,
+} from '../../../src/storage-backends/drivers/capabilities';
+import { isSuffixRange, resolveRange } from '../../../src/storage-backends/drivers/range';
 
 export interface MemoryDriverOptions {
   id?: string;

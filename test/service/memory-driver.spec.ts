@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { FULL_CAPABILITIES } from '../capabilities';
-import { MemoryDriver } from './memory.driver';
-import { bytesOf, failure } from '../../../../test/harness/streams';
+import { FULL_CAPABILITIES } from '../../src/storage-backends/drivers/capabilities';
+import { MemoryDriver } from './fakes/memory.driver';
+import { bytesOf, failure } from '../harness/streams';
 
 const body = (value: string | Buffer) => Readable.from([Buffer.isBuffer(value) ? value : Buffer.from(value)]);
 
