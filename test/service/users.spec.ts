@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { TestingModule } from '@nestjs/testing';
 import { AuditService } from '../../src/audit/audit.service';
-import { Identity } from '../../src/auth/identity';
+import { Identity } from '../../src/access/identity';
 import { LockoutService } from '../../src/auth/lockout.service';
 import { PasswordHasher } from '../../src/auth/password-hasher.service';
 import { SessionsService } from '../../src/auth/sessions.service';
-import { S3AccessEvents } from '../../src/s3-proxy/access/s3-access-events.service';
-import { CreateUserDto, PatchUserDto } from '../../src/users/dto/user.dto';
+import { ChangeAnnouncer } from '../../src/change-announcer/change-announcer.service';
+import { CreateUserDto, PatchUserDto } from '../../src/accounts/dto/user.dto';
 import { UserCache } from '../../src/users/user-cache.service';
 import { snapshotOf } from '../../src/users/user-snapshot';
 import { UserEntity } from '../../src/users/user.entity';
 import { UserPatch, UsersRepository } from '../../src/users/users.repository';
-import { UsersService } from '../../src/users/users.service';
+import { UsersService } from '../../src/accounts/users.service';
 import { actorOf, AuditLog, buildServices, strictStub } from './harness';
 
 /** The `users` table as the service sees it; the admin-set lock is a plain call here. */
@@ -98,8 +98,8 @@ describe('users (service tier)', () => {
         },
         { provide: UserCache, useValue: strictStub<UserCache>('UserCache', { invalidate: async () => undefined }) },
         {
-          provide: S3AccessEvents,
-          useValue: strictStub<S3AccessEvents>('S3AccessEvents', {
+          provide: ChangeAnnouncer,
+          useValue: strictStub<ChangeAnnouncer>('ChangeAnnouncer', {
             userChanged: async (id: string) => void s3Changes.push(id),
           }),
         },
