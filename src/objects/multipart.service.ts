@@ -5,7 +5,6 @@ import { prefixProblem } from '@stowage/s3-naming';
 import { AuditService } from '../audit/audit.service';
 import { Backend, CompletedPart, UploadedPart } from '../storage-backends/backend';
 import { BackendRegistry } from '../storage-backends/backend-registry.service';
-import { assertBucketName } from '../storage-backends/bucket-name';
 import { requireCapability } from '../storage-backends/drivers';
 import { Actor } from '../access/actor';
 import { ObjectInfoDto, toObjectInfoDto } from './dto/object.dto';
@@ -38,19 +37,13 @@ export class MultipartService {
     private readonly audit: AuditService,
   ) {}
 
-  private backend(target: ObjectTarget): Backend {
-    const backend = this.registry.get(target.backendId);
-    assertBucketName(target.bucket);
-    return backend;
-  }
-
   /** Starts an upload; with `noOverwrite`, refuses (`object_exists`) a key that already exists. */
   async initiate(
     target: ObjectTarget,
     key: string,
     options: { contentType?: string; noOverwrite?: boolean },
   ): Promise<MultipartUploadDto> {
-    const backend = this.backend(target);
+    const backend = this.registry.forBucket(target);
     assertKey(key);
     if (options.noOverwrite && (await exists(backend, target.bucket, key))) {
       throw new StowageError('object_exists', undefined, `${key} already exists`);
@@ -60,7 +53,7 @@ export class MultipartService {
   }
 
   async uploadPart(target: ObjectTarget, part: PartUpload): Promise<UploadedPartResultDto> {
-    const backend = this.backend(target);
+    const backend = this.registry.forBucket(target);
     assertKey(part.key);
     const { max_multipart_parts: maxParts, max_part_size_bytes: maxSize } = backend.capabilities;
     const lastPart = maxParts > 0 ? Math.min(maxParts, MAX_PART_NUMBER) : MAX_PART_NUMBER;
@@ -94,7 +87,7 @@ export class MultipartService {
     parts: CompletedPart[],
     actor: Actor,
   ): Promise<ObjectInfoDto> {
-    const backend = this.backend(target);
+    const backend = this.registry.forBucket(target);
     assertKey(key);
     checkPartOrder(parts);
     if (backend.capabilities.multipart_management) {
@@ -112,14 +105,14 @@ export class MultipartService {
   }
 
   async abort(target: ObjectTarget, key: string, uploadId: string): Promise<void> {
-    const backend = this.backend(target);
+    const backend = this.registry.forBucket(target);
     assertKey(key);
     requireCapability(backend.capabilities, 'multipart_management', 'abortMultipart');
     await backend.abortMultipart(target.bucket, key, uploadId);
   }
 
   async listUploads(target: ObjectTarget, prefix = ''): Promise<PendingUploadsDto> {
-    const backend = this.backend(target);
+    const backend = this.registry.forBucket(target);
     const problem = prefixProblem(prefix);
     if (problem) throw new StowageError('invalid_prefix', undefined, `prefix: ${problem}`);
     requireCapability(backend.capabilities, 'multipart_management', 'listMultipartUploads');
@@ -134,7 +127,7 @@ export class MultipartService {
   }
 
   async listParts(target: ObjectTarget, key: string, uploadId: string): Promise<PartListDto> {
-    const backend = this.backend(target);
+    const backend = this.registry.forBucket(target);
     assertKey(key);
     requireCapability(backend.capabilities, 'multipart_management', 'listParts');
     const parts = await backend.listParts(target.bucket, key, uploadId);

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { StowageError } from '@stowage/errors';
 import { Backend } from '../storage-backends/backend';
 import { BackendRegistry } from '../storage-backends/backend-registry.service';
-import { assertBucketName } from '../storage-backends/bucket-name';
 import { requireCapability } from '../storage-backends/drivers';
 import { ObjectVersionsDto } from './dto/object-attributes.dto';
 import { ObjectInfoDto, toObjectInfoDto } from './dto/object.dto';
@@ -76,8 +75,7 @@ export class ObjectAttributesService {
   constructor(private readonly registry: BackendRegistry) {}
 
   private backend(target: ObjectTarget, key: string): Backend {
-    const backend = this.registry.get(target.backendId);
-    assertBucketName(target.bucket);
+    const backend = this.registry.forBucket(target);
     assertKey(key);
     return backend;
   }

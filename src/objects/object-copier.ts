@@ -5,7 +5,6 @@ import { isStowageError, StowageError } from '@stowage/errors';
 import { LOGGER } from '../logging/logging.module';
 import { Backend, CompletedPart, ObjectInfo } from '../storage-backends/backend';
 import { BackendRegistry } from '../storage-backends/backend-registry.service';
-import { assertBucketName } from '../storage-backends/bucket-name';
 
 const MiB = 1024 * 1024;
 
@@ -75,9 +74,7 @@ export class ObjectCopier {
 
   /** One side of a transfer: the live backend `backendId` and `bucket`, checked against the naming rules. */
   side(backendId: string, bucket: string): Side {
-    const backend = this.registry.get(backendId);
-    assertBucketName(bucket);
-    return { backendId, backend, bucket };
+    return { backendId, backend: this.registry.forBucket({ backendId, bucket }), bucket };
   }
 
   /** The source and destination sides of a copy; the destination defaults to the source's backend and bucket. */

@@ -4,9 +4,8 @@ import { Readable } from 'node:stream';
 import { StowageError } from '@stowage/errors';
 import { prefixProblem } from '@stowage/s3-naming';
 import { AuditService } from '../audit/audit.service';
-import { Backend, ByteRange, ObjectStream } from '../storage-backends/backend';
+import { ByteRange, ObjectStream } from '../storage-backends/backend';
 import { BackendRegistry } from '../storage-backends/backend-registry.service';
-import { assertBucketName } from '../storage-backends/bucket-name';
 import { Actor } from '../access/actor';
 import {
   BulkDeleteResultDto,
@@ -53,14 +52,8 @@ export class ObjectsService {
     private readonly audit: AuditService,
   ) {}
 
-  private backend(target: ObjectTarget): Backend {
-    const backend = this.registry.get(target.backendId);
-    assertBucketName(target.bucket);
-    return backend;
-  }
-
   async list(target: ObjectTarget, query: ListObjectsQuery): Promise<ListObjectsResultDto> {
-    const backend = this.backend(target);
+    const backend = this.registry.forBucket(target);
     const prefix = query.prefix ?? '';
     const problem = prefixProblem(prefix);
     if (problem) throw new StowageError('invalid_prefix', undefined, `prefix: ${problem}`);
@@ -83,13 +76,13 @@ export class ObjectsService {
   }
 
   async info(target: ObjectTarget, key: string, versionId?: string): Promise<ObjectInfoDto> {
-    const backend = this.backend(target);
+    const backend = this.registry.forBucket(target);
     assertKey(key);
     return toObjectInfoDto(await backend.headObject(target.bucket, key, versionId));
   }
 
   async read(target: ObjectTarget, key: string, options: ReadOptions): Promise<ObjectStream> {
-    const backend = this.backend(target);
+    const backend = this.registry.forBucket(target);
     assertKey(key);
     let range = options.range;
     if (range?.suffixLength !== undefined && !backend.capabilities.suffix_ranges) {
@@ -99,7 +92,7 @@ export class ObjectsService {
   }
 
   async upload(target: ObjectTarget, upload: Upload, actor: Actor): Promise<ObjectInfoDto> {
-    const backend = this.backend(target);
+    const backend = this.registry.forBucket(target);
     assertKey(upload.key);
     if (upload.size === undefined)
       throw new StowageError('length_required', undefined, 'send the body with a Content-Length');
@@ -136,7 +129,7 @@ export class ObjectsService {
     noOverwrite: boolean,
     actor: Actor,
   ): Promise<ObjectInfoDto> {
-    const backend = this.backend(target);
+    const backend = this.registry.forBucket(target);
     const result = await this.forms.receive(backend, target.bucket, request, contentType, noOverwrite);
     await this.audit.recordBy(actor, {
       action: 'object.upload',
@@ -158,7 +151,7 @@ export class ObjectsService {
   }
 
   async delete(target: ObjectTarget, key: string, versionId: string | undefined, actor: Actor): Promise<void> {
-    const backend = this.backend(target);
+    const backend = this.registry.forBucket(target);
     assertKey(key);
     await backend.deleteObject(target.bucket, key, versionId);
     await this.audit.recordBy(actor, {
@@ -171,7 +164,7 @@ export class ObjectsService {
   }
 
   async bulkDelete(target: ObjectTarget, keys: ObjectIdentifierDto[], actor: Actor): Promise<BulkDeleteResultDto> {
-    const backend = this.backend(target);
+    const backend = this.registry.forBucket(target);
     if (keys.length > MAX_BULK_DELETE_KEYS)
       throw new StowageError('too_many_keys', undefined, `at most ${MAX_BULK_DELETE_KEYS} keys per request`);
     keys.forEach((k) => assertKey(k.key));

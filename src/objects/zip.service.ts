@@ -6,7 +6,6 @@ import { StowageError } from '@stowage/errors';
 import { LOGGER } from '../logging/logging.module';
 import { Backend } from '../storage-backends/backend';
 import { BackendRegistry } from '../storage-backends/backend-registry.service';
-import { assertBucketName } from '../storage-backends/bucket-name';
 import { assertKey, ObjectTarget } from './objects.service';
 
 /** The most entries one zip may hold, after expanding prefixes. */
@@ -42,8 +41,7 @@ export class ZipService {
   ) {}
 
   async archive(target: ObjectTarget, keys: string[], signal: AbortSignal): Promise<ZipArchive> {
-    const backend = this.registry.get(target.backendId);
-    assertBucketName(target.bucket);
+    const backend = this.registry.forBucket(target);
     if (keys.length === 0) throw new StowageError('bad_request', undefined, 'key: name at least one key');
     if (keys.length > MAX_ZIP_KEYS)
       throw new StowageError('too_many_keys', undefined, `at most ${MAX_ZIP_KEYS} keys per request`);
