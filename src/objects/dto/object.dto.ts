@@ -10,7 +10,7 @@ import {
   MaxLength,
   ValidateNested,
 } from 'class-validator';
-import { IsOpaqueToken } from './validators';
+import { OptionalClientToken } from './validators';
 import { QueryInt } from '../../http/dto-fields';
 import { ObjectInfo } from '../../storage-backends/backend';
 
@@ -57,9 +57,7 @@ export class ListObjectsQuery {
   @MaxLength(16)
   delimiter?: string;
   @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @IsOpaqueToken({ allowSlash: true, allowEmpty: true })
+  @OptionalClientToken()
   token?: string;
   @ApiPropertyOptional({ maximum: 1000 })
   @IsOptional()
@@ -70,9 +68,7 @@ export class ListObjectsQuery {
 export class ObjectKeyQuery {
   @ApiProperty() @IsString() @MaxLength(2048) key!: string;
   @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @IsOpaqueToken({ allowSlash: true, allowEmpty: true })
+  @OptionalClientToken()
   version_id?: string;
 }
 
@@ -97,9 +93,7 @@ export class UploadQuery {
 export class ObjectIdentifierDto {
   @ApiProperty() @IsString() @MaxLength(2048) key!: string;
   @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @IsOpaqueToken({ allowSlash: true, allowEmpty: true })
+  @OptionalClientToken()
   version_id?: string;
 }
 

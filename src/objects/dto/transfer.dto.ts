@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsArray, IsBoolean, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
 import { ObjectInfoDto } from './object.dto';
-import { IsOpaqueToken } from './validators';
+import { OptionalClientToken } from './validators';
 
 const STRING_MAP = { type: 'object', additionalProperties: { type: 'string' } } as const;
 
@@ -42,9 +42,7 @@ export class CopyObjectDto extends DestinationDto {
   @ApiProperty({ example: 'reports/2026/q1.pdf' }) @IsString() @MaxLength(2048) src_key!: string;
   @ApiProperty({ example: 'archive/q1.pdf' }) @IsString() @MaxLength(2048) dst_key!: string;
   @ApiPropertyOptional({ description: 'Copy this version of the source (not with move).' })
-  @IsOptional()
-  @IsString()
-  @IsOpaqueToken({ allowSlash: true, allowEmpty: true })
+  @OptionalClientToken()
   version_id?: string;
 }
 

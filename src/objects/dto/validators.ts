@@ -1,13 +1,18 @@
-import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
+import { applyDecorators } from '@nestjs/common';
+import { IsOptional, IsString, registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
 import { opaqueTokenProblem } from '@stowage/s3-naming';
 import { mediaTypeProblem } from '../object-rules';
 
-function rule(name: string, problem: (value: unknown) => string | undefined, options?: ValidationOptions) {
-  return (target: object, propertyName: string) =>
+function rule(
+  name: string,
+  problem: (value: unknown) => string | undefined,
+  options?: ValidationOptions,
+): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
     registerDecorator({
       name,
       target: target.constructor,
-      propertyName,
+      propertyName: String(propertyName),
       options,
       validator: {
         validate: (value: unknown) => problem(value) === undefined,
@@ -33,3 +38,10 @@ export const IsOpaqueToken = (options: { allowSlash?: boolean; allowEmpty?: bool
 /** A media type (`type/subtype; name=value`), as a Content-Type is sent upstream. */
 export const IsMediaType = () =>
   rule('isMediaType', (value) => (typeof value === 'string' ? mediaTypeProblem(value) : 'must be a string'));
+
+/**
+ * An optional version id or continuation token handed back by a client: a string passing the
+ * shared token rule, `/` allowed (AWS's contain it), empty meaning "none".
+ */
+export const OptionalClientToken = () =>
+  applyDecorators(IsOptional(), IsString(), IsOpaqueToken({ allowSlash: true, allowEmpty: true }));
