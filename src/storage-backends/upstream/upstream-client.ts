@@ -12,8 +12,8 @@ import {
   signString,
   uriEncode,
 } from '@stowage/sigv4';
-import type { BackendSpec } from '../../storage-backends/backend-spec';
-import { EndpointPolicy } from '../../storage-backends/endpoint-policy.service';
+import type { BackendSpec } from '../backend-spec';
+import { EndpointPolicy } from '../endpoint-policy.service';
 
 export interface UpstreamRequest {
   method: string;
