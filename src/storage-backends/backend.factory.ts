@@ -7,6 +7,7 @@ import { BackendSpec } from './backend-spec';
 import { S3Driver } from './drivers';
 import { EndpointPolicy } from './endpoint-policy.service';
 import { BackendMetrics, instrumentBackend } from './instrumented-backend';
+import { UpstreamClient } from './upstream/upstream-client';
 
 /** Builds the (instrumented) driver for a backend spec. A provider of its own so tests can swap drivers. */
 @Injectable()
@@ -16,6 +17,7 @@ export class BackendFactory {
   constructor(
     metrics: MetricsService,
     private readonly policy: EndpointPolicy,
+    private readonly upstream: UpstreamClient,
   ) {
     this.metrics = {
       duration: new Histogram({
@@ -42,17 +44,20 @@ export class BackendFactory {
   }
 
   private driver(spec: BackendSpec): Backend {
-    return new S3Driver({
-      id: spec.id,
-      name: spec.name,
-      endpoint: spec.endpoint,
-      region: spec.region || 'us-east-1',
-      accessKey: spec.accessKey,
-      secretKey: spec.secretKey,
-      pathStyle: spec.pathStyle,
-      kind: spec.kind,
-      checksums: spec.checksums,
-      lookup: this.policy.lookup,
-    });
+    return new S3Driver(
+      {
+        id: spec.id,
+        name: spec.name,
+        endpoint: spec.endpoint,
+        region: spec.region || 'us-east-1',
+        accessKey: spec.accessKey,
+        secretKey: spec.secretKey,
+        pathStyle: spec.pathStyle,
+        kind: spec.kind,
+        checksums: spec.checksums,
+        lookup: this.policy.lookup,
+      },
+      this.upstream,
+    );
   }
 }

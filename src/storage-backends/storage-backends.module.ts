@@ -7,8 +7,9 @@ import { BackendsController } from './backends.controller';
 import { BackendsRepository } from './backends.repository';
 import { BackendsService } from './backends.service';
 import { EndpointPolicy } from './endpoint-policy.service';
+import { UpstreamClient } from './upstream/upstream-client';
 
-/** The backend registry, health probes, and the administration of backends. */
+/** The backend registry, health probes, the administration of backends, and the signed upstream client both planes use. */
 @Module({
   controllers: [BackendsController, AdminBackendsController],
   providers: [
@@ -18,7 +19,8 @@ import { EndpointPolicy } from './endpoint-policy.service';
     BackendsRepository,
     BackendsService,
     EndpointPolicy,
+    UpstreamClient,
   ],
-  exports: [BackendRegistry, EndpointPolicy],
+  exports: [BackendRegistry, EndpointPolicy, UpstreamClient],
 })
 export class StorageBackendsModule {}

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { lookup } from 'node:dns';
 import { capabilitiesFor, S3Driver, S3DriverConfig } from '../../src/storage-backends/drivers';
+import type { EndpointPolicy } from '../../src/storage-backends/endpoint-policy.service';
+import { UpstreamClient } from '../../src/storage-backends/upstream/upstream-client';
 import { describeDriverContract } from '../harness/s3-driver-contract';
 import { startS3rver, TestS3 } from '../harness/s3rver';
 import { failure, text } from '../harness/streams';
@@ -8,6 +11,8 @@ describe('S3Driver against s3rver', () => {
   let s3: TestS3;
   let config: S3DriverConfig;
   let driver: S3Driver;
+  // Object reads go through the lean signed client, as the backend factory builds drivers.
+  const reader = new UpstreamClient({ lookup } as unknown as EndpointPolicy);
 
   const bucketName = () => `drv-${randomBytes(5).toString('hex')}`;
   const newBucket = async () => {
@@ -29,11 +34,12 @@ describe('S3Driver against s3rver', () => {
       kind: 's3rver',
       checksums: 'when_required',
     };
-    driver = new S3Driver(config);
+    driver = new S3Driver(config, reader);
   });
 
   afterAll(async () => {
     driver?.close();
+    await reader.onApplicationShutdown();
     await s3?.close();
   });
 

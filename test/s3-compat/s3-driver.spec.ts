@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { lookup } from 'node:dns';
 import { Readable } from 'node:stream';
 import { capabilitiesFor, S3Driver, S3DriverConfig } from '../../src/storage-backends/drivers';
+import type { EndpointPolicy } from '../../src/storage-backends/endpoint-policy.service';
+import { UpstreamClient } from '../../src/storage-backends/upstream/upstream-client';
 import { cephS3 } from '../harness/ceph';
 import { describeDriverContract } from '../harness/s3-driver-contract';
 import { bytesOf, failure, MiB, text } from '../harness/streams';
@@ -18,7 +21,9 @@ describe('S3Driver against Ceph RGW', () => {
     kind: 'ceph',
     checksums: 'when_required',
   };
-  const driver = new S3Driver(config);
+  // Object reads go through the lean signed client, as the backend factory builds drivers.
+  const reader = new UpstreamClient({ lookup } as unknown as EndpointPolicy);
+  const driver = new S3Driver(config, reader);
   const buckets: string[] = [];
 
   /** A bucket name no other test (nor an earlier run against a reused RGW) uses. */
@@ -47,6 +52,7 @@ describe('S3Driver against Ceph RGW', () => {
   afterAll(async () => {
     const results = await Promise.allSettled(buckets.map((b) => removeBucket(b)));
     driver.close();
+    await reader.onApplicationShutdown();
     const failed = results.filter((r) => r.status === 'rejected');
     if (failed.length) throw (failed[0] as PromiseRejectedResult).reason;
   });

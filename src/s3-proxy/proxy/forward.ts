@@ -5,12 +5,12 @@ import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { EMPTY_SHA256, UNSIGNED_PAYLOAD } from '@stowage/sigv4';
 import { LOGGER } from '../../logging/logging.module';
+import { UpstreamClient } from '../../storage-backends/upstream/upstream-client';
 import type { Exchange, ForwardDecision, Refusal } from './exchange';
 import { S3ProxyError } from './proxy-error';
 import { ProxyMetrics } from './proxy-metrics';
 import { checkDeleteList, formatCopySource } from './request-target';
 import type { Route } from './route';
-import { UpstreamClient } from './upstream-client';
 import { ClientGoneError, readBody, readVerifiedBody, verifiedBody } from './verified-body';
 
 /** Request headers forwarded upstream as they are, besides `x-amz-*` ones. */

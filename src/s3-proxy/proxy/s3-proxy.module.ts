@@ -12,9 +12,8 @@ import { ProxyRecorder } from './record';
 import { RpsLimiter } from './rps-limiter';
 import { S3ProxyHandler } from './s3-proxy.handler';
 import { S3ProxyServer } from './s3-proxy.server';
-import { UpstreamClient } from './upstream-client';
 
-/** The embedded S3 endpoint: its listener, request pipeline (route, authenticate, gate, forward, record), upstream client and limits. */
+/** The embedded S3 endpoint: its listener, request pipeline (route, authenticate, gate, forward, record) and limits; the upstream client comes from StorageBackendsModule. */
 @Module({
   imports: [S3AccessModule, StorageBackendsModule],
   providers: [
@@ -25,7 +24,6 @@ import { UpstreamClient } from './upstream-client';
     ProxyForwarder,
     ProxyRecorder,
     S3ProxyServer,
-    UpstreamClient,
     RpsLimiter,
     ProxyMetrics,
     ProxyAuditRecorder,

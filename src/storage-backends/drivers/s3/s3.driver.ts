@@ -44,6 +44,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { BackendKind } from '@stowage/config';
 import { StowageError } from '@stowage/errors';
+import { EMPTY_SHA256, uriEncode } from '@stowage/sigv4';
 import type {
   Backend,
   BucketSummary,
@@ -82,6 +83,11 @@ import {
   tagsToTagSet,
 } from './s3-mappers';
 import { SizedBody, sizedBody } from './sized-body';
+import { ObjectAnswer, objectAnswerFrom, upstreamRefusal } from './upstream-answer';
+import type { UpstreamClient } from '../../upstream/upstream-client';
+
+/** The lean signed client object reads go through (the S3 proxy's own). */
+export type ObjectReader = Pick<UpstreamClient, 'send'>;
 
 /** Kinds known to enforce `If-None-Match: *` on PutObject; the others also get a HeadObject check. */
 const HONOURS_IF_NONE_MATCH: ReadonlySet<BackendKind> = new Set(['aws', 'minio', 'ceph', 'r2']);
@@ -104,9 +110,11 @@ const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 const SILENT_LOGGER = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 /**
- * The production driver: any S3-compatible upstream through `@aws-sdk/client-s3`. Bodies stream
- * both ways; nothing here holds an object in memory. Operations outside the upstream's
- * capabilities (decided by `kind`) fail with `not_supported` before any request is sent.
+ * The production driver: any S3-compatible upstream through `@aws-sdk/client-s3`, except object
+ * reads (GetObject, HeadObject), which go through the lean signed {@link UpstreamClient} when one
+ * is given (the backend factory always gives one). Bodies stream both ways; nothing here holds an
+ * object in memory. Operations outside the upstream's capabilities (decided by `kind`) fail with
+ * `not_supported` before any request is sent.
  */
 export class S3Driver implements Backend {
   readonly id: string;
@@ -117,7 +125,10 @@ export class S3Driver implements Backend {
   private readonly secrets: readonly string[];
   private presignClient?: S3Client;
 
-  constructor(private readonly config: S3DriverConfig) {
+  constructor(
+    private readonly config: S3DriverConfig,
+    private readonly reader?: ObjectReader,
+  ) {
     this.id = config.id;
     this.displayName = config.name || config.id;
     this.kind = config.kind;
@@ -393,6 +404,7 @@ export class S3Driver implements Backend {
       range = formatRangeHeader(options.range);
       if (isSuffixRange(options.range)) this.require('suffix_ranges', 'getObject with a suffix range');
     }
+    if (this.reader) return this.leanGet(bucket, key, options, range);
     let out;
     try {
       out = await this.client.send(
@@ -420,13 +432,78 @@ export class S3Driver implements Backend {
     return stream;
   }
 
+  /** GetObject through the lean client: the body is undici's, aborted with `options.signal`. */
+  private async leanGet(bucket: string, key: string, options: GetObjectOptions, range?: string): Promise<ObjectStream> {
+    const headers: Record<string, string> = {};
+    if (range) headers.range = range;
+    if (options.ifMatch !== undefined) headers['if-match'] = options.ifMatch;
+    if (options.ifNoneMatch !== undefined) headers['if-none-match'] = options.ifNoneMatch;
+    if (options.ifModifiedSince) headers['if-modified-since'] = options.ifModifiedSince.toUTCString();
+    if (options.ifUnmodifiedSince) headers['if-unmodified-since'] = options.ifUnmodifiedSince.toUTCString();
+    const answer = await this.read('GET', bucket, key, options.versionId, headers, options.signal);
+    if (answer.statusCode === 304) {
+      await answer.body.dump();
+      return notModified(key, await upstreamRefusal(304, answer.headers));
+    }
+    // Callers release a body they will not send with a bare destroy(), as they may an SDK
+    // (IncomingMessage) body; undici's then emits an AbortError, which must not go unheard.
+    // Whoever reads the body still sees its failures through their own listeners.
+    answer.body.on('error', ignoreReleased);
+    const out = objectAnswerFrom(answer.headers);
+    const contentLength = out.ContentLength ?? 0;
+    const served = parseContentRange(out.ContentRange);
+    const info = objectInfoFrom(key, out, served?.total ?? contentLength);
+    const stream: ObjectStream = { info, contentLength, body: answer.body };
+    if (out.ContentRange) stream.contentRange = out.ContentRange;
+    return stream;
+  }
+
+  /**
+   * One signed GET or HEAD of an object through the lean client. Answers 2xx and 304 as they
+   * are; a refusal or a failure to get an answer throws the StowageError the SDK path would.
+   */
+  private async read(
+    method: 'GET' | 'HEAD',
+    bucket: string,
+    key: string,
+    versionId: string | undefined,
+    headers: Record<string, string>,
+    signal?: AbortSignal,
+  ) {
+    let answer;
+    try {
+      answer = await this.reader!.send(this.config, {
+        method,
+        bucket,
+        key,
+        params: !versionId ? [] : [{ key: 'versionId', value: uriEncode(versionId), raw: versionId }],
+        headers,
+        payloadHash: EMPTY_SHA256,
+        signal,
+        idleTimeoutMs: this.config.requestTimeoutMs ?? S3_DRIVER_DEFAULTS.requestTimeoutMs,
+      });
+    } catch (err) {
+      throw mapS3Error(err, { secrets: this.secrets });
+    }
+    if (answer.statusCode < 300 || answer.statusCode === 304) return answer;
+    throw mapS3Error(await upstreamRefusal(answer.statusCode, answer.headers, answer.body), { secrets: this.secrets });
+  }
+
   async headObject(bucket: string, key: string, versionId?: string): Promise<ObjectInfo> {
     const out = await this.head(bucket, key, versionId);
     return objectInfoFrom(key, out);
   }
 
-  private head(bucket: string, key: string, versionId?: string): Promise<HeadObjectCommandOutput> {
-    return this.call(() => this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId })));
+  private async head(bucket: string, key: string, versionId?: string): Promise<ObjectAnswer | HeadObjectCommandOutput> {
+    if (!this.reader) {
+      return this.call(() =>
+        this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId })),
+      );
+    }
+    const answer = await this.read('HEAD', bucket, key, versionId, {});
+    await answer.body.dump();
+    if (answer.statusCode === 304) throw mapS3Error(await upstreamRefusal(304, answer.headers));
+    return objectAnswerFrom(answer.headers);
   }
 
   /** Every version and delete marker under the prefix: by key, newest first within a key. */
@@ -869,6 +946,9 @@ function checkTtl(ttlSeconds: number): void {
     throw new StowageError('bad_request', undefined, `a presigned URL lives 1 to ${MAX_PRESIGN_SECONDS} seconds`);
   }
 }
+
+/** Swallows the AbortError of a lean read's body released early (see `leanGet`). */
+function ignoreReleased(): void {}
 
 /** The answer to a conditional GET whose condition matched (304): headers only, no body. */
 function notModified(key: string, err: unknown): ObjectStream {

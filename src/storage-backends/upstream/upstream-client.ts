@@ -12,8 +12,8 @@ import {
   signString,
   uriEncode,
 } from '@stowage/sigv4';
-import type { BackendSpec } from '../../storage-backends/backend-spec';
-import { EndpointPolicy } from '../../storage-backends/endpoint-policy.service';
+import type { BackendSpec } from '../backend-spec';
+import { EndpointPolicy } from '../endpoint-policy.service';
 
 export interface UpstreamRequest {
   method: string;
@@ -27,7 +27,14 @@ export interface UpstreamRequest {
   payloadHash: string;
   /** A stream, or a whole body already in memory (which can be sent again). */
   body?: Readable | Buffer;
+  /** Aborts the request, and the response body once it streams, when the caller goes away. */
+  signal?: AbortSignal;
+  /** Longest wait for the headers, and for each further piece of the body (default 300 s). */
+  idleTimeoutMs?: number;
 }
+
+/** What the client needs of a backend: where it is and the keys it signs with. */
+export type UpstreamTarget = Pick<BackendSpec, 'endpoint' | 'pathStyle' | 'region' | 'accessKey' | 'secretKey'>;
 
 interface Endpoint {
   origin: string;
@@ -44,18 +51,19 @@ const HEADERS_TIMEOUT_MS = 300_000;
 const BODY_TIMEOUT_MS = 300_000;
 
 /**
- * Sends proxied requests to upstreams over pooled keep-alive connections, signed with the
- * backend's own keys. The client's signature never travels further than the proxy.
+ * Sends requests to upstreams over pooled keep-alive connections, signed with the backend's own
+ * keys: the S3 proxy's forwarded requests (the client's signature never travels further than the
+ * proxy) and the S3 driver's object reads.
  */
 @Injectable()
 export class UpstreamClient implements OnApplicationShutdown {
   private readonly pools = new Map<string, Pool>();
   private readonly signingKeys = new SigningKeyCache(1_000);
-  private readonly endpoints = new WeakMap<BackendSpec, Endpoint>();
+  private readonly endpoints = new WeakMap<UpstreamTarget, Endpoint>();
 
   constructor(private readonly policy: EndpointPolicy) {}
 
-  async send(spec: BackendSpec, request: UpstreamRequest): Promise<Dispatcher.ResponseData> {
+  async send(spec: UpstreamTarget, request: UpstreamRequest): Promise<Dispatcher.ResponseData> {
     const endpoint = this.endpointOf(spec);
     const basePath = endpoint.basePath;
     const encodedKey = uriEncode(request.key, true);
@@ -99,8 +107,9 @@ export class UpstreamClient implements OnApplicationShutdown {
       path: path + query,
       headers,
       body: request.body ?? null,
-      headersTimeout: HEADERS_TIMEOUT_MS,
-      bodyTimeout: BODY_TIMEOUT_MS,
+      headersTimeout: request.idleTimeoutMs ?? HEADERS_TIMEOUT_MS,
+      bodyTimeout: request.idleTimeoutMs ?? BODY_TIMEOUT_MS,
+      signal: request.signal,
       highWaterMark: STREAM_BUFFER_BYTES,
       // undici closes the connection after every HEAD unless told otherwise; S3 servers answer
       // HEAD by the book, and reconnecting for each one costs more than the request itself.
@@ -122,7 +131,7 @@ export class UpstreamClient implements OnApplicationShutdown {
     }
   }
 
-  private endpointOf(spec: BackendSpec): Endpoint {
+  private endpointOf(spec: UpstreamTarget): Endpoint {
     let endpoint = this.endpoints.get(spec);
     if (!endpoint) {
       const url = new URL(spec.endpoint);

@@ -1,0 +1,214 @@
+import { lookup } from 'node:dns';
+import { once } from 'node:events';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { EndpointPolicy } from '../../endpoint-policy.service';
+import { UpstreamClient } from '../../upstream/upstream-client';
+import { S3Driver } from './s3.driver';
+import { bytesOf, failure } from '../../../../test/harness/streams';
+
+const SECRET = 'super-secret-key-value';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** A driver whose object reads go through its own upstream client (idle timeout 1 s). */
+function leanDriver(endpoint: string) {
+  const client = new UpstreamClient({ lookup } as unknown as EndpointPolicy);
+  const driver = new S3Driver(
+    {
+      id: 'b1',
+      name: 'Backend one',
+      endpoint,
+      region: 'us-east-1',
+      accessKey: 'AKIDEXAMPLE',
+      secretKey: SECRET,
+      pathStyle: true,
+      kind: 'ceph',
+      checksums: 'when_required',
+      requestTimeoutMs: 1_000,
+    },
+    client,
+  );
+  return { client, driver };
+}
+
+/** A local upstream answering with `handler`; records every request it saw. */
+async function upstream(handler: Handler) {
+  const seen: IncomingMessage[] = [];
+  const server: Server = createServer((req, res) => {
+    seen.push(req);
+    handler(req, res);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  const { client, driver } = leanDriver(`http://127.0.0.1:${port}`);
+  const close = async () => {
+    driver.close();
+    await client.onApplicationShutdown();
+    server.closeAllConnections();
+    server.close();
+  };
+  return { driver, seen, close };
+}
+
+const errorXml = (code: string, message: string) =>
+  `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+
+describe('S3Driver object reads through the upstream client', () => {
+  const open: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((close) => close()));
+  });
+  const start = async (handler: Handler) => {
+    const up = await upstream(handler);
+    open.push(up.close);
+    return up;
+  };
+
+  it('sends a signed ranged, conditional, versioned GET and reads the answer headers', async () => {
+    const since = new Date('2026-01-01T00:00:00Z');
+    const { driver, seen } = await start((_req, res) => {
+      res.writeHead(206, {
+        'content-length': '10',
+        'content-range': 'bytes 10-19/1000',
+        etag: '"e"',
+        'content-type': 'text/plain',
+        'last-modified': 'Tue, 01 Sep 2026 10:00:00 GMT',
+        'x-amz-version-id': 'v 1',
+        'x-amz-storage-class': 'STANDARD',
+        'x-amz-meta-colour': 'blue',
+      });
+      res.end('0123456789');
+    });
+    const res = await driver.getObject('bkt', 'dir/a b+c.txt', {
+      range: { start: 10, end: 19 },
+      versionId: 'v 1',
+      ifMatch: '"e"',
+      ifUnmodifiedSince: since,
+    });
+    expect((await bytesOf(res.body)).toString()).toBe('0123456789');
+    expect(res).toMatchObject({
+      contentLength: 10,
+      contentRange: 'bytes 10-19/1000',
+      info: {
+        key: 'dir/a b+c.txt',
+        size: 1000,
+        etag: '"e"',
+        contentType: 'text/plain',
+        versionId: 'v 1',
+        storageClass: 'STANDARD',
+        metadata: { colour: 'blue' },
+      },
+    });
+    expect(res.info.lastModified?.toISOString()).toBe('2026-09-01T10:00:00.000Z');
+    const req = seen[0];
+    expect(req.method).toBe('GET');
+    expect(req.url).toBe('/bkt/dir/a%20b%2Bc.txt?versionId=v%201');
+    expect(req.headers).toMatchObject({
+      range: 'bytes=10-19',
+      'if-match': '"e"',
+      'if-unmodified-since': since.toUTCString(),
+    });
+    expect(req.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\//);
+    expect(JSON.stringify(req.headers)).not.toContain(SECRET);
+  });
+
+  it('turns a 304 into notModified with an empty body', async () => {
+    const { driver } = await start((_req, res) => {
+      res.writeHead(304, { etag: '"abc"', 'last-modified': 'Tue, 01 Sep 2026 10:00:00 GMT' });
+      res.end();
+    });
+    const res = await driver.getObject('b', 'k', { ifNoneMatch: '"abc"' });
+    expect(res).toMatchObject({ notModified: true, contentLength: 0, info: { key: 'k', etag: '"abc"' } });
+    expect(res.info.lastModified?.toISOString()).toBe('2026-09-01T10:00:00.000Z');
+    expect(await bytesOf(res.body)).toHaveLength(0);
+  });
+
+  it.each([
+    [404, 'NoSuchKey', 'not_found'],
+    [404, 'NoSuchBucket', 'not_found'],
+    [416, 'InvalidRange', 'bad_range'],
+    [403, 'AccessDenied', 'backend_error'],
+    [501, 'NotImplemented', 'not_supported'],
+    [500, 'InternalError', 'backend_error'],
+  ])('maps a GET refused with %i <Code>%s</Code> to %s, never repeating the secret', async (status, code, expected) => {
+    const { driver } = await start((_req, res) => {
+      res.writeHead(status, { 'content-type': 'application/xml' });
+      res.end(errorXml(code, `no &amp; ${SECRET}`));
+    });
+    const err = await failure(driver.getObject('b', 'k'));
+    expect(err.code).toBe(expected);
+    expect(err.detail).toMatch(new RegExp(`^${code}: no & \\*\\*\\*`));
+  });
+
+  it('reads a HEAD answer, and maps a bodiless 404 to not_found', async () => {
+    const { driver, seen } = await start((req, res) => {
+      if (req.url?.startsWith('/b/missing')) {
+        res.writeHead(404);
+        return void res.end();
+      }
+      res.writeHead(200, { 'content-length': '5', etag: '"h"', 'x-amz-meta-a': '1', 'x-amz-version-id': 'null' });
+      res.end();
+    });
+    expect(await driver.headObject('b', 'k')).toEqual({ key: 'k', size: 5, etag: '"h"', metadata: { a: '1' } });
+    expect(seen[0].method).toBe('HEAD');
+    expect((await failure(driver.headObject('b', 'missing'))).code).toBe('not_found');
+  });
+
+  it('maps an unreachable upstream and a silent one to backend_error 502', async () => {
+    const { driver } = await start(() => {
+      // Never answers: the idle timeout (1 s here) gives up.
+    });
+    const silent = await failure(driver.getObject('b', 'k'));
+    expect(silent).toMatchObject({ code: 'backend_error', status: 502 });
+
+    const { client, driver: dead } = leanDriver('http://127.0.0.1:9');
+    try {
+      const err = await failure(dead.headObject('b', 'k'));
+      expect(err).toMatchObject({ code: 'backend_error', status: 502 });
+      expect(err.detail).not.toContain(SECRET);
+    } finally {
+      dead.close();
+      await client.onApplicationShutdown();
+    }
+  });
+
+  it('aborts the upstream request when the caller goes away mid-body', async () => {
+    let closed: Promise<unknown> = Promise.resolve();
+    const { driver } = await start((req, res) => {
+      closed = once(res, 'close');
+      res.writeHead(200, { 'content-length': String(64 * 1024 * 1024) });
+      res.write(Buffer.alloc(64 * 1024));
+    });
+    const controller = new AbortController();
+    const res = await driver.getObject('b', 'k', { signal: controller.signal });
+    const first = await new Promise((resolve) => res.body.once('data', resolve));
+    expect(first).toBeInstanceOf(Buffer);
+    controller.abort();
+    await closed;
+    expect(res.body.destroyed).toBe(true);
+  });
+
+  it('lets a caller release a body it will not send with a bare destroy()', async () => {
+    let closed: Promise<unknown> = Promise.resolve();
+    const { driver } = await start((_req, res) => {
+      closed = once(res, 'close');
+      res.writeHead(200, { 'content-length': String(1024 * 1024) });
+      res.write(Buffer.alloc(1024));
+    });
+    const res = await driver.getObject('b', 'k');
+    res.body.destroy();
+    await new Promise((resolve) => res.body.on('close', resolve));
+    await closed;
+  });
+
+  it('refuses an already aborted read without a request reaching the upstream', async () => {
+    const { driver, seen } = await start((_req, res) => res.end());
+    const controller = new AbortController();
+    controller.abort();
+    const err = await failure(driver.getObject('b', 'k', { signal: controller.signal }));
+    expect(err).toMatchObject({ code: 'backend_error', status: 502, detail: 'the request was aborted' });
+    expect(seen).toHaveLength(0);
+  });
+});

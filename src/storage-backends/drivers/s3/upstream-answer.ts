@@ -1,0 +1,131 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { ObjectHeaders } from './s3-mappers';
+
+/** What a GetObject or HeadObject answer says about the object, read from its headers. */
+export interface ObjectAnswer extends ObjectHeaders {
+  ContentRange?: string;
+  CacheControl?: string;
+  ContentDisposition?: string;
+  ContentEncoding?: string;
+  ContentLanguage?: string;
+}
+
+/** An upstream refusal shaped as `mapS3Error` reads one (the SDK's service exception). */
+export interface UpstreamRefusal {
+  name: string;
+  Code: string;
+  message: string;
+  $metadata: { httpStatusCode: number };
+  $response: { headers: Record<string, string | undefined> };
+}
+
+/** The longest error document read from an upstream; the rest is discarded. */
+const ERROR_BODY_LIMIT = 64 * 1024;
+const META_PREFIX = 'x-amz-meta-';
+/** Names the SDK gives refusals that come without a body (HEAD, 304). */
+const BODILESS_NAMES: Record<number, string> = {
+  304: 'NotModified',
+  400: 'BadRequest',
+  403: 'Forbidden',
+  404: 'NotFound',
+  412: 'PreconditionFailed',
+};
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+type Headers = IncomingHttpHeaders | Record<string, string | string[] | undefined>;
+
+function one(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+/** The object's size, type, tag, version, date, class and user metadata, as the SDK reports them. */
+export function objectAnswerFrom(headers: Headers): ObjectAnswer {
+  const out: ObjectAnswer = { Metadata: {} };
+  for (const [name, raw] of Object.entries(headers)) {
+    const value = one(raw);
+    if (value === undefined) continue;
+    switch (name) {
+      case 'content-length': {
+        const length = Number(value);
+        if (Number.isSafeInteger(length) && length >= 0) out.ContentLength = length;
+        break;
+      }
+      case 'content-range':
+        out.ContentRange = value;
+        break;
+      case 'content-type':
+        out.ContentType = value;
+        break;
+      case 'etag':
+        out.ETag = value;
+        break;
+      case 'last-modified': {
+        const date = new Date(value);
+        if (!Number.isNaN(date.getTime())) out.LastModified = date;
+        break;
+      }
+      case 'x-amz-version-id':
+        out.VersionId = value;
+        break;
+      case 'x-amz-storage-class':
+        out.StorageClass = value;
+        break;
+      case 'cache-control':
+        out.CacheControl = value;
+        break;
+      case 'content-disposition':
+        out.ContentDisposition = value;
+        break;
+      case 'content-encoding':
+        out.ContentEncoding = value;
+        break;
+      case 'content-language':
+        out.ContentLanguage = value;
+        break;
+      default:
+        if (name.startsWith(META_PREFIX)) out.Metadata![name.slice(META_PREFIX.length)] = value;
+    }
+  }
+  return out;
+}
+
+function xmlText(xml: string, element: string): string | undefined {
+  const match = new RegExp(`<${element}>([^<]*)</${element}>`).exec(xml);
+  return match?.[1].replace(/&(amp|lt|gt|quot|apos);/g, (_, entity: string) => ENTITIES[entity]);
+}
+
+/** Reads at most {@link ERROR_BODY_LIMIT} bytes of an error body; leaving the loop early destroys the rest. */
+async function readErrorBody(body: Readable | undefined): Promise<string> {
+  if (!body) return '';
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= ERROR_BODY_LIMIT) break;
+    }
+  } catch {
+    // A body that fails midway leaves the status to speak for the refusal.
+  }
+  return Buffer.concat(chunks).subarray(0, ERROR_BODY_LIMIT).toString('utf8');
+}
+
+/**
+ * A refusal (status >= 300) as the SDK would have thrown it: the error document's `<Code>` and
+ * `<Message>` when there is one, else a name for the status.
+ */
+export async function upstreamRefusal(status: number, headers: Headers, body?: Readable): Promise<UpstreamRefusal> {
+  const xml = await readErrorBody(body);
+  const code = xmlText(xml, 'Code') || BODILESS_NAMES[status] || 'UnknownError';
+  const flat: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(headers)) flat[name] = one(value);
+  return {
+    name: code,
+    Code: code,
+    message: xmlText(xml, 'Message') || 'UnknownError',
+    $metadata: { httpStatusCode: status },
+    $response: { headers: flat },
+  };
+}
