@@ -174,6 +174,37 @@ describe('S3Driver object reads through the upstream client', () => {
     }
   });
 
+  it('asks a busy upstream again (503 twice, then the object), as the SDK did', async () => {
+    let calls = 0;
+    const { driver, seen } = await start((_req, res) => {
+      calls++;
+      if (calls < 3) {
+        res.writeHead(503, { 'content-type': 'application/xml' });
+        return void res.end(errorXml('SlowDown', 'busy'));
+      }
+      res.writeHead(200, { 'content-length': '2', etag: '"e"' });
+      res.end('ok');
+    });
+    const got = await driver.getObject('b', 'k');
+    expect((await bytesOf(got.body)).toString()).toBe('ok');
+    expect(seen).toHaveLength(3);
+  });
+
+  it('gives up after three attempts on a busy upstream, and never repeats a refusal', async () => {
+    const busy = await start((_req, res) => {
+      res.writeHead(503, { 'content-type': 'application/xml' });
+      res.end(errorXml('SlowDown', 'busy'));
+    });
+    expect((await failure(busy.driver.headObject('b', 'k'))).code).toBe('backend_error');
+    expect(busy.seen).toHaveLength(3);
+    const refusing = await start((_req, res) => {
+      res.writeHead(403, { 'content-type': 'application/xml' });
+      res.end(errorXml('AccessDenied', 'no'));
+    });
+    await failure(refusing.driver.getObject('b', 'k'));
+    expect(refusing.seen).toHaveLength(1);
+  });
+
   it('aborts the upstream request when the caller goes away mid-body', async () => {
     let closed: Promise<unknown> = Promise.resolve();
     const { driver } = await start((req, res) => {

@@ -99,6 +99,12 @@ const NO_CORS = new Set(['NoSuchCORSConfiguration']);
 const NO_POLICY = new Set(['NoSuchBucketPolicy']);
 const NO_LIFECYCLE = new Set(['NoSuchLifecycleConfiguration']);
 const NO_TAGS = new Set(['NoSuchTagSet', 'NoSuchTagSetError']);
+/** How many times an object read is tried before its failure is reported. */
+const READ_ATTEMPTS = 3;
+const RETRIED_STATUSES = new Set([500, 502, 503, 504]);
+const RETRIED_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+const retryPause = (attempt: number) => new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+
 /** Writes of a document the upstream may refuse as malformed: the caller's error, not the backend's. */
 const INVALID_CORS: ErrorContext = { document: 'invalid_cors' };
 const INVALID_LIFECYCLE: ErrorContext = { document: 'invalid_lifecycle' };
@@ -461,6 +467,9 @@ export class S3Driver implements Backend {
   /**
    * One signed GET or HEAD of an object through the lean client. Answers 2xx and 304 as they
    * are; a refusal or a failure to get an answer throws the StowageError the SDK path would.
+   * Like the SDK's standard retry mode, a busy upstream (500, 502, 503, 504) or a connection
+   * that was refused or reset is asked again, up to {@link READ_ATTEMPTS} times in all; a
+   * silent upstream is not, its idle timeout has already been waited for.
    */
   private async read(
     method: 'GET' | 'HEAD',
@@ -470,23 +479,36 @@ export class S3Driver implements Backend {
     headers: Record<string, string>,
     signal?: AbortSignal,
   ) {
-    let answer;
-    try {
-      answer = await this.reader!.send(this.config, {
-        method,
-        bucket,
-        key,
-        params: !versionId ? [] : [{ key: 'versionId', value: uriEncode(versionId), raw: versionId }],
-        headers,
-        payloadHash: EMPTY_SHA256,
-        signal,
-        idleTimeoutMs: this.config.requestTimeoutMs ?? S3_DRIVER_DEFAULTS.requestTimeoutMs,
-      });
-    } catch (err) {
-      throw mapS3Error(err, { secrets: this.secrets });
+    for (let attempt = 1; ; attempt++) {
+      const last = attempt >= READ_ATTEMPTS || signal?.aborted === true;
+      let answer;
+      try {
+        answer = await this.reader!.send(this.config, {
+          method,
+          bucket,
+          key,
+          params: !versionId ? [] : [{ key: 'versionId', value: uriEncode(versionId), raw: versionId }],
+          headers: { ...headers },
+          payloadHash: EMPTY_SHA256,
+          signal,
+          idleTimeoutMs: this.config.requestTimeoutMs ?? S3_DRIVER_DEFAULTS.requestTimeoutMs,
+        });
+      } catch (err) {
+        if (last || !RETRIED_NETWORK_CODES.has((err as { code?: string }).code ?? '')) {
+          throw mapS3Error(err, { secrets: this.secrets });
+        }
+        await retryPause(attempt);
+        continue;
+      }
+      if (answer.statusCode < 300 || answer.statusCode === 304) return answer;
+      if (last || !RETRIED_STATUSES.has(answer.statusCode)) {
+        throw mapS3Error(await upstreamRefusal(answer.statusCode, answer.headers, answer.body), {
+          secrets: this.secrets,
+        });
+      }
+      await answer.body.dump().catch(() => undefined);
+      await retryPause(attempt);
     }
-    if (answer.statusCode < 300 || answer.statusCode === 304) return answer;
-    throw mapS3Error(await upstreamRefusal(answer.statusCode, answer.headers, answer.body), { secrets: this.secrets });
   }
 
   async headObject(bucket: string, key: string, versionId?: string): Promise<ObjectInfo> {
