@@ -1,3 +1,5 @@
+import { unescapeText, XML_DECLARATION, XML_NAME } from './read';
+
 /** One entry of a DeleteObjects request body. */
 export interface DeleteListEntry {
   readonly key: string;
@@ -9,34 +11,6 @@ export const MAX_DELETE_OBJECTS = 1000;
 
 /** Elements a DeleteObjects body may hold inside `<Object>`. */
 const OBJECT_FIELDS = new Set(['Key', 'VersionId', 'ETag', 'LastModifiedTime', 'Size']);
-const NAME_CHARS = /^[A-Za-z][A-Za-z0-9]*$/;
-const XML_DECLARATION = /^\s*<\?xml\s[^?<>]*\?>/;
-const NAMED_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-/** Resolves the five XML entities and character references; undefined on anything else. */
-function unescapeText(text: string): string | undefined {
-  if (!text.includes('&')) return text;
-  let out = '';
-  let at = 0;
-  for (;;) {
-    const amp = text.indexOf('&', at);
-    if (amp === -1) return out + text.slice(at);
-    const semi = text.indexOf(';', amp);
-    if (semi === -1) return undefined;
-    const name = text.slice(amp + 1, semi);
-    let value: string | undefined = NAMED_ENTITIES[name];
-    if (value === undefined && /^#[0-9]{1,7}$/.test(name)) value = codePoint(Number(name.slice(1)));
-    else if (value === undefined && /^#x[0-9A-Fa-f]{1,6}$/.test(name)) value = codePoint(parseInt(name.slice(2), 16));
-    if (value === undefined) return undefined;
-    out += text.slice(at, amp) + value;
-    at = semi + 1;
-  }
-}
-
-function codePoint(cp: number): string | undefined {
-  if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return undefined;
-  return String.fromCodePoint(cp);
-}
 
 /**
  * The objects a DeleteObjects body (`<Delete><Object><Key>…</Key><VersionId>…</VersionId></Object>
@@ -96,7 +70,7 @@ export function parseDeleteObjects(xml: string): DeleteListEntry[] | undefined {
     const space = tag.search(/\s/);
     const name = space === -1 ? tag : tag.slice(0, space);
     const attributes = space === -1 ? '' : tag.slice(space).trim();
-    if (!NAME_CHARS.test(name)) return undefined; // also `<!…>`, `<?…?>` and `prefix:Name`
+    if (!XML_NAME.test(name)) return undefined; // also `<!…>`, `<?…?>` and `prefix:Name`
     if (stack.length === 0) {
       if (name !== 'Delete' || rootSeen) return undefined;
       rootSeen = true;

@@ -211,4 +211,76 @@ describe('S3Driver object reads through the upstream client', () => {
     expect(err).toMatchObject({ code: 'backend_error', status: 502, detail: 'the request was aborted' });
     expect(seen).toHaveLength(0);
   });
+
+  const listing = (body: string) =>
+    `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${body}</ListBucketResult>`;
+
+  it('lists with a signed ListObjectsV2 asking for url-encoded keys, and decodes them', async () => {
+    const { driver, seen } = await start((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/xml' });
+      res.end(
+        listing(
+          '<EncodingType>url</EncodingType><IsTruncated>true</IsTruncated>' +
+            '<NextContinuationToken>next/token==</NextContinuationToken>' +
+            '<Contents><Key>d%2Fbell%07+x%2B%F0%9F%98%80</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified>' +
+            '<ETag>&quot;e&quot;</ETag><Size>3</Size><StorageClass>STANDARD</StorageClass></Contents>' +
+            '<CommonPrefixes><Prefix>d%2Fsub%2F</Prefix></CommonPrefixes>',
+        ),
+      );
+    });
+    const out = await driver.listObjects({
+      bucket: 'bkt',
+      prefix: 'd/',
+      delimiter: '/',
+      continuationToken: 'a/b+c=',
+      maxKeys: 5000,
+    });
+    expect(out).toEqual({
+      objects: [
+        {
+          key: 'd/bell\u0007 x+😀',
+          size: 3,
+          etag: '"e"',
+          storageClass: 'STANDARD',
+          lastModified: new Date('2026-01-01T00:00:00.000Z'),
+        },
+      ],
+      commonPrefixes: ['d/sub/'],
+      isTruncated: true,
+      nextContinuationToken: 'next/token==',
+    });
+    const req = seen[0];
+    expect(req.method).toBe('GET');
+    expect(req.url).toBe(
+      '/bkt?list-type=2&encoding-type=url&prefix=d%2F&delimiter=%2F&continuation-token=a%2Fb%2Bc%3D&max-keys=1000',
+    );
+    expect(req.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\//);
+  });
+
+  it.each([
+    [400, 'InvalidArgument', 'bad_request'],
+    [404, 'NoSuchBucket', 'not_found'],
+    [500, 'InternalError', 'backend_error'],
+  ])('maps a listing with a token refused with %i %s to %s', async (status, code, expected) => {
+    const { driver } = await start((_req, res) => {
+      res.writeHead(status, { 'content-type': 'application/xml' });
+      res.end(errorXml(code, 'no'));
+    });
+    const err = await failure(driver.listObjects({ bucket: 'b', continuationToken: 'bogus' }));
+    expect(err.code).toBe(expected);
+  });
+
+  it.each([
+    ['not XML', 'hello'],
+    ['a comment', listing('<!-- x -->')],
+    ['a key that does not decode', listing('<EncodingType>url</EncodingType><Contents><Key>%FF</Key></Contents>')],
+    ['a huge size', listing('<Contents><Key>k</Key><Size>1e400</Size></Contents>')],
+  ])('answers backend_error 502 to a listing with %s', async (_name, body) => {
+    const { driver } = await start((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/xml' });
+      res.end(body);
+    });
+    const err = await failure(driver.listObjects({ bucket: 'b' }));
+    expect(err).toMatchObject({ code: 'backend_error', status: 502 });
+  });
 });

@@ -44,7 +44,9 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { BackendKind } from '@stowage/config';
 import { StowageError } from '@stowage/errors';
-import { EMPTY_SHA256, uriEncode } from '@stowage/sigv4';
+import { parseListObjectsV2 } from '@stowage/s3-xml';
+import { EMPTY_SHA256, QueryParam, uriEncode } from '@stowage/sigv4';
+import type { Dispatcher } from 'undici';
 import type {
   Backend,
   BucketSummary,
@@ -83,11 +85,21 @@ import {
   tagsToTagSet,
 } from './s3-mappers';
 import { SizedBody, sizedBody } from './sized-body';
-import { ObjectAnswer, objectAnswerFrom, upstreamRefusal } from './upstream-answer';
-import type { UpstreamClient } from '../../upstream/upstream-client';
+import { ObjectAnswer, objectAnswerFrom, readDocument, upstreamRefusal } from './upstream-answer';
+import type { UpstreamClient, UpstreamRequest } from '../../upstream/upstream-client';
 
 /** The lean signed client object reads go through (the S3 proxy's own). */
 export type ObjectReader = Pick<UpstreamClient, 'send'>;
+/** A lean request as the driver builds it; the payload hash defaults to that of an empty body. */
+type LeanRequest = Omit<UpstreamRequest, 'payloadHash' | 'idleTimeoutMs'> & { payloadHash?: string };
+
+/** The longest listing document read (1,000 keys of 1,024 bytes, each url-encoded, and their fields). */
+const LISTING_LIMIT = 16 * 1024 * 1024;
+
+/** A query parameter with its value canonically encoded. */
+function param(key: string, value: string): QueryParam {
+  return { key, value: uriEncode(value), raw: value };
+}
 
 /** Kinds known to enforce `If-None-Match: *` on PutObject; the others also get a HeadObject check. */
 const HONOURS_IF_NONE_MATCH: ReadonlySet<BackendKind> = new Set(['aws', 'minio', 'ceph', 'r2']);
@@ -365,6 +377,11 @@ export class S3Driver implements Backend {
   async listObjects(request: ListObjectsRequest, signal?: AbortSignal): Promise<ListObjectsResult> {
     const maxKeys =
       request.maxKeys === undefined ? undefined : Math.min(1000, Math.max(1, Math.floor(request.maxKeys)));
+    // s3rver answers 500 or 403 to a token it cannot read; others answer 400 InvalidArgument.
+    const context: ErrorContext = {
+      clientToken: request.continuationToken ? (this.kind === 's3rver' ? 'any' : 'refusal') : undefined,
+    };
+    if (this.reader) return this.leanList(request, maxKeys, context, signal);
     const out = await this.call(
       () =>
         this.client.send(
@@ -377,8 +394,7 @@ export class S3Driver implements Backend {
           }),
           { abortSignal: signal },
         ),
-      // s3rver answers 500 or 403 to a token it cannot read; others answer 400 InvalidArgument.
-      { clientToken: request.continuationToken ? (this.kind === 's3rver' ? 'any' : 'refusal') : undefined },
+      context,
     );
     const objects: ObjectInfo[] = (out.Contents ?? [])
       .filter((o) => o.Key !== undefined)
@@ -395,6 +411,45 @@ export class S3Driver implements Backend {
       isTruncated: out.IsTruncated === true,
     };
     if (out.IsTruncated && out.NextContinuationToken) result.nextContinuationToken = out.NextContinuationToken;
+    return result;
+  }
+
+  /**
+   * ListObjectsV2 through the lean client, keys url-encoded on the wire (so characters XML cannot
+   * carry arrive intact) and the answer read strictly (see `parseListObjectsV2`).
+   */
+  private async leanList(
+    request: ListObjectsRequest,
+    maxKeys: number | undefined,
+    context: ErrorContext,
+    signal?: AbortSignal,
+  ): Promise<ListObjectsResult> {
+    const params: QueryParam[] = [param('list-type', '2'), param('encoding-type', 'url')];
+    if (request.prefix) params.push(param('prefix', request.prefix));
+    if (request.delimiter) params.push(param('delimiter', request.delimiter));
+    if (request.continuationToken) params.push(param('continuation-token', request.continuationToken));
+    if (maxKeys !== undefined) params.push(param('max-keys', String(maxKeys)));
+    const answer = await this.lean(
+      { method: 'GET', bucket: request.bucket, key: '', params, headers: {}, signal },
+      context,
+    );
+    let xml: string;
+    try {
+      xml = await readDocument(answer.body, LISTING_LIMIT);
+    } catch (err) {
+      throw mapS3Error(err, { secrets: this.secrets });
+    }
+    const page = parseListObjectsV2(xml);
+    if (!page)
+      throw new StowageError('backend_error', undefined, 'the upstream answered a listing that could not be read', {
+        status: 502,
+      });
+    const result: ListObjectsResult = {
+      objects: page.objects,
+      commonPrefixes: page.commonPrefixes,
+      isTruncated: page.isTruncated,
+    };
+    if (page.isTruncated && page.nextContinuationToken) result.nextContinuationToken = page.nextContinuationToken;
     return result;
   }
 
@@ -458,11 +513,8 @@ export class S3Driver implements Backend {
     return stream;
   }
 
-  /**
-   * One signed GET or HEAD of an object through the lean client. Answers 2xx and 304 as they
-   * are; a refusal or a failure to get an answer throws the StowageError the SDK path would.
-   */
-  private async read(
+  /** One signed GET or HEAD of an object through the lean client (see {@link lean}). */
+  private read(
     method: 'GET' | 'HEAD',
     bucket: string,
     key: string,
@@ -470,23 +522,30 @@ export class S3Driver implements Backend {
     headers: Record<string, string>,
     signal?: AbortSignal,
   ) {
+    const params = versionId ? [param('versionId', versionId)] : [];
+    return this.lean({ method, bucket, key, params, headers, signal });
+  }
+
+  /**
+   * One signed request through the lean client. Answers 2xx and 304 as they are; a refusal or a
+   * failure to get an answer throws the StowageError the SDK path would.
+   */
+  private async lean(request: LeanRequest, context: ErrorContext = {}): Promise<Dispatcher.ResponseData> {
     let answer;
     try {
       answer = await this.reader!.send(this.config, {
-        method,
-        bucket,
-        key,
-        params: !versionId ? [] : [{ key: 'versionId', value: uriEncode(versionId), raw: versionId }],
-        headers,
         payloadHash: EMPTY_SHA256,
-        signal,
+        ...request,
         idleTimeoutMs: this.config.requestTimeoutMs ?? S3_DRIVER_DEFAULTS.requestTimeoutMs,
       });
     } catch (err) {
-      throw mapS3Error(err, { secrets: this.secrets });
+      throw mapS3Error(err, { ...context, secrets: this.secrets });
     }
     if (answer.statusCode < 300 || answer.statusCode === 304) return answer;
-    throw mapS3Error(await upstreamRefusal(answer.statusCode, answer.headers, answer.body), { secrets: this.secrets });
+    throw mapS3Error(await upstreamRefusal(answer.statusCode, answer.headers, answer.body), {
+      ...context,
+      secrets: this.secrets,
+    });
   }
 
   async headObject(bucket: string, key: string, versionId?: string): Promise<ObjectInfo> {
