@@ -95,6 +95,7 @@ type LeanRequest = Omit<UpstreamRequest, 'payloadHash' | 'idleTimeoutMs'> & { pa
 
 /** The longest listing document read (1,000 keys of 1,024 bytes, each url-encoded, and their fields). */
 const LISTING_LIMIT = 16 * 1024 * 1024;
+const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 
 /** A query parameter with its value canonically encoded. */
 function param(key: string, value: string): QueryParam {
@@ -639,8 +640,18 @@ export class S3Driver implements Backend {
       }
     }
 
-    const out = await this.sendBody(body, size, (sized) =>
-      this.call(
+    const out = await this.sendBody(body, size, (sized) => {
+      if (this.reader) {
+        const headers: Record<string, string> = {};
+        if (request.contentType !== undefined) headers['content-type'] = request.contentType;
+        for (const [name, value] of Object.entries(request.metadata ?? {})) {
+          headers[`x-amz-meta-${name.toLowerCase()}`] = value;
+        }
+        if (tags && !tagsSeparately) headers['x-amz-tagging'] = tagsToHeader(tags);
+        if (request.ifNoneMatch) headers['if-none-match'] = '*';
+        return this.leanWrite(bucket, key, [], headers, sized, size, { ifNoneMatchPut: request.ifNoneMatch === true });
+      }
+      return this.call(
         () =>
           this.client.send(
             new PutObjectCommand({
@@ -656,8 +667,8 @@ export class S3Driver implements Backend {
             { abortSignal: sized.signal },
           ),
         { ifNoneMatchPut: request.ifNoneMatch === true },
-      ),
-    );
+      );
+    });
     if (tags && tagsSeparately) {
       await this.call(() =>
         this.client.send(
@@ -676,6 +687,38 @@ export class S3Driver implements Backend {
     if (out.VersionId && out.VersionId !== 'null') info.versionId = out.VersionId;
     if (request.metadata) info.metadata = { ...request.metadata };
     return info;
+  }
+
+  /**
+   * A PutObject or UploadPart through the lean client: the sized body streams with its declared
+   * length and an unsigned payload, aborted with the body's signal when the body fails.
+   */
+  private async leanWrite(
+    bucket: string,
+    key: string,
+    params: QueryParam[],
+    headers: Record<string, string>,
+    sized: SizedBody,
+    size: number,
+    context: ErrorContext = {},
+  ): Promise<{ ETag?: string; VersionId?: string }> {
+    headers['content-length'] = String(size);
+    const answer = await this.lean(
+      {
+        method: 'PUT',
+        bucket,
+        key,
+        params,
+        headers,
+        body: sized.body,
+        payloadHash: UNSIGNED_PAYLOAD,
+        signal: sized.signal,
+      },
+      context,
+    );
+    await answer.body.dump();
+    const out = objectAnswerFrom(answer.headers);
+    return { ETag: out.ETag, VersionId: out.VersionId };
   }
 
   private async exists(bucket: string, key: string): Promise<boolean> {
@@ -814,8 +857,12 @@ export class S3Driver implements Backend {
     size: number,
   ): Promise<string> {
     this.checkPartNumber(partNumber);
-    const out = await this.sendBody(body, size, (sized) =>
-      this.call(() =>
+    const out = await this.sendBody(body, size, (sized) => {
+      if (this.reader) {
+        const params = [param('partNumber', String(partNumber)), param('uploadId', uploadId)];
+        return this.leanWrite(bucket, key, params, {}, sized, size);
+      }
+      return this.call(() =>
         this.client.send(
           new UploadPartCommand({
             Bucket: bucket,
@@ -827,8 +874,8 @@ export class S3Driver implements Backend {
           }),
           { abortSignal: sized.signal },
         ),
-      ),
-    );
+      );
+    });
     if (!out.ETag) throw new StowageError('backend_error', undefined, 'UploadPart returned no ETag');
     return out.ETag;
   }
