@@ -1,4 +1,4 @@
-import { unescapeText, XML_DECLARATION, XML_NAME } from './read';
+import { openingTag, unescapeText, XML_DECLARATION } from './read';
 
 /** One entry of a DeleteObjects request body. */
 export interface DeleteListEntry {
@@ -41,7 +41,7 @@ export function parseDeleteObjects(xml: string): DeleteListEntry[] | undefined {
     if (lt === -1) break;
     const gt = xml.indexOf('>', lt);
     if (gt === -1) return undefined;
-    let tag = xml.slice(lt + 1, gt);
+    const tag = xml.slice(lt + 1, gt);
     at = gt + 1;
     if (tag.startsWith('/')) {
       const name = tag.slice(1).trim();
@@ -65,12 +65,9 @@ export function parseDeleteObjects(xml: string): DeleteListEntry[] | undefined {
       }
       continue;
     }
-    const selfClosing = tag.endsWith('/');
-    if (selfClosing) tag = tag.slice(0, -1);
-    const space = tag.search(/\s/);
-    const name = space === -1 ? tag : tag.slice(0, space);
-    const attributes = space === -1 ? '' : tag.slice(space).trim();
-    if (!XML_NAME.test(name)) return undefined; // also `<!…>`, `<?…?>` and `prefix:Name`
+    const opening = openingTag(tag);
+    if (!opening) return undefined;
+    const { name, attributes, selfClosing } = opening;
     if (stack.length === 0) {
       if (name !== 'Delete' || rootSeen) return undefined;
       rootSeen = true;

@@ -39,6 +39,16 @@ function codePoint(cp: number): string | undefined {
   return String.fromCodePoint(cp);
 }
 
+/** An opening tag's parts (the text between `<` and `>`); undefined when its name is no plain XML name. */
+export function openingTag(tag: string): { name: string; attributes: string; selfClosing: boolean } | undefined {
+  const selfClosing = tag.endsWith('/');
+  const inner = selfClosing ? tag.slice(0, -1) : tag;
+  const space = inner.search(/\s/);
+  const name = space === -1 ? inner : inner.slice(0, space);
+  if (!XML_NAME.test(name)) return undefined; // also `<!…>`, `<?…?>` and `prefix:Name`
+  return { name, attributes: space === -1 ? '' : inner.slice(space).trim(), selfClosing };
+}
+
 /**
  * Reads the plain XML S3 speaks: one root element (attributes allowed on it alone, e.g.
  * `xmlns`), nested elements holding either elements or text, the five entities and character
@@ -63,7 +73,7 @@ export function readXml(xml: string): XmlElement | undefined {
     }
     const gt = xml.indexOf('>', lt);
     if (gt === -1) return undefined;
-    let tag = xml.slice(lt + 1, gt);
+    const tag = xml.slice(lt + 1, gt);
     at = gt + 1;
     if (tag.startsWith('/')) {
       if (!open || tag.slice(1).trim() !== open.name) return undefined;
@@ -78,12 +88,9 @@ export function readXml(xml: string): XmlElement | undefined {
       continue;
     }
     if (text.trim() !== '') return undefined; // text before a child element, or outside the root
-    const selfClosing = tag.endsWith('/');
-    if (selfClosing) tag = tag.slice(0, -1);
-    const space = tag.search(/\s/);
-    const name = space === -1 ? tag : tag.slice(0, space);
-    const attributes = space === -1 ? '' : tag.slice(space).trim();
-    if (!XML_NAME.test(name)) return undefined; // also `<!…>`, `<?…?>` and `prefix:Name`
+    const opening = openingTag(xml.slice(lt + 1, gt));
+    if (!opening) return undefined;
+    const { name, attributes, selfClosing } = opening;
     if (attributes !== '' && (stack.length !== 0 || attributes.includes('<'))) return undefined;
     const element: XmlElement = { name, children: [], text: '' };
     if (open) {
