@@ -1,3 +1,5 @@
+import { openingTag, unescapeText, XML_DECLARATION } from './read';
+
 /** One entry of a DeleteObjects request body. */
 export interface DeleteListEntry {
   readonly key: string;
@@ -9,34 +11,6 @@ export const MAX_DELETE_OBJECTS = 1000;
 
 /** Elements a DeleteObjects body may hold inside `<Object>`. */
 const OBJECT_FIELDS = new Set(['Key', 'VersionId', 'ETag', 'LastModifiedTime', 'Size']);
-const NAME_CHARS = /^[A-Za-z][A-Za-z0-9]*$/;
-const XML_DECLARATION = /^\s*<\?xml\s[^?<>]*\?>/;
-const NAMED_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-/** Resolves the five XML entities and character references; undefined on anything else. */
-function unescapeText(text: string): string | undefined {
-  if (!text.includes('&')) return text;
-  let out = '';
-  let at = 0;
-  for (;;) {
-    const amp = text.indexOf('&', at);
-    if (amp === -1) return out + text.slice(at);
-    const semi = text.indexOf(';', amp);
-    if (semi === -1) return undefined;
-    const name = text.slice(amp + 1, semi);
-    let value: string | undefined = NAMED_ENTITIES[name];
-    if (value === undefined && /^#[0-9]{1,7}$/.test(name)) value = codePoint(Number(name.slice(1)));
-    else if (value === undefined && /^#x[0-9A-Fa-f]{1,6}$/.test(name)) value = codePoint(parseInt(name.slice(2), 16));
-    if (value === undefined) return undefined;
-    out += text.slice(at, amp) + value;
-    at = semi + 1;
-  }
-}
-
-function codePoint(cp: number): string | undefined {
-  if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return undefined;
-  return String.fromCodePoint(cp);
-}
 
 /**
  * The objects a DeleteObjects body (`<Delete><Object><Key>…</Key><VersionId>…</VersionId></Object>
@@ -67,7 +41,7 @@ export function parseDeleteObjects(xml: string): DeleteListEntry[] | undefined {
     if (lt === -1) break;
     const gt = xml.indexOf('>', lt);
     if (gt === -1) return undefined;
-    let tag = xml.slice(lt + 1, gt);
+    const tag = xml.slice(lt + 1, gt);
     at = gt + 1;
     if (tag.startsWith('/')) {
       const name = tag.slice(1).trim();
@@ -91,12 +65,9 @@ export function parseDeleteObjects(xml: string): DeleteListEntry[] | undefined {
       }
       continue;
     }
-    const selfClosing = tag.endsWith('/');
-    if (selfClosing) tag = tag.slice(0, -1);
-    const space = tag.search(/\s/);
-    const name = space === -1 ? tag : tag.slice(0, space);
-    const attributes = space === -1 ? '' : tag.slice(space).trim();
-    if (!NAME_CHARS.test(name)) return undefined; // also `<!…>`, `<?…?>` and `prefix:Name`
+    const opening = openingTag(tag);
+    if (!opening) return undefined;
+    const { name, attributes, selfClosing } = opening;
     if (stack.length === 0) {
       if (name !== 'Delete' || rootSeen) return undefined;
       rootSeen = true;

@@ -44,7 +44,9 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { BackendKind } from '@stowage/config';
 import { StowageError } from '@stowage/errors';
-import { EMPTY_SHA256, uriEncode } from '@stowage/sigv4';
+import { parseListObjectsV2 } from '@stowage/s3-xml';
+import { EMPTY_SHA256, QueryParam, uriEncode } from '@stowage/sigv4';
+import type { Dispatcher } from 'undici';
 import type {
   Backend,
   BucketSummary,
@@ -83,11 +85,22 @@ import {
   tagsToTagSet,
 } from './s3-mappers';
 import { SizedBody, sizedBody } from './sized-body';
-import { ObjectAnswer, objectAnswerFrom, upstreamRefusal } from './upstream-answer';
-import type { UpstreamClient } from '../../upstream/upstream-client';
+import { ObjectAnswer, objectAnswerFrom, readDocument, upstreamRefusal } from './upstream-answer';
+import type { UpstreamClient, UpstreamRequest } from '../../upstream/upstream-client';
 
 /** The lean signed client object reads go through (the S3 proxy's own). */
 export type ObjectReader = Pick<UpstreamClient, 'send'>;
+/** A lean request as the driver builds it; the payload hash defaults to that of an empty body. */
+type LeanRequest = Omit<UpstreamRequest, 'payloadHash' | 'idleTimeoutMs'> & { payloadHash?: string };
+
+/** The longest listing document read (1,000 keys of 1,024 bytes, each url-encoded, and their fields). */
+const LISTING_LIMIT = 16 * 1024 * 1024;
+const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
+
+/** A query parameter with its value canonically encoded. */
+function param(key: string, value: string): QueryParam {
+  return { key, value: uriEncode(value), raw: value };
+}
 
 /** Kinds known to enforce `If-None-Match: *` on PutObject; the others also get a HeadObject check. */
 const HONOURS_IF_NONE_MATCH: ReadonlySet<BackendKind> = new Set(['aws', 'minio', 'ceph', 'r2']);
@@ -99,7 +112,7 @@ const NO_CORS = new Set(['NoSuchCORSConfiguration']);
 const NO_POLICY = new Set(['NoSuchBucketPolicy']);
 const NO_LIFECYCLE = new Set(['NoSuchLifecycleConfiguration']);
 const NO_TAGS = new Set(['NoSuchTagSet', 'NoSuchTagSetError']);
-/** How many times an object read is tried before its failure is reported. */
+/** How many times a request without a body is tried before its failure is reported. */
 const READ_ATTEMPTS = 3;
 const RETRIED_STATUSES = new Set([500, 502, 503, 504]);
 const RETRIED_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
@@ -371,6 +384,11 @@ export class S3Driver implements Backend {
   async listObjects(request: ListObjectsRequest, signal?: AbortSignal): Promise<ListObjectsResult> {
     const maxKeys =
       request.maxKeys === undefined ? undefined : Math.min(1000, Math.max(1, Math.floor(request.maxKeys)));
+    // s3rver answers 500 or 403 to a token it cannot read; others answer 400 InvalidArgument.
+    const context: ErrorContext = {
+      clientToken: request.continuationToken ? (this.kind === 's3rver' ? 'any' : 'refusal') : undefined,
+    };
+    if (this.reader) return this.leanList(request, maxKeys, context, signal);
     const out = await this.call(
       () =>
         this.client.send(
@@ -383,8 +401,7 @@ export class S3Driver implements Backend {
           }),
           { abortSignal: signal },
         ),
-      // s3rver answers 500 or 403 to a token it cannot read; others answer 400 InvalidArgument.
-      { clientToken: request.continuationToken ? (this.kind === 's3rver' ? 'any' : 'refusal') : undefined },
+      context,
     );
     const objects: ObjectInfo[] = (out.Contents ?? [])
       .filter((o) => o.Key !== undefined)
@@ -401,6 +418,45 @@ export class S3Driver implements Backend {
       isTruncated: out.IsTruncated === true,
     };
     if (out.IsTruncated && out.NextContinuationToken) result.nextContinuationToken = out.NextContinuationToken;
+    return result;
+  }
+
+  /**
+   * ListObjectsV2 through the lean client, keys url-encoded on the wire (so characters XML cannot
+   * carry arrive intact) and the answer read strictly (see `parseListObjectsV2`).
+   */
+  private async leanList(
+    request: ListObjectsRequest,
+    maxKeys: number | undefined,
+    context: ErrorContext,
+    signal?: AbortSignal,
+  ): Promise<ListObjectsResult> {
+    const params: QueryParam[] = [param('list-type', '2'), param('encoding-type', 'url')];
+    if (request.prefix) params.push(param('prefix', request.prefix));
+    if (request.delimiter) params.push(param('delimiter', request.delimiter));
+    if (request.continuationToken) params.push(param('continuation-token', request.continuationToken));
+    if (maxKeys !== undefined) params.push(param('max-keys', String(maxKeys)));
+    const answer = await this.lean(
+      { method: 'GET', bucket: request.bucket, key: '', params, headers: {}, signal },
+      context,
+    );
+    let xml: string;
+    try {
+      xml = await readDocument(answer.body, LISTING_LIMIT);
+    } catch (err) {
+      throw mapS3Error(err, { secrets: this.secrets });
+    }
+    const page = parseListObjectsV2(xml);
+    if (!page)
+      throw new StowageError('backend_error', undefined, 'the upstream answered a listing that could not be read', {
+        status: 502,
+      });
+    const result: ListObjectsResult = {
+      objects: page.objects,
+      commonPrefixes: page.commonPrefixes,
+      isTruncated: page.isTruncated,
+    };
+    if (page.isTruncated && page.nextContinuationToken) result.nextContinuationToken = page.nextContinuationToken;
     return result;
   }
 
@@ -464,14 +520,8 @@ export class S3Driver implements Backend {
     return stream;
   }
 
-  /**
-   * One signed GET or HEAD of an object through the lean client. Answers 2xx and 304 as they
-   * are; a refusal or a failure to get an answer throws the StowageError the SDK path would.
-   * Like the SDK's standard retry mode, a busy upstream (500, 502, 503, 504) or a connection
-   * that was refused or reset is asked again, up to {@link READ_ATTEMPTS} times in all; a
-   * silent upstream is not, its idle timeout has already been waited for.
-   */
-  private async read(
+  /** One signed GET or HEAD of an object through the lean client (see {@link lean}). */
+  private read(
     method: 'GET' | 'HEAD',
     bucket: string,
     key: string,
@@ -479,23 +529,32 @@ export class S3Driver implements Backend {
     headers: Record<string, string>,
     signal?: AbortSignal,
   ) {
+    const params = versionId ? [param('versionId', versionId)] : [];
+    return this.lean({ method, bucket, key, params, headers, signal });
+  }
+
+  /**
+   * One signed request through the lean client. Answers 2xx and 304 as they are; a refusal or a
+   * failure to get an answer throws the StowageError the SDK path would. A request without a
+   * body (a read or a listing) is asked again, as the SDK's standard retry did, when the upstream
+   * is busy (500, 502, 503, 504) or its connection was refused or reset, up to
+   * {@link READ_ATTEMPTS} times in all; a silent upstream is not, its idle timeout has passed.
+   */
+  private async lean(request: LeanRequest, context: ErrorContext = {}): Promise<Dispatcher.ResponseData> {
+    const retried = request.body === undefined;
     for (let attempt = 1; ; attempt++) {
-      const last = attempt >= READ_ATTEMPTS || signal?.aborted === true;
+      const last = !retried || attempt >= READ_ATTEMPTS || request.signal?.aborted === true;
       let answer;
       try {
         answer = await this.reader!.send(this.config, {
-          method,
-          bucket,
-          key,
-          params: !versionId ? [] : [{ key: 'versionId', value: uriEncode(versionId), raw: versionId }],
-          headers: { ...headers },
           payloadHash: EMPTY_SHA256,
-          signal,
+          ...request,
+          headers: { ...request.headers },
           idleTimeoutMs: this.config.requestTimeoutMs ?? S3_DRIVER_DEFAULTS.requestTimeoutMs,
         });
       } catch (err) {
         if (last || !RETRIED_NETWORK_CODES.has((err as { code?: string }).code ?? '')) {
-          throw mapS3Error(err, { secrets: this.secrets });
+          throw mapS3Error(err, { ...context, secrets: this.secrets });
         }
         await retryPause(attempt);
         continue;
@@ -503,6 +562,7 @@ export class S3Driver implements Backend {
       if (answer.statusCode < 300 || answer.statusCode === 304) return answer;
       if (last || !RETRIED_STATUSES.has(answer.statusCode)) {
         throw mapS3Error(await upstreamRefusal(answer.statusCode, answer.headers, answer.body), {
+          ...context,
           secrets: this.secrets,
         });
       }
@@ -602,8 +662,18 @@ export class S3Driver implements Backend {
       }
     }
 
-    const out = await this.sendBody(body, size, (sized) =>
-      this.call(
+    const out = await this.sendBody(body, size, (sized) => {
+      if (this.reader) {
+        const headers: Record<string, string> = {};
+        if (request.contentType !== undefined) headers['content-type'] = request.contentType;
+        for (const [name, value] of Object.entries(request.metadata ?? {})) {
+          headers[`x-amz-meta-${name.toLowerCase()}`] = value;
+        }
+        if (tags && !tagsSeparately) headers['x-amz-tagging'] = tagsToHeader(tags);
+        if (request.ifNoneMatch) headers['if-none-match'] = '*';
+        return this.leanWrite(bucket, key, [], headers, sized, size, { ifNoneMatchPut: request.ifNoneMatch === true });
+      }
+      return this.call(
         () =>
           this.client.send(
             new PutObjectCommand({
@@ -619,8 +689,8 @@ export class S3Driver implements Backend {
             { abortSignal: sized.signal },
           ),
         { ifNoneMatchPut: request.ifNoneMatch === true },
-      ),
-    );
+      );
+    });
     if (tags && tagsSeparately) {
       await this.call(() =>
         this.client.send(
@@ -639,6 +709,38 @@ export class S3Driver implements Backend {
     if (out.VersionId && out.VersionId !== 'null') info.versionId = out.VersionId;
     if (request.metadata) info.metadata = { ...request.metadata };
     return info;
+  }
+
+  /**
+   * A PutObject or UploadPart through the lean client: the sized body streams with its declared
+   * length and an unsigned payload, aborted with the body's signal when the body fails.
+   */
+  private async leanWrite(
+    bucket: string,
+    key: string,
+    params: QueryParam[],
+    headers: Record<string, string>,
+    sized: SizedBody,
+    size: number,
+    context: ErrorContext = {},
+  ): Promise<{ ETag?: string; VersionId?: string }> {
+    headers['content-length'] = String(size);
+    const answer = await this.lean(
+      {
+        method: 'PUT',
+        bucket,
+        key,
+        params,
+        headers,
+        body: sized.body,
+        payloadHash: UNSIGNED_PAYLOAD,
+        signal: sized.signal,
+      },
+      context,
+    );
+    await answer.body.dump();
+    const out = objectAnswerFrom(answer.headers);
+    return { ETag: out.ETag, VersionId: out.VersionId };
   }
 
   private async exists(bucket: string, key: string): Promise<boolean> {
@@ -777,8 +879,12 @@ export class S3Driver implements Backend {
     size: number,
   ): Promise<string> {
     this.checkPartNumber(partNumber);
-    const out = await this.sendBody(body, size, (sized) =>
-      this.call(() =>
+    const out = await this.sendBody(body, size, (sized) => {
+      if (this.reader) {
+        const params = [param('partNumber', String(partNumber)), param('uploadId', uploadId)];
+        return this.leanWrite(bucket, key, params, {}, sized, size);
+      }
+      return this.call(() =>
         this.client.send(
           new UploadPartCommand({
             Bucket: bucket,
@@ -790,8 +896,8 @@ export class S3Driver implements Backend {
           }),
           { abortSignal: sized.signal },
         ),
-      ),
-    );
+      );
+    });
     if (!out.ETag) throw new StowageError('backend_error', undefined, 'UploadPart returned no ETag');
     return out.ETag;
   }

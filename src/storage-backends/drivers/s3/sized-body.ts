@@ -1,6 +1,9 @@
 import { Readable, Transform } from 'node:stream';
 import { StowageError } from '@stowage/errors';
 
+/** How much of a body may wait between its source and the upstream request (the upstream client's socket buffer). */
+const BODY_BUFFER_BYTES = 1024 * 1024;
+
 export interface SizedBody {
   /** What to hand the SDK as the request body. */
   body: Readable;
@@ -35,6 +38,8 @@ export function sizedBody(source: Readable, size: number): SizedBody {
     return failure;
   };
   const counted = new Transform({
+    // As much buffered as the upstream connection holds, so the upload does not pause every 16 KiB.
+    highWaterMark: BODY_BUFFER_BYTES,
     transform(chunk: Buffer, _encoding, callback) {
       seen += chunk.length;
       if (seen > size) return callback(fail(`is longer than its declared ${size} bytes`));

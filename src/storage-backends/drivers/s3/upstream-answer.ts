@@ -1,3 +1,4 @@
+import { StowageError } from '@stowage/errors';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { ObjectHeaders } from './s3-mappers';
@@ -95,21 +96,42 @@ function xmlText(xml: string, element: string): string | undefined {
   return match?.[1].replace(/&(amp|lt|gt|quot|apos);/g, (_, entity: string) => ENTITIES[entity]);
 }
 
-/** Reads at most {@link ERROR_BODY_LIMIT} bytes of an error body; leaving the loop early destroys the rest. */
-async function readErrorBody(body: Readable | undefined): Promise<string> {
-  if (!body) return '';
+/** The first `limit` bytes of a body, and whether there was more; leaving the loop early destroys the rest. */
+async function readUpTo(body: Readable, limit: number): Promise<{ bytes: Buffer; whole: boolean }> {
   const chunks: Buffer[] = [];
   let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size > limit) break;
+  }
+  const bytes = Buffer.concat(chunks);
+  return { bytes: bytes.subarray(0, limit), whole: bytes.length <= limit };
+}
+
+/** Reads at most {@link ERROR_BODY_LIMIT} bytes of an error body. */
+async function readErrorBody(body: Readable | undefined): Promise<string> {
+  if (!body) return '';
   try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      chunks.push(chunk);
-      size += chunk.length;
-      if (size >= ERROR_BODY_LIMIT) break;
-    }
+    return (await readUpTo(body, ERROR_BODY_LIMIT)).bytes.toString('utf8');
   } catch {
     // A body that fails midway leaves the status to speak for the refusal.
+    return '';
   }
-  return Buffer.concat(chunks).subarray(0, ERROR_BODY_LIMIT).toString('utf8');
+}
+
+/**
+ * A whole answer document (a listing), as text; a document longer than `limit` bytes is a
+ * `backend_error` 502, and a body that fails midway throws its failure.
+ */
+export async function readDocument(body: Readable, limit: number): Promise<string> {
+  const { bytes, whole } = await readUpTo(body, limit);
+  if (!whole) {
+    throw new StowageError('backend_error', undefined, `the upstream answered a document longer than ${limit} bytes`, {
+      status: 502,
+    });
+  }
+  return bytes.toString('utf8');
 }
 
 /**
