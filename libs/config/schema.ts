@@ -149,7 +149,10 @@ export class BackendConfig {
   @IsBoolean() path_style = false;
   /** What the upstream is; decides the capabilities Stowage assumes for it. */
   @IsIn(BACKEND_KINDS) kind: BackendKind = 'generic';
-  /** `when_required` suits most S3-compatible servers; `when_supported` sends the SDK's default checksums. */
+  /**
+   * `when_required` suits most S3-compatible servers; `when_supported` sends the SDK's default checksums on
+   * the calls made through the SDK (object reads, listings, uploads and parts go through the signed client).
+   */
   @IsIn(['when_required', 'when_supported']) checksums: 'when_required' | 'when_supported' = 'when_required';
 }
 
