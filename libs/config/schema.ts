@@ -135,10 +135,13 @@ export const BACKEND_KINDS = [
 ] as const;
 export type BackendKind = (typeof BACKEND_KINDS)[number];
 
+/** A backend id: 1-63 characters of a-z, 0-9, `_` or `-`, starting with a letter or digit. */
+export const BACKEND_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+export const BACKEND_ID_RULE =
+  'must be 1-63 characters of lower-case letters, digits, _ or -, starting with a letter or digit';
+
 export class BackendConfig {
-  @Matches(/^[a-z0-9][a-z0-9_-]{0,62}$/, {
-    message: 'must be 1-63 characters of lower-case letters, digits, _ or -, starting with a letter or digit',
-  })
+  @Matches(BACKEND_ID_PATTERN, { message: BACKEND_ID_RULE })
   id!: string;
   @IsOptional() @IsString() name?: string;
   @IsIn(['s3v4']) type = 's3v4' as const;
