@@ -14,8 +14,14 @@
  * The S3 server is a throwaway single-node Ceph RGW started with test/ceph/ceph-rgw-up.sh (objects
  * in RAM); without the Ceph binaries, an s3rver in a child process. Uses the machine's PostgreSQL
  * and Redis (STOWAGE_BENCH_PG_ADMIN_URL, STOWAGE_BENCH_REDIS_URL): a throwaway database and Redis
- * key prefix are created and removed again. The server runs from dist/ pinned to CPU 0; this
- * process moves to CPU 1. Loopback only; everything started is stopped again, also on failure.
+ * key prefix are created and removed again. Loopback only; everything started is stopped again,
+ * also on failure.
+ *
+ * CPUs: Stowage runs from dist/ alone on CPU 0; this process (the load generator) and, with
+ * BENCH_LAYOUT=split (the default, as in bench:proxy), the S3 server share the others, so Stowage
+ * has a core to itself as a replica on its own host would and both paths face the same upstream.
+ * BENCH_LAYOUT=shared lets the S3 server run on CPU 0 too: every cycle Stowage spends is then taken
+ * from the upstream. Each transfer also prints the CPU time the Stowage server spent per GiB.
  */
 
 const { mkdtempSync } = require('node:fs');
@@ -23,7 +29,7 @@ const http = require('node:http');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { randomBytes } = require('node:crypto');
-const { fixed, latency, load, printTable, tasksetWorks } = require('./lib/bench');
+const { cpuLayout, fixed, latency, load, printTable } = require('./lib/bench');
 const { bootStowage, cleanupRunner } = require('./lib/stowage-process');
 const { startS3 } = require('./lib/s3-server');
 const { digest, generatedBody, watchRss } = require('./lib/transfer');
@@ -55,10 +61,7 @@ function stowageRequest(url, { method = 'GET', headers = {}, body } = {}) {
 }
 
 async function main() {
-  const pin = tasksetWorks(['-c', '0', 'true']);
-  if (pin && tasksetWorks(['-cp', '1', String(process.pid)]))
-    console.log('server pinned to CPU 0, load generator on CPU 1');
-  else console.log('note: taskset unavailable; server and load generator share the CPUs');
+  const { pin, pinS3Server } = cpuLayout();
 
   const dir = mkdtempSync(join(tmpdir(), 'stowage-bench-objects-'));
   const { cleanups, cleanup } = cleanupRunner(dir);
@@ -66,6 +69,7 @@ async function main() {
   try {
     const s3 = await startS3(dir, cleanups);
     console.log(`S3 server: ${s3.name} on ${s3.endpoint}`);
+    pinS3Server(s3);
 
     const { server, base, auth } = await bootStowage({
       dir,
@@ -119,7 +123,8 @@ async function main() {
       const mbps = size / 1e6 / run.seconds;
       transfers.push({ path, direction, mbps, growth: run.growth, ok: written === read });
       console.log(
-        `${path} ${direction}: ${fixed(mbps, 0)} MB/s, peak server RSS +${fixed(run.growth / MiB, 1)} MiB` +
+        `${path} ${direction}: ${fixed(mbps, 0)} MB/s, peak server RSS +${fixed(run.growth / MiB, 1)} MiB, ` +
+          `server CPU ${fixed(run.cpuSeconds / (size / 2 ** 30), 2)} s per GiB` +
           (read === undefined ? '' : `, sha256 ${written === read ? 'matches' : 'DIFFERS'}`),
       );
     };

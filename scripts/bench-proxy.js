@@ -48,7 +48,7 @@ const http = require('node:http');
 const { tmpdir, cpus, loadavg } = require('node:os');
 const { join } = require('node:path');
 const { randomBytes } = require('node:crypto');
-const { fixed, load, percentile, printTable, processCpuSeconds, tasksetWorks } = require('./lib/bench');
+const { cpuLayout, fixed, load, percentile, printTable, processCpuSeconds } = require('./lib/bench');
 const { ROOT, bootStowage, cleanupRunner, freePort, stopChild } = require('./lib/stowage-process');
 const { startS3 } = require('./lib/s3-server');
 const { digest, generatedBody, generatedSha256, peakRssOf, rssOf, watchRss } = require('./lib/transfer');
@@ -211,10 +211,7 @@ const ms = (value) => fixed(value, 2);
 const signedMs = (value) => (Number.isFinite(value) ? `${value >= 0 ? '+' : ''}${value.toFixed(2)}` : '-');
 
 async function main() {
-  const pin = tasksetWorks(['-c', '0', 'true']);
-  const others = Array.from({ length: Math.max(1, cpus().length - 1) }, (_, i) => i + 1).join(',');
-  const split = pin && cpus().length > 1 && tasksetWorks(['-cp', others, String(process.pid)]);
-  if (!split) console.log('note: taskset unavailable; Stowage, the S3 server and the load generator share the CPUs');
+  const { pin, pinS3Server } = cpuLayout(LAYOUT);
   console.log(
     `${cpus().length} CPUs, load average ${loadavg()
       .map((l) => l.toFixed(2))
@@ -227,15 +224,7 @@ async function main() {
   try {
     const s3 = await startS3(dir, cleanups);
     console.log(`S3 server: ${s3.name} on ${s3.endpoint}`);
-    if (split) {
-      // Every thread of every process of the S3 server (-a), on the load generator's CPUs.
-      const pinned = LAYOUT === 'split' && s3.pids().every((pid) => tasksetWorks(['-a', '-cp', others, String(pid)]));
-      console.log(
-        pinned
-          ? `layout split: Stowage alone on CPU 0; the S3 server and the load generator on CPU ${others}`
-          : `layout shared: Stowage on CPU 0, the load generator on CPU ${others}, the S3 server on any CPU`,
-      );
-    }
+    pinS3Server(s3);
     const proxyPort = await freePort();
     const { server, base, auth } = await bootStowage({
       dir,

@@ -1,3 +1,4 @@
 export * from './catalogue';
 export * from './outage';
 export * from './stowage-error';
+export * from './refusal-error';

@@ -1,3 +1,5 @@
+import { RefusalError } from '@stowage/errors';
+
 /**
  * The S3 error codes this library can answer with, and the HTTP status S3 uses for each. The
  * codes are S3's own, so a proxy can render them into S3's XML error shape unchanged.
@@ -27,18 +29,13 @@ export type SigV4ErrorCode = keyof typeof SIGV4_ERROR_STATUS;
  * example `StringToSign` and `CanonicalRequest` on a signature mismatch, which S3 returns too).
  * Neither ever holds a secret key or signing key, though `details` may echo what the client sent.
  */
-export class SigV4Error extends Error {
+export class SigV4Error extends RefusalError {
   readonly status: number;
   readonly code: SigV4ErrorCode;
   readonly details?: Readonly<Record<string, string>>;
 
   constructor(code: SigV4ErrorCode, message: string, details?: Readonly<Record<string, string>>) {
-    // A refusal of the client's request, raised per bad request at line rate: the stack trace
-    // says nothing useful and capturing it is most of the cost of the error.
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
     super(message);
-    Error.stackTraceLimit = limit;
     this.name = 'SigV4Error';
     this.code = code;
     this.details = details;

@@ -4,6 +4,7 @@
 
 const { spawnSync } = require('node:child_process');
 const { readFileSync } = require('node:fs');
+const { cpus } = require('node:os');
 
 const CLOCK_TICKS = 100; // USER_HZ, 100 on Linux on every mainstream architecture
 
@@ -11,6 +12,33 @@ const CLOCK_TICKS = 100; // USER_HZ, 100 on Linux on every mainstream architectu
 function tasksetWorks(args) {
   const result = spawnSync('taskset', args, { stdio: 'ignore' });
   return !result.error && result.status === 0;
+}
+
+/**
+ * The CPU layout of a benchmark on this machine: Stowage alone on CPU 0, this process (the load
+ * generator) on the others. `layout` `split` (BENCH_LAYOUT's default) also moves every thread of
+ * the S3 server onto the load generator's CPUs, so Stowage has a core to itself as a replica on
+ * its own host would, and both sides of a comparison face the same upstream; `shared` leaves the
+ * S3 server free to run on CPU 0 too, where every cycle Stowage spends is taken from the
+ * upstream (Stowage squeezed onto the storage server's host). Returns `pin` (start Stowage with
+ * `taskset -c 0`) and `pinS3Server(s3)`, which applies the layout and says what it did.
+ */
+function cpuLayout(layout = process.env.BENCH_LAYOUT ?? 'split') {
+  const pin = tasksetWorks(['-c', '0', 'true']);
+  const others = Array.from({ length: Math.max(1, cpus().length - 1) }, (_, i) => i + 1).join(',');
+  const split = pin && cpus().length > 1 && tasksetWorks(['-cp', others, String(process.pid)]);
+  if (!split) console.log('note: taskset unavailable; Stowage, the S3 server and the load generator share the CPUs');
+  const pinS3Server = (s3) => {
+    if (!split) return;
+    // Every thread of every process of the S3 server (-a), on the load generator's CPUs.
+    const pinned = layout === 'split' && s3.pids().every((pid) => tasksetWorks(['-a', '-cp', others, String(pid)]));
+    console.log(
+      pinned
+        ? `layout split: Stowage alone on CPU 0; the S3 server and the load generator on CPU ${others}`
+        : `layout shared: Stowage on CPU 0, the load generator on CPU ${others}, the S3 server on any CPU`,
+    );
+  };
+  return { pin, split, pinS3Server };
 }
 
 /** CPU seconds used so far by a process (utime + stime from /proc), or undefined off Linux. */
@@ -96,4 +124,4 @@ function printTable(header, lines, textColumns = 2) {
   for (const line of lines) console.log(format(line));
 }
 
-module.exports = { tasksetWorks, processCpuSeconds, percentile, load, fixed, latency, printTable };
+module.exports = { tasksetWorks, cpuLayout, processCpuSeconds, percentile, load, fixed, latency, printTable };

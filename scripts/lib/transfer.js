@@ -7,6 +7,7 @@ const { createCipheriv, createHash } = require('node:crypto');
 const { readFileSync } = require('node:fs');
 const { Readable, Writable } = require('node:stream');
 const { pipeline } = require('node:stream/promises');
+const { processCpuSeconds } = require('./bench');
 
 const CHUNK = 1024 * 1024;
 
@@ -69,9 +70,10 @@ function peakRssOf(pid) {
   return statusField(pid, 'VmHWM');
 }
 
-/** Peak VmRSS growth of `pid` (sampled every 50 ms) while `fn` runs. */
+/** Peak VmRSS growth of `pid` (sampled every 50 ms) and the CPU time it used while `fn` runs. */
 async function watchRss(pid, fn) {
   const before = rssOf(pid);
+  const cpuBefore = processCpuSeconds(pid);
   let peak = before;
   const timer = setInterval(() => {
     try {
@@ -84,7 +86,8 @@ async function watchRss(pid, fn) {
   try {
     const value = await fn();
     peak = Math.max(peak, rssOf(pid));
-    return { value, seconds: Number(process.hrtime.bigint() - started) / 1e9, growth: peak - before, before, peak };
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    return { value, seconds, growth: peak - before, before, peak, cpuSeconds: processCpuSeconds(pid) - cpuBefore };
   } finally {
     clearInterval(timer);
   }

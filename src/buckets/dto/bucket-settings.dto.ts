@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -17,6 +18,22 @@ import {
 export const MAX_CORS_RULES = 100;
 export const MAX_LIFECYCLE_RULES = 1000;
 export const MAX_POLICY_BYTES = 20 * 1024;
+
+/**
+ * A bucket configuration's list of rules, each validated as `rule`. Lists up to ten times `max`
+ * reach the service, which refuses those over `max` with the setting's own code; longer ones are
+ * refused here, before their rules are validated one by one.
+ */
+function RuleList(rule: new () => object, max: number): PropertyDecorator {
+  return applyDecorators(
+    ApiProperty({ type: [rule], description: 'An empty list removes the configuration.' }),
+    IsArray(),
+    ArrayMaxSize(max * 10),
+    ValidateNested({ each: true }),
+    IsObject({ each: true }),
+    Type(() => rule),
+  );
+}
 
 export class VersioningDto {
   @ApiProperty() @IsBoolean() enabled!: boolean;
@@ -62,12 +79,7 @@ export class CorsRuleDto {
 }
 
 export class CorsDto {
-  @ApiProperty({ type: [CorsRuleDto], description: 'An empty list removes the configuration.' })
-  @IsArray()
-  @ArrayMaxSize(MAX_CORS_RULES * 10)
-  @ValidateNested({ each: true })
-  @IsObject({ each: true })
-  @Type(() => CorsRuleDto)
+  @RuleList(CorsRuleDto, MAX_CORS_RULES)
   rules!: CorsRuleDto[];
 }
 
@@ -110,11 +122,6 @@ export class LifecycleRuleDto {
 }
 
 export class LifecycleDto {
-  @ApiProperty({ type: [LifecycleRuleDto], description: 'An empty list removes the configuration.' })
-  @IsArray()
-  @ArrayMaxSize(MAX_LIFECYCLE_RULES * 10)
-  @ValidateNested({ each: true })
-  @IsObject({ each: true })
-  @Type(() => LifecycleRuleDto)
+  @RuleList(LifecycleRuleDto, MAX_LIFECYCLE_RULES)
   rules!: LifecycleRuleDto[];
 }

@@ -1,4 +1,4 @@
-import { StowageError } from '@stowage/errors';
+import { RefusalError, StowageError } from '@stowage/errors';
 import { isSigV4Error } from '@stowage/sigv4';
 
 /** S3 error codes the proxy itself answers with, and their HTTP status. */
@@ -37,7 +37,7 @@ export type RefusalReason =
   | 'upstream_unavailable';
 
 /** A refusal rendered as an S3 XML error. */
-export class S3ProxyError extends Error {
+export class S3ProxyError extends RefusalError {
   readonly status: number;
   readonly code: ProxyErrorCode;
   readonly reason?: RefusalReason;
@@ -49,11 +49,7 @@ export class S3ProxyError extends Error {
     reason?: RefusalReason,
     options: { retryAfterSeconds?: number; extra?: Record<string, string> } = {},
   ) {
-    // An answer to the client, not a fault of ours: no stack trace to capture.
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
     super(message);
-    Error.stackTraceLimit = limit;
     this.name = 'S3ProxyError';
     this.code = code;
     this.reason = reason;
