@@ -49,7 +49,11 @@ const ALL_ON = {
   extraEnv: [{ name: 'GARAGE_ACCESS_KEY', valueFrom: { secretKeyRef: { name: 'garage', key: 'access-key' } } }],
 };
 
-const EVALUATION = { bundledPostgresql: { enabled: true }, bundledRedis: { enabled: true }, networkPolicy: { enabled: true } };
+const EVALUATION = {
+  bundledPostgresql: { enabled: true },
+  bundledRedis: { enabled: true },
+  networkPolicy: { enabled: true },
+};
 
 function rendered(values?: Record<string, unknown>): K8sObject[] {
   const run = template(values);
@@ -84,7 +88,10 @@ describe('Helm chart', () => {
   it('passes helm lint --strict with defaults, every option on, and the evaluation servers', () => {
     for (const values of [undefined, ALL_ON, EVALUATION]) {
       const run = lint(values);
-      expect({ status: run.status, out: run.stdout + run.stderr }).toEqual({ status: 0, out: expect.stringContaining('0 chart(s) failed') });
+      expect({ status: run.status, out: run.stdout + run.stderr }).toEqual({
+        status: 0,
+        out: expect.stringContaining('0 chart(s) failed'),
+      });
     }
   });
 
@@ -114,9 +121,9 @@ describe('Helm chart', () => {
     podSpec(deployment).containers[0].ports[0].containerPort = 'eighty';
     const [result] = validateManifests([deployment]);
     expect(result.problems.join()).toMatch(/containerPort must be integer/);
-    expect(validateManifests([{ apiVersion: 'example.com/v1', kind: 'Gadget', metadata: { name: 'x' } }])[0].problems).toEqual([
-      'no schema for example.com/v1 Gadget',
-    ]);
+    expect(
+      validateManifests([{ apiVersion: 'example.com/v1', kind: 'Gadget', metadata: { name: 'x' } }])[0].problems,
+    ).toEqual(['no schema for example.com/v1 Gadget']);
   });
 
   it('runs 2 API replicas with probes on /healthz and /readyz, spread over zones and nodes', () => {
@@ -134,14 +141,19 @@ describe('Helm chart', () => {
       'topology.kubernetes.io/zone',
       'kubernetes.io/hostname',
     ]);
-    for (const t of spec.topologySpreadConstraints) expect(t.labelSelector.matchLabels).toEqual((deployment.spec as Obj).selector.matchLabels);
+    for (const t of spec.topologySpreadConstraints)
+      expect(t.labelSelector.matchLabels).toEqual((deployment.spec as Obj).selector.matchLabels);
   });
 
   it('every Stowage container is non-root with a read-only root filesystem and writes only to /tmp', () => {
     for (const docs of [defaults, allOn]) {
       for (const workload of workloads(docs)) {
         const spec = podSpec(workload);
-        expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } });
+        expect(spec.securityContext).toMatchObject({
+          runAsNonRoot: true,
+          runAsUser: 10001,
+          seccompProfile: { type: 'RuntimeDefault' },
+        });
         expect(spec.automountServiceAccountToken).toBe(false);
         for (const c of spec.containers) {
           expect(c.securityContext).toEqual({
@@ -171,13 +183,20 @@ describe('Helm chart', () => {
           const ref = env.valueFrom?.secretKeyRef;
           if (!ref) continue;
           expect(secretNames.has(ref.name) || external.has(ref.name)).toBe(true);
-          if (secretNames.has(ref.name)) expect(Object.keys(find(allOn, 'Secret', ref.name).data as Obj)).toContain(ref.key);
+          if (secretNames.has(ref.name))
+            expect(Object.keys(find(allOn, 'Secret', ref.name).data as Obj)).toContain(ref.key);
         }
       }
     }
     const server = podSpec(find(allOn, 'Deployment', FULL)).containers[0];
     const envNames = server.env.map((e: Obj) => e.name);
-    for (const name of ['STOWAGE_SECRET_KEY', 'STOWAGE_DATABASE_URL', 'STOWAGE_REDIS_URL', 'STOWAGE_STATIC_ADMIN_HASH', 'STOWAGE_OIDC_CLIENT_SECRET']) {
+    for (const name of [
+      'STOWAGE_SECRET_KEY',
+      'STOWAGE_DATABASE_URL',
+      'STOWAGE_REDIS_URL',
+      'STOWAGE_STATIC_ADMIN_HASH',
+      'STOWAGE_OIDC_CLIENT_SECRET',
+    ]) {
       expect(envNames).toContain(name);
     }
     const configText = JSON.stringify(all(allOn, 'ConfigMap').map((c) => c.data));
@@ -185,7 +204,9 @@ describe('Helm chart', () => {
       expect(configText).not.toContain(secret);
     }
     const stored = find(allOn, 'Secret', FULL).data as Record<string, string>;
-    const decoded = Object.fromEntries(Object.entries(stored).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+    const decoded = Object.fromEntries(
+      Object.entries(stored).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
+    );
     expect(decoded).toEqual({
       'database-url': DB_URL,
       'redis-url': REDIS_URL,
@@ -213,7 +234,9 @@ describe('Helm chart', () => {
       STOWAGE_OIDC_CLIENT_SECRET: { name: 'oidc', key: 'cs' },
     });
     const job = find(docs, 'Job', `${FULL}-migrations`);
-    expect(podSpec(job).containers[0].env.find((e: Obj) => e.name === 'STOWAGE_DATABASE_URL').valueFrom.secretKeyRef).toEqual({
+    expect(
+      podSpec(job).containers[0].env.find((e: Obj) => e.name === 'STOWAGE_DATABASE_URL').valueFrom.secretKeyRef,
+    ).toEqual({
       name: 'conn',
       key: 'pg',
     });
@@ -267,7 +290,10 @@ describe('Helm chart', () => {
         expect(pods.filter((p) => matches(selector, p.labels)).map((p) => p.name)).toEqual([w.metadata.name]);
       }
       for (const doc of docs) {
-        expect(doc.metadata.labels).toMatchObject({ 'app.kubernetes.io/instance': RELEASE, 'app.kubernetes.io/managed-by': 'Helm' });
+        expect(doc.metadata.labels).toMatchObject({
+          'app.kubernetes.io/instance': RELEASE,
+          'app.kubernetes.io/managed-by': 'Helm',
+        });
       }
       const serverPods = pods.filter((p) => p.labels['app.kubernetes.io/component'] === 'server');
       for (const svc of all(docs, 'Service')) {
@@ -293,7 +319,9 @@ describe('Helm chart', () => {
       }
     }
     const monitor = find(allOn, 'ServiceMonitor', FULL);
-    const monitored = services.filter((s) => matches((monitor.spec as Obj).selector.matchLabels, s.metadata.labels ?? {}));
+    const monitored = services.filter((s) =>
+      matches((monitor.spec as Obj).selector.matchLabels, s.metadata.labels ?? {}),
+    );
     expect(monitored.some((s) => (s.spec as Obj).ports.some((p: Obj) => p.name === 'http'))).toBe(true);
     expect(((find(allOn, 'HorizontalPodAutoscaler', FULL).spec as Obj).scaleTargetRef as Obj).name).toBe(FULL);
     expect((server.spec as Obj).replicas).toBeUndefined(); // the HPA owns the count
@@ -321,7 +349,11 @@ describe('Helm chart', () => {
     const config = parse((find(allOn, 'ConfigMap', FULL).data as Obj)['stowage.yaml']);
     expect(config.server).toMatchObject({ listen: ':8080', public_url: 'https://stowage.example.com' });
     expect(config.s3_proxy).toMatchObject({ enabled: true, listen: ':8090', host_suffixes: ['s3.example.com'] });
-    expect(config.auth.static).toEqual({ enabled: true, username: 'admin', password_hash_env: 'STOWAGE_STATIC_ADMIN_HASH' });
+    expect(config.auth.static).toEqual({
+      enabled: true,
+      username: 'admin',
+      password_hash_env: 'STOWAGE_STATIC_ADMIN_HASH',
+    });
     expect(config.auth.oidc).toMatchObject({ client_secret_env: 'STOWAGE_OIDC_CLIENT_SECRET', client_id: 'stowage' });
     const over = rendered({
       ...ALL_ON,
@@ -344,7 +376,9 @@ describe('Helm chart', () => {
   });
 
   it('exposes the dashboard and the S3 endpoint (path-style host and wildcard suffixes) on their own Services and Ingresses', () => {
-    expect((find(allOn, 'Service', FULL).spec as Obj).ports.map((p: Obj) => [p.name, p.port])).toEqual([['http', 8080]]);
+    expect((find(allOn, 'Service', FULL).spec as Obj).ports.map((p: Obj) => [p.name, p.port])).toEqual([
+      ['http', 8080],
+    ]);
     const s3 = find(allOn, 'Service', `${FULL}-s3`);
     expect((s3.spec as Obj).type).toBe('LoadBalancer');
     expect((s3.spec as Obj).ports.map((p: Obj) => [p.name, p.port])).toEqual([['s3', 8090]]);
@@ -384,14 +418,18 @@ describe('Helm chart', () => {
     }
     const pg = find(evaluation, 'StatefulSet', `${FULL}-postgresql`);
     expect(podSpec(pg).containers[0].image).toMatch(/^postgres:\d+\.\d+-/);
-    expect(podSpec(find(evaluation, 'Deployment', `${FULL}-redis`)).containers[0].image).toMatch(/^redis:\d+\.\d+\.\d+-/);
+    expect(podSpec(find(evaluation, 'Deployment', `${FULL}-redis`)).containers[0].image).toMatch(
+      /^redis:\d+\.\d+\.\d+-/,
+    );
     const data = find(evaluation, 'Secret', FULL).data as Record<string, string>;
     const url = Buffer.from(data['database-url'], 'base64').toString();
     const password = Buffer.from(data['postgres-password'], 'base64').toString();
     expect(url).toBe(`postgres://stowage:${password}@${FULL}-postgresql:5432/stowage`);
     expect(Buffer.from(data['redis-url'], 'base64').toString()).toBe(`redis://${FULL}-redis:6379/0`);
     // The bundled server does not exist before install: the first migration runs after it.
-    expect(find(evaluation, 'Job', `${FULL}-migrations`).metadata.annotations?.['helm.sh/hook']).toBe('post-install,pre-upgrade');
+    expect(find(evaluation, 'Job', `${FULL}-migrations`).metadata.annotations?.['helm.sh/hook']).toBe(
+      'post-install,pre-upgrade',
+    );
   });
 
   describe('values.schema.json refuses bad values clearly', () => {

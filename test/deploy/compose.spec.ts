@@ -30,14 +30,20 @@ describe('docker-compose.yml', () => {
         expect({ name, image: service.image }).toEqual({ name, image: 'stowage:dev' });
         continue;
       }
-      expect({ name, image: service.image }).toEqual({ name, image: expect.stringMatching(/^[\w./-]+:\d+(\.\d+)+(-[a-z0-9]+)?$/) });
+      expect({ name, image: service.image }).toEqual({
+        name,
+        image: expect.stringMatching(/^[\w./-]+:\d+(\.\d+)+(-[a-z0-9]+)?$/),
+      });
     }
   });
 
   it('gives every long-running service a healthcheck and starts Stowage after all of them', () => {
     for (const name of ['postgres', 'redis', 'seaweedfs', 'stowage']) {
       const check = services[name].healthcheck;
-      expect({ name, test: Array.isArray(check?.test) && ['CMD', 'CMD-SHELL'].includes(check.test[0]) }).toEqual({ name, test: true });
+      expect({ name, test: Array.isArray(check?.test) && ['CMD', 'CMD-SHELL'].includes(check.test[0]) }).toEqual({
+        name,
+        test: true,
+      });
       expect(check.interval).toMatch(/^\d+s$/);
     }
     expect(services.stowage.healthcheck.test.join(' ')).toMatch(/\/readyz/);
@@ -60,13 +66,20 @@ describe('docker-compose.yml', () => {
     }
     const stowageMount = mounts(services.stowage).find((m: Obj) => m.target === '/etc/stowage/stowage.yaml');
     expect(services.stowage.command).toEqual(['serve', '--config', '/etc/stowage/stowage.yaml']);
-    const env = Object.fromEntries(Object.entries(services.stowage.environment as Record<string, string>).map(([k, v]) => [k, interpolate(v)]));
+    const env = Object.fromEntries(
+      Object.entries(services.stowage.environment as Record<string, string>).map(([k, v]) => [k, interpolate(v)]),
+    );
     const config = loadConfig({ path: join(ROOT, stowageMount.source), env });
     expect(config.db.url).toBe('postgres://stowage:stowage@postgres:5432/stowage');
     expect(config.redis.url).toBe('redis://redis:6379/0');
     expect(config.s3_proxy.enabled).toBe(true);
     const [backend] = config.backends;
-    expect(backend).toMatchObject({ id: 'local-seaweedfs', endpoint: 'http://seaweedfs:8333', path_style: true, kind: 'seaweedfs' });
+    expect(backend).toMatchObject({
+      id: 'local-seaweedfs',
+      endpoint: 'http://seaweedfs:8333',
+      path_style: true,
+      kind: 'seaweedfs',
+    });
     // The credentials Stowage reads are the identity SeaweedFS is given.
     const seaweedMount = mounts(services.seaweedfs).find((m: Obj) => m.target === '/etc/seaweedfs/s3.json');
     expect(services.seaweedfs.command).toContain(`-s3.config=${seaweedMount.target}`);

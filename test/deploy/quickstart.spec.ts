@@ -60,7 +60,13 @@ describe('quick start on a fresh machine', () => {
       const build = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
       if (build.status !== 0) throw new Error('build failed');
     }
-    ports = { pg: await freePort(), redis: await freePort(), api: await freePort(), s3: await freePort(), proxy: await freePort() };
+    ports = {
+      pg: await freePort(),
+      redis: await freePort(),
+      api: await freePort(),
+      s3: await freePort(),
+      proxy: await freePort(),
+    };
   });
 
   beforeEach(() => {
@@ -112,7 +118,12 @@ describe('quick start on a fresh machine', () => {
       if (run.child.exitCode === null) process.kill(-run.child.pid!, 'SIGINT');
       await run.exited;
     }
-    await until(async () => !(await listening(ports.pg)) && !(await listening(ports.redis)), 'PostgreSQL and Redis stopped', 20_000, run);
+    await until(
+      async () => !(await listening(ports.pg)) && !(await listening(ports.redis)),
+      'PostgreSQL and Redis stopped',
+      20_000,
+      run,
+    );
     expect(await listening(ports.api)).toBe(false);
   });
 });

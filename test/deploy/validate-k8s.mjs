@@ -1,6 +1,7 @@
 // Reads a JSON array of Kubernetes objects on stdin; prints, for each one, the problems the
 // API's own schemas find: [{kind, name, problems}]. Unknown kinds are a problem too.
 import { readFileSync } from 'node:fs';
+import process from 'node:process';
 
 const docs = JSON.parse(readFileSync(0, 'utf8'));
 
