@@ -21,22 +21,36 @@ Fully qualified app name: the release name, unless it already contains the chart
 {{- end }}
 {{- end }}
 
+{{/* "<fullname>-<suffix>", within 63 characters. Call with (list . "suffix"). */}}
+{{- define "stowage.suffixed" -}}
+{{- $ctx := index . 0 }}
+{{- printf "%s-%s" (include "stowage.fullname" $ctx | trunc (int (sub 62 (len (index . 1))))) (index . 1) | trimSuffix "-" }}
+{{- end }}
+
 {{- define "stowage.chart" -}}
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
+{{/*
+Selector labels of one component (server, worker, migrations, postgresql, redis).
+Call with (dict "ctx" . "component" "server"). Selectors are immutable: never change them.
+*/}}
 {{- define "stowage.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "stowage.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/name: {{ include "stowage.name" .ctx }}
+app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
 {{- end }}
 
+{{/* Labels of every object; call with (dict "ctx" . "component" "server"). */}}
 {{- define "stowage.labels" -}}
-helm.sh/chart: {{ include "stowage.chart" . }}
+helm.sh/chart: {{ include "stowage.chart" .ctx }}
 {{ include "stowage.selectorLabels" . }}
-app.kubernetes.io/version: {{ include "stowage.imageTag" . | quote }}
-app.kubernetes.io/component: server
+app.kubernetes.io/version: {{ include "stowage.imageTag" .ctx | quote }}
 app.kubernetes.io/part-of: stowage
-app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
+{{- with .ctx.Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
 {{- end }}
 
 {{- define "stowage.serviceAccountName" -}}
@@ -60,14 +74,94 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
 {{/*
-Whether the S3 proxy listener is switched on in the rendered configuration.
+Deep merge of two maps, the second winning key by key (maps merge, everything else,
+lists included, is replaced). Unlike sprig's merge functions an explicit false, 0 or
+"" in the second map wins too. Call with (dict "base" MAP "over" MAP); returns JSON.
 */}}
-{{- define "stowage.s3ProxyEnabled" -}}
-{{- if dig "s3_proxy" "enabled" false (.Values.config | default dict) }}true{{- end }}
+{{- define "stowage.deepMerge" -}}
+{{- $out := deepCopy (.base | default dict) }}
+{{- range $k, $v := (.over | default dict) }}
+{{- $cur := get $out $k }}
+{{- if and (kindIs "map" $v) (kindIs "map" $cur) }}
+{{- $_ := set $out $k (include "stowage.deepMerge" (dict "base" $cur "over" $v) | fromJson) }}
+{{- else }}
+{{- $_ := set $out $k $v }}
+{{- end }}
+{{- end }}
+{{- toJson $out }}
+{{- end }}
+
+{{/* Public URL of the dashboard, from the dashboard Ingress host when there is one. */}}
+{{- define "stowage.publicUrl" -}}
+{{- if and .Values.ingress.enabled .Values.ingress.dashboard.host }}
+{{- printf "%s://%s" (ternary "https" "http" (not (empty .Values.ingress.dashboard.tlsSecretName))) .Values.ingress.dashboard.host }}
+{{- end }}
 {{- end }}
 
 {{/*
-The chart-managed Secret: its name, and whether it is needed at all.
+Configuration the chart derives from its own values. `config` is merged over it, so any
+key can still be set explicitly; the environment variables of the pods win over both.
+*/}}
+{{- define "stowage.generatedConfig" -}}
+server:
+  listen: {{ printf ":%v" .Values.containerPorts.http | quote }}
+  {{- with include "stowage.publicUrl" . }}
+  public_url: {{ . | quote }}
+  {{- end }}
+log:
+  format: json
+db:
+  # The migration Job migrates before the replicas roll; with the bundled evaluation
+  # PostgreSQL (which does not exist before install) the replicas migrate at start-up too.
+  migrate_on_start: {{ or (not (include "stowage.migrationHook" .)) .Values.bundledPostgresql.enabled }}
+s3_proxy:
+  listen: {{ printf ":%v" .Values.containerPorts.s3 | quote }}
+  {{- if and .Values.ingress.enabled .Values.ingress.s3.enabled .Values.ingress.s3.hostSuffixes }}
+  host_suffixes:
+    {{- toYaml .Values.ingress.s3.hostSuffixes | nindent 4 }}
+  {{- end }}
+{{- if or .Values.staticAdmin.enabled (include "stowage.oidcSecretConfigured" .) }}
+auth:
+  {{- if .Values.staticAdmin.enabled }}
+  static:
+    enabled: true
+    username: {{ .Values.staticAdmin.username | quote }}
+    password_hash_env: STOWAGE_STATIC_ADMIN_HASH
+  {{- end }}
+  {{- if include "stowage.oidcSecretConfigured" . }}
+  oidc:
+    client_secret_env: STOWAGE_OIDC_CLIENT_SECRET
+  {{- end }}
+{{- end }}
+{{- if .Values.worker.enabled }}
+# The worker Deployment runs the background jobs; the API replicas only serve.
+workers:
+  enabled: false
+{{- end }}
+{{- end }}
+
+{{/* The configuration file of the API replicas, as a map (JSON). */}}
+{{- define "stowage.config" -}}
+{{- include "stowage.deepMerge" (dict "base" (include "stowage.generatedConfig" . | fromYaml) "over" .Values.config) }}
+{{- end }}
+
+{{/* The worker's file: the same, with the background jobs switched on. */}}
+{{- define "stowage.workerConfig" -}}
+{{- include "stowage.deepMerge" (dict "base" (include "stowage.config" . | fromJson) "over" (dict "workers" (dict "enabled" true))) }}
+{{- end }}
+
+{{/* Whether the S3 proxy listener is switched on in the rendered configuration. */}}
+{{- define "stowage.s3ProxyEnabled" -}}
+{{- if dig "s3_proxy" "enabled" false (include "stowage.config" . | fromJson) }}true{{- end }}
+{{- end }}
+
+{{/* Migrations run as a Helm hook Job (otherwise every replica migrates at start-up). */}}
+{{- define "stowage.migrationHook" -}}
+{{- if .Values.migrations.enabled }}true{{- end }}
+{{- end }}
+
+{{/*
+The chart-managed Secret holding connection URLs and other secrets given inline.
 */}}
 {{- define "stowage.secretName" -}}
 {{- include "stowage.fullname" . }}
@@ -86,7 +180,7 @@ The chart-managed Secret: its name, and whether it is needed at all.
 {{- end }}
 
 {{- define "stowage.databaseConfigured" -}}
-{{- if or .Values.database.existingSecret .Values.database.url }}true{{- end }}
+{{- if or .Values.database.existingSecret .Values.database.url .Values.bundledPostgresql.enabled }}true{{- end }}
 {{- end }}
 
 {{- define "stowage.redisSecretName" -}}
@@ -98,7 +192,7 @@ The chart-managed Secret: its name, and whether it is needed at all.
 {{- end }}
 
 {{- define "stowage.redisConfigured" -}}
-{{- if or .Values.redis.existingSecret .Values.redis.url }}true{{- end }}
+{{- if or .Values.redis.existingSecret .Values.redis.url .Values.bundledRedis.enabled }}true{{- end }}
 {{- end }}
 
 {{- define "stowage.secretKeySecretName" -}}
@@ -114,9 +208,126 @@ The generated root key lives in its own Secret so that it can be kept on uninsta
 without keeping the connection URLs.
 */}}
 {{- define "stowage.rootKeySecretName" -}}
-{{- printf "%s-root-key" (include "stowage.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- include "stowage.suffixed" (list . "root-key") }}
 {{- end }}
 
+{{- define "stowage.staticAdminSecretName" -}}
+{{- default (include "stowage.secretName" .) .Values.staticAdmin.existingSecret }}
+{{- end }}
+
+{{- define "stowage.staticAdminSecretKey" -}}
+{{- if .Values.staticAdmin.existingSecret }}{{ .Values.staticAdmin.existingSecretKey }}{{ else }}static-admin-hash{{ end }}
+{{- end }}
+
+{{- define "stowage.oidcSecretConfigured" -}}
+{{- if or .Values.oidc.existingSecret .Values.oidc.clientSecret }}true{{- end }}
+{{- end }}
+
+{{- define "stowage.oidcSecretName" -}}
+{{- default (include "stowage.secretName" .) .Values.oidc.existingSecret }}
+{{- end }}
+
+{{- define "stowage.oidcSecretKey" -}}
+{{- if .Values.oidc.existingSecret }}{{ .Values.oidc.existingSecretKey }}{{ else }}oidc-client-secret{{ end }}
+{{- end }}
+
+{{/* Whether the chart-managed Secret has anything to hold. */}}
 {{- define "stowage.manageConnectionSecret" -}}
-{{- if or (and .Values.database.url (not .Values.database.existingSecret)) (and .Values.redis.url (not .Values.redis.existingSecret)) }}true{{- end }}
+{{- $v := .Values }}
+{{- if or (and $v.database.url (not $v.database.existingSecret)) (and $v.redis.url (not $v.redis.existingSecret)) $v.bundledPostgresql.enabled $v.bundledRedis.enabled (and $v.staticAdmin.enabled $v.staticAdmin.passwordHash (not $v.staticAdmin.existingSecret)) (and $v.oidc.clientSecret (not $v.oidc.existingSecret)) }}true{{- end }}
+{{- end }}
+
+{{/* Names of the bundled evaluation servers. */}}
+{{- define "stowage.postgresqlName" -}}
+{{- include "stowage.suffixed" (list . "postgresql") }}
+{{- end }}
+{{- define "stowage.redisName" -}}
+{{- include "stowage.suffixed" (list . "redis") }}
+{{- end }}
+
+{{/*
+Environment shared by the API and worker containers: listen addresses, the root key,
+PostgreSQL and Redis URLs, the static admin hash and the OIDC client secret, all from Secrets.
+*/}}
+{{- define "stowage.env" -}}
+- name: STOWAGE_LISTEN
+  value: {{ printf ":%v" .Values.containerPorts.http | quote }}
+- name: STOWAGE_S3_PROXY_LISTEN
+  value: {{ printf ":%v" .Values.containerPorts.s3 | quote }}
+- name: STOWAGE_SECRET_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "stowage.secretKeySecretName" . }}
+      key: {{ include "stowage.secretKeySecretKey" . }}
+{{- if include "stowage.databaseConfigured" . }}
+- name: STOWAGE_DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "stowage.databaseSecretName" . }}
+      key: {{ include "stowage.databaseSecretKey" . }}
+{{- end }}
+{{- if include "stowage.redisConfigured" . }}
+- name: STOWAGE_REDIS_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "stowage.redisSecretName" . }}
+      key: {{ include "stowage.redisSecretKey" . }}
+{{- end }}
+{{- if .Values.staticAdmin.enabled }}
+- name: STOWAGE_STATIC_ADMIN_HASH
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "stowage.staticAdminSecretName" . }}
+      key: {{ include "stowage.staticAdminSecretKey" . }}
+{{- end }}
+{{- if include "stowage.oidcSecretConfigured" . }}
+- name: STOWAGE_OIDC_CLIENT_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "stowage.oidcSecretName" . }}
+      key: {{ include "stowage.oidcSecretKey" . }}
+{{- end }}
+{{- with .Values.nodeOptions }}
+- name: NODE_OPTIONS
+  value: {{ . | quote }}
+{{- end }}
+{{- with .Values.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* Rolls the pods when the configuration or an inline secret changes. */}}
+{{- define "stowage.podChecksums" -}}
+checksum/config: {{ include (print .Template.BasePath "/configmap.yaml") . | sha256sum }}
+checksum/secrets: {{ printf "%s|%s|%s|%s|%s" .Values.database.url .Values.redis.url .Values.secretKey.value .Values.staticAdmin.passwordHash .Values.oidc.clientSecret | sha256sum }}
+{{- end }}
+
+{{- define "stowage.imagePullSecrets" -}}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- range . }}
+  - name: {{ . }}
+  {{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Topology spread of one component: the values', or zones then nodes, best effort. */}}
+{{- define "stowage.topologySpread" -}}
+{{- $ctx := .ctx }}
+{{- if $ctx.Values.topologySpreadConstraints }}
+{{- toYaml $ctx.Values.topologySpreadConstraints }}
+{{- else }}
+- maxSkew: 1
+  topologyKey: topology.kubernetes.io/zone
+  whenUnsatisfiable: ScheduleAnyway
+  labelSelector:
+    matchLabels:
+      {{- include "stowage.selectorLabels" . | nindent 6 }}
+- maxSkew: 1
+  topologyKey: kubernetes.io/hostname
+  whenUnsatisfiable: ScheduleAnyway
+  labelSelector:
+    matchLabels:
+      {{- include "stowage.selectorLabels" . | nindent 6 }}
+{{- end }}
 {{- end }}
