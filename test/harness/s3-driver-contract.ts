@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { S3Driver, S3DriverConfig } from '../../src/storage-backends/drivers';
+import { localDriver } from './local-upstream';
 import { bytesOf, failure, MiB, sha256Of, streamedBody, text } from './streams';
 
 /** What the contract needs of the file that runs it; each getter is read once its `beforeAll` ran. */
@@ -352,28 +353,48 @@ export function describeDriverContract(upstream: string, fx: DriverContractFixtu
     it('reports a wrong secret as backend_error 502 without repeating it', async () => {
       const config = fx.config();
       const wrongSecret = `${config.secretKey.slice(0, -1)}${config.secretKey.endsWith('x') ? 'y' : 'x'}`;
-      const wrong = new S3Driver({ ...config, id: 'wrong', name: 'wrong', secretKey: wrongSecret });
+      const { driver: wrong, close } = localDriver(config.endpoint, config.kind, {
+        ...config,
+        id: 'wrong',
+        name: 'wrong',
+        secretKey: wrongSecret,
+      });
+      const bucket = await fx.newBucket();
       try {
-        for (const call of [() => wrong.listBuckets(), () => wrong.probe(5000)]) {
+        const calls = [
+          () => wrong.listBuckets(),
+          () => wrong.probe(5000),
+          () => wrong.headObject(bucket, 'k'),
+          () => wrong.listObjects({ bucket }),
+          () => wrong.copyObject({ bucket, key: 'a' }, { bucket, key: 'b' }),
+        ];
+        for (const call of calls) {
           const err = await failure(call());
           expect(err.code).toBe('backend_error');
           expect(err.status).toBe(502);
-          expect(err.detail).toMatch(/^SignatureDoesNotMatch: /);
+          // A HEAD answer has no body to name the refusal: its status speaks for it.
+          expect(err.detail).toMatch(/^(SignatureDoesNotMatch: |Forbidden: HTTP 403)/);
           expect(err.detail).not.toContain(wrongSecret);
         }
       } finally {
-        wrong.close();
+        await close();
       }
     });
 
     it('reports an unreachable upstream as backend_error 502', async () => {
-      const dead = new S3Driver({ ...fx.config(), id: 'dead', name: 'dead', endpoint: 'http://127.0.0.1:9' });
+      const { driver: dead, close } = localDriver('http://127.0.0.1:9', fx.config().kind);
       try {
-        const err = await failure(dead.probe(3000));
-        expect(err.code).toBe('backend_error');
-        expect(err.status).toBe(502);
+        for (const call of [
+          () => dead.probe(3000),
+          () => dead.headObject('b', 'k'),
+          () => dead.createMultipart('b', 'k'),
+        ]) {
+          const err = await failure(call());
+          expect(err.code).toBe('backend_error');
+          expect(err.status).toBe(502);
+        }
       } finally {
-        dead.close();
+        await close();
       }
     });
   });
