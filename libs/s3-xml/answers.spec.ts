@@ -94,6 +94,11 @@ describe('answer readers', () => {
     expect(parseTagging(ok)).toEqual({ value: { 'a b': 'c&d', e: '' } });
     expect(parseTagging(doc('Tagging', '<TagSet></TagSet>'))).toEqual({ value: {} });
     expect(parseTagging(doc('Tagging', '<TagSet/>'))).toEqual({ value: {} });
+    // s3rver's answer, with a bare declaration.
+    expect(parseTagging('<?xml?><Tagging><TagSet><Tag><Key>a</Key><Value>b</Value></Tag></TagSet></Tagging>')).toEqual({
+      value: { a: 'b' },
+    });
+    expect(parseTagging('<?xmlx?><Tagging><TagSet></TagSet></Tagging>')).toBeUndefined();
     for (const bad of [
       doc('Tagging', '<TagSet><Tag><Key>a</Key></Tag><Tag><Key>a</Key></Tag></TagSet>'),
       doc('Tagging', '<TagSet><Tag><Value>v</Value></Tag></TagSet>'),

@@ -8,8 +8,8 @@ export interface XmlElement {
 
 /** An element name without a namespace prefix. */
 export const XML_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
-/** An XML declaration at the start of a document. */
-export const XML_DECLARATION = /^\s*<\?xml\s[^?<>]*\?>/;
+/** An XML declaration at the start of a document (s3rver writes a bare `<?xml?>`). */
+export const XML_DECLARATION = /^\s*<\?xml(\s[^?<>]*)?\?>/;
 const NAMED_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 /** The deepest nesting an S3 answer uses is a handful of levels. */
 const MAX_DEPTH = 8;
