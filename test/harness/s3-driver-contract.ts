@@ -249,7 +249,8 @@ export function describeDriverContract(upstream: string, fx: DriverContractFixtu
           })(),
         );
         const etag = await driver.uploadPart(bucket, key, uploadId, i + 1, body, size);
-        expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+        // RGW answers a part copy's ETag without quotes.
+        expect(etag).toMatch(/^"?[0-9a-f]{32}"?$/);
         parts.push({ partNumber: i + 1, etag });
       }
 
@@ -324,7 +325,8 @@ export function describeDriverContract(upstream: string, fx: DriverContractFixtu
           uploadId,
           partNumber: i + 1,
         });
-        expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+        // RGW answers a part copy's ETag without quotes.
+        expect(etag).toMatch(/^"?[0-9a-f]{32}"?$/);
         parts.push({ partNumber: i + 1, etag });
       }
       const info = await driver.completeMultipart(bucket, key, uploadId, parts);

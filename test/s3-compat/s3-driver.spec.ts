@@ -162,7 +162,7 @@ describe('S3Driver against Ceph RGW', () => {
     const range = { start: 0, end: 1023 };
     const source = { bucket, key: 'src.bin' };
     const copied = await driver.uploadPartCopy({ source, range, ifMatch: etag, bucket, key, uploadId, partNumber: 2 });
-    expect(copied).toMatch(/^"[0-9a-f]{32}"$/);
+    expect(copied).toMatch(/^"?[0-9a-f]{32}"?$/);
     const changed = await failure(
       driver.uploadPartCopy({
         source,
@@ -197,7 +197,7 @@ describe('S3Driver against Ceph RGW', () => {
 
   it('lists pending uploads and their parts, then aborts one', async () => {
     const bucket = await newBucket();
-    const key = 'pending/upload.bin';
+    const key = 'pending/up load+%.bin';
     const uploadId = await driver.createMultipart(bucket, key);
     const other = await driver.createMultipart(bucket, 'elsewhere/x.bin');
     const sizes = [5 * MiB, 1024];

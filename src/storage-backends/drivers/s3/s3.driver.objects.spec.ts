@@ -263,7 +263,7 @@ describe('S3Driver object operations through the upstream client', () => {
     expect(await bodies[1]).toContain('<Tag><Key>cost center</Key><Value>a&amp;b=c</Value></Tag>');
   });
 
-  it('lists versions page by page with url-encoded keys, merged newest first per key', async () => {
+  it('lists versions page by page (url-encoded keys decoded where the answer says so), merged newest first per key', async () => {
     const t = (s: number) => `2026-01-01T00:00:0${s}.000Z`;
     const pages = [
       doc(
@@ -288,8 +288,8 @@ describe('S3Driver object operations through the upstream client', () => {
       ['b+', 'null', false, true],
     ]);
     expect(seen.map(line)).toEqual([
-      'GET /bkt?versions=&encoding-type=url&prefix=a%20b',
-      'GET /bkt?versions=&encoding-type=url&prefix=a%20b&key-marker=a%20b&version-id-marker=a1',
+      'GET /bkt?versions=&prefix=a%20b',
+      'GET /bkt?versions=&prefix=a%20b&key-marker=a%20b&version-id-marker=a1',
     ]);
   });
 
@@ -316,7 +316,7 @@ describe('S3Driver object operations through the upstream client', () => {
       { key: 'k 1', uploadId: 'u1', initiated: new Date('2026-01-01T00:00:00.000Z') },
       { key: 'k2', uploadId: 'u2' },
     ]);
-    expect(seen[1].url).toBe('/b?uploads=&encoding-type=url&prefix=k&key-marker=k%201&upload-id-marker=u1');
+    expect(seen[1].url).toBe('/b?uploads=&prefix=k&key-marker=k%201&upload-id-marker=u1');
     const parts = await driver.listParts('b', 'k', 'u');
     expect(parts).toEqual([
       { partNumber: 1, etag: '"1"', size: 5 },

@@ -596,7 +596,9 @@ export class S3Driver implements Backend {
     let keyMarker: string | undefined;
     let versionIdMarker: string | undefined;
     for (;;) {
-      const params = [param('versions', ''), param('encoding-type', 'url')];
+      // No encoding-type: upstreams differ on which fields they encode then (Ceph RGW leaves the
+      // markers of an upload listing as they are), so keys come as XML text, as the SDK had them.
+      const params = [param('versions', '')];
       if (keyPrefix) params.push(param('prefix', keyPrefix));
       if (keyMarker) params.push(param('key-marker', keyMarker));
       if (versionIdMarker) params.push(param('version-id-marker', versionIdMarker));
@@ -914,7 +916,7 @@ export class S3Driver implements Backend {
     let keyMarker: string | undefined;
     let uploadIdMarker: string | undefined;
     for (;;) {
-      const params = [param('uploads', ''), param('encoding-type', 'url')];
+      const params = [param('uploads', '')];
       if (prefix) params.push(param('prefix', prefix));
       if (keyMarker) params.push(param('key-marker', keyMarker));
       if (uploadIdMarker) params.push(param('upload-id-marker', uploadIdMarker));
