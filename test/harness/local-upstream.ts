@@ -98,3 +98,19 @@ export function answerXml(res: ServerResponse, req: IncomingMessage, status: num
   if (req.complete) send();
   else req.on('end', send);
 }
+
+/**
+ * A `start(handler, kind?)` for the tests of one `describe`: each local upstream it starts is
+ * closed after the test that started it (call at the top of the `describe`).
+ */
+export function localUpstreamsPerTest(): (handler: Handler, kind?: BackendKind) => Promise<LocalUpstream> {
+  const open: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((close) => close()));
+  });
+  return async (handler, kind) => {
+    const up = await localUpstream(handler, kind);
+    open.push(up.close);
+    return up;
+  };
+}

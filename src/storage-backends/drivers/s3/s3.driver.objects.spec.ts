@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { answerXml, errorXml, Handler, localUpstream } from '../../../../test/harness/local-upstream';
+import { answerXml, errorXml, localUpstreamsPerTest } from '../../../../test/harness/local-upstream';
 import { failure } from '../../../../test/harness/streams';
 
 const doc = (root: string, body: string) =>
@@ -11,15 +11,7 @@ const doc = (root: string, body: string) =>
  * the same operations against s3rver and Ceph RGW).
  */
 describe('S3Driver object operations through the upstream client', () => {
-  const open: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((close) => close()));
-  });
-  const start = async (handler: Handler) => {
-    const up = await localUpstream(handler);
-    open.push(up.close);
-    return up;
-  };
+  const start = localUpstreamsPerTest();
   const line = (r: { method?: string; url?: string }) => `${r.method} ${r.url}`;
 
   it('copies with the source encoded and versioned, and without touching metadata unless asked', async () => {

@@ -3,23 +3,14 @@ import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import {
   errorXml,
-  Handler,
   LOCAL_SECRET as SECRET,
   localDriver,
-  localUpstream,
+  localUpstreamsPerTest,
 } from '../../../../test/harness/local-upstream';
 import { bytesOf, failure, text } from '../../../../test/harness/streams';
 
 describe('S3Driver object reads through the upstream client', () => {
-  const open: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((close) => close()));
-  });
-  const start = async (handler: Handler) => {
-    const up = await localUpstream(handler);
-    open.push(up.close);
-    return up;
-  };
+  const start = localUpstreamsPerTest();
 
   it('sends a signed ranged, conditional, versioned GET and reads the answer headers', async () => {
     const since = new Date('2026-01-01T00:00:00Z');

@@ -12,7 +12,7 @@ import {
   Handler,
   LOCAL_SECRET,
   localDriver,
-  localUpstream,
+  localUpstreamsPerTest,
 } from '../../../../test/harness/local-upstream';
 import { failure, text } from '../../../../test/harness/streams';
 
@@ -236,15 +236,8 @@ describe('S3 mappers', () => {
 });
 
 describe('S3Driver', () => {
-  const open: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((close) => close()));
-  });
-  const start = async (handler: Handler, kind: BackendKind = 'aws') => {
-    const up = await localUpstream(handler, kind);
-    open.push(up.close);
-    return up;
-  };
+  const started = localUpstreamsPerTest();
+  const start = (handler: Handler, kind: BackendKind = 'aws') => started(handler, kind);
   const refuse =
     (code: string, status: number): Handler =>
     (req, res) =>
