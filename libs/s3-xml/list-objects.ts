@@ -1,4 +1,4 @@
-import { readXml, XmlElement } from './read';
+import { keyDecoder, leaf, readXml, timestamp, wholeNumber, XmlElement } from './read';
 
 /** One object of a listing page. */
 export interface ListedObjectEntry {
@@ -17,33 +17,6 @@ export interface ListObjectsV2Page {
   nextContinuationToken?: string;
 }
 
-/** Decodes a key sent with `encoding-type=url` (a `+` is a space; a literal `+` comes as `%2B`). */
-function urlDecoded(value: string): string | undefined {
-  try {
-    return decodeURIComponent(value.replace(/\+/g, ' '));
-  } catch {
-    return undefined;
-  }
-}
-
-function only(parent: XmlElement, name: string): XmlElement | undefined | null {
-  let found: XmlElement | undefined;
-  for (const child of parent.children) {
-    if (child.name !== name) continue;
-    if (found) return null;
-    found = child;
-  }
-  return found;
-}
-
-/** The text of a leaf child; undefined when absent, null when repeated or not a leaf. */
-function leaf(parent: XmlElement, name: string): string | undefined | null {
-  const element = only(parent, name);
-  if (element === null) return null;
-  if (element === undefined) return undefined;
-  return element.children.length === 0 ? element.text : null;
-}
-
 function objectEntry(
   element: XmlElement,
   decode: (value: string) => string | undefined,
@@ -53,11 +26,10 @@ function objectEntry(
   if (typeof rawKey !== 'string' || rawKey === '') return undefined;
   const key = decode(rawKey);
   if (key === undefined) return undefined;
-  let size = 0;
+  let size: number | undefined = 0;
   if (rawSize !== undefined) {
-    if (rawSize === null || !/^[0-9]{1,16}$/.test(rawSize)) return undefined;
-    size = Number(rawSize);
-    if (!Number.isSafeInteger(size)) return undefined;
+    size = rawSize === null ? undefined : wholeNumber(rawSize);
+    if (size === undefined) return undefined;
   }
   const entry: ListedObjectEntry = { key, size };
   const etag = leaf(element, 'ETag');
@@ -67,8 +39,8 @@ function objectEntry(
   if (etag) entry.etag = etag;
   if (storageClass) entry.storageClass = storageClass;
   if (modified) {
-    const date = new Date(modified);
-    if (Number.isNaN(date.getTime())) return undefined;
+    const date = timestamp(modified);
+    if (!date) return undefined;
     entry.lastModified = date;
   }
   return entry;
@@ -83,9 +55,8 @@ function objectEntry(
 export function parseListObjectsV2(xml: string): ListObjectsV2Page | undefined {
   const root = readXml(xml);
   if (!root || root.name !== 'ListBucketResult') return undefined;
-  const encoding = leaf(root, 'EncodingType');
-  if (encoding === null || (encoding !== undefined && encoding.toLowerCase() !== 'url')) return undefined;
-  const decode = encoding === undefined ? (value: string) => value : urlDecoded;
+  const decode = keyDecoder(root);
+  if (!decode) return undefined;
   const truncated = leaf(root, 'IsTruncated');
   if (truncated === null || (truncated !== undefined && truncated !== 'true' && truncated !== 'false')) {
     return undefined;

@@ -8,8 +8,8 @@ export interface XmlElement {
 
 /** An element name without a namespace prefix. */
 export const XML_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
-/** An XML declaration at the start of a document. */
-export const XML_DECLARATION = /^\s*<\?xml\s[^?<>]*\?>/;
+/** An XML declaration at the start of a document (s3rver writes a bare `<?xml?>`). */
+export const XML_DECLARATION = /^\s*<\?xml(\s[^?<>]*)?\?>/;
 const NAMED_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 /** The deepest nesting an S3 answer uses is a handful of levels. */
 const MAX_DEPTH = 8;
@@ -104,4 +104,62 @@ export function readXml(xml: string): XmlElement | undefined {
     stack.push(element);
   }
   return stack.length === 0 ? root : undefined;
+}
+
+/** The one child element named `name`: undefined when absent, null when repeated. */
+export function only(parent: XmlElement, name: string): XmlElement | undefined | null {
+  let found: XmlElement | undefined;
+  for (const child of parent.children) {
+    if (child.name !== name) continue;
+    if (found) return null;
+    found = child;
+  }
+  return found;
+}
+
+/** The text of a leaf child; undefined when absent, null when repeated or not a leaf. */
+export function leaf(parent: XmlElement, name: string): string | undefined | null {
+  const element = only(parent, name);
+  if (element === null) return null;
+  if (element === undefined) return undefined;
+  return element.children.length === 0 ? element.text : null;
+}
+
+/** A whole number of at most 16 digits (a size, a part number); undefined for anything else. */
+export function wholeNumber(raw: string): number | undefined {
+  if (!/^[0-9]{1,16}$/.test(raw)) return undefined;
+  const value = Number(raw);
+  return Number.isSafeInteger(value) ? value : undefined;
+}
+
+/** A timestamp S3 writes (ISO 8601); undefined when it does not read as a date. */
+export function timestamp(raw: string): Date | undefined {
+  const date = new Date(raw);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/** `true` or `false` as S3 writes them; undefined for anything else. */
+export function flag(raw: string): boolean | undefined {
+  return raw === 'true' ? true : raw === 'false' ? false : undefined;
+}
+
+/** Decodes a value sent with `encoding-type=url` (a `+` is a space; a literal `+` comes as `%2B`). */
+export function urlDecoded(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * How a listing's keys, prefixes and markers read: URL-decoded when the answer says
+ * `<EncodingType>url</EncodingType>`, as they are when it says nothing; undefined (refuse the
+ * answer) for another or a repeated encoding.
+ */
+export function keyDecoder(root: XmlElement): ((value: string) => string | undefined) | undefined {
+  const encoding = leaf(root, 'EncodingType');
+  if (encoding === undefined) return (value) => value;
+  if (encoding === null || encoding.toLowerCase() !== 'url') return undefined;
+  return urlDecoded;
 }

@@ -45,6 +45,11 @@ export function escapeXml(value: string): string {
   return out;
 }
 
+/** What XML 1.0 cannot carry: C0 controls but tab, LF and CR; lone surrogates; the two non-characters. */
+const NOT_CARRIED =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 function element(name: string, value: string): string {
   return `<${name}>${escapeXml(value)}</${name}>`;
 }
@@ -85,4 +90,44 @@ export function listBucketsXml(owner: { id: string; displayName: string }, bucke
     body += `<Bucket>${element('Name', bucket.name)}${element('CreationDate', bucket.creationDate.toISOString())}</Bucket>`;
   }
   return `${body}</Buckets></ListAllMyBucketsResult>`;
+}
+
+/**
+ * Whether XML 1.0 carries `value` as it is: no C0 control but tab, line feed and carriage return,
+ * no lone surrogate, no U+FFFE or U+FFFF. {@link escapeXml} replaces those characters, which in a
+ * request body would name another key or tag than the caller's.
+ */
+export function xmlCarries(value: string): boolean {
+  return !NOT_CARRIED.test(value);
+}
+
+/** Escapes `value` for a request body; throws a RangeError when XML 1.0 cannot carry it (see {@link xmlCarries}). */
+function exactly(name: string, value: string): string {
+  if (!xmlCarries(value)) throw new RangeError(`XML 1.0 cannot carry this ${name}`);
+  return element(name, value);
+}
+
+/** A DeleteObjects request body; every key must pass {@link xmlCarries}. */
+export function deleteObjectsXml(objects: readonly { key: string; versionId?: string }[], quiet = false): string {
+  let body = `${XML_DECLARATION}<Delete xmlns="${S3_NAMESPACE}">`;
+  for (const o of objects) {
+    body += `<Object>${exactly('Key', o.key)}${o.versionId === undefined ? '' : exactly('VersionId', o.versionId)}</Object>`;
+  }
+  return `${body}<Quiet>${quiet}</Quiet></Delete>`;
+}
+
+/** A CompleteMultipartUpload request body, parts in the order given. */
+export function completeMultipartXml(parts: readonly { partNumber: number; etag: string }[]): string {
+  let body = `${XML_DECLARATION}<CompleteMultipartUpload xmlns="${S3_NAMESPACE}">`;
+  for (const p of parts)
+    body += `<Part>${element('PartNumber', String(p.partNumber))}${exactly('ETag', p.etag)}</Part>`;
+  return `${body}</CompleteMultipartUpload>`;
+}
+
+/** A PutObjectTagging request body; every key and value must pass {@link xmlCarries}. */
+export function taggingXml(tags: Readonly<Record<string, string>>): string {
+  let body = `${XML_DECLARATION}<Tagging xmlns="${S3_NAMESPACE}"><TagSet>`;
+  for (const [key, value] of Object.entries(tags))
+    body += `<Tag>${exactly('Key', key)}${exactly('Value', value)}</Tag>`;
+  return `${body}</TagSet></Tagging>`;
 }

@@ -5,3 +5,4 @@ export * from './errors';
 export * from './parse';
 export * from './signing';
 export * from './verify';
+export * from './presign';

@@ -253,6 +253,54 @@ interface Prepared {
   excludeQueryParam?: string;
 }
 
+/** The credential's date against the request's, its region and service, and a signed `host`. */
+function checkCredential(
+  credential: CredentialScope,
+  signedHeaders: readonly string[],
+  amzDate: string,
+  options: VerifyOptions,
+  code: 'AuthorizationHeaderMalformed' | 'AuthorizationQueryParametersError',
+): void {
+  if (credential.date !== amzDate.slice(0, 8)) {
+    throw new SigV4Error(
+      code,
+      `Invalid credential date "${credential.date}". Date is not the same as X-Amz-Date: "${amzDate.slice(0, 8)}".`,
+    );
+  }
+  checkScope(credential, options, code);
+  requireHostSigned(signedHeaders, code);
+}
+
+/**
+ * The request as both ways of signing (header and presigned URL) leave it once their own fields
+ * are read: the declared payload classified and every `x-amz-*` header checked to be signed (a
+ * presigned URL may carry `x-amz-content-sha256` unsigned, as its query names the payload).
+ */
+function prepared(
+  input: SigV4RequestInput,
+  options: VerifyOptions,
+  parsed: { credential: CredentialScope; signedHeaders: readonly string[]; signature: string },
+  amzDate: string,
+  canonicalPayload: string,
+  extra: Pick<Prepared, 'mode' | 'securityToken' | 'expiresAt' | 'excludeQueryParam'>,
+): Prepared {
+  const { payload, payloadHash } = classifyPayload(canonicalPayload);
+  if (options.requireSignedAmzHeaders !== false) {
+    const exempt = extra.mode === 'presigned' ? 'x-amz-content-sha256' : undefined;
+    checkAmzHeadersSigned(input.headers, parsed.signedHeaders, exempt);
+  }
+  return {
+    credential: parsed.credential,
+    signedHeaders: parsed.signedHeaders,
+    signature: parsed.signature,
+    amzDate,
+    payload,
+    payloadHash,
+    canonicalPayload,
+    ...extra,
+  };
+}
+
 function prepareHeaderAuth(
   input: SigV4RequestInput,
   authorization: string,
@@ -277,14 +325,7 @@ function prepareHeaderAuth(
   if (requestMs === undefined || amzDate === undefined) {
     throw new SigV4Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
   }
-  if (credential.date !== amzDate.slice(0, 8)) {
-    throw new SigV4Error(
-      'AuthorizationHeaderMalformed',
-      `Invalid credential date "${credential.date}". Date is not the same as X-Amz-Date: "${amzDate.slice(0, 8)}".`,
-    );
-  }
-  checkScope(credential, options, 'AuthorizationHeaderMalformed');
-  requireHostSigned(signedHeaders, 'AuthorizationHeaderMalformed');
+  checkCredential(credential, signedHeaders, amzDate, options, 'AuthorizationHeaderMalformed');
 
   const maxSkewMs = options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
   if (Math.abs(requestMs - nowMs) > maxSkewMs) throw skewError(requestMs, nowMs, maxSkewMs);
@@ -300,20 +341,10 @@ function prepareHeaderAuth(
       MissingHeaderName: 'x-amz-content-sha256',
     });
   }
-  const { payload, payloadHash } = classifyPayload(canonicalPayload);
-  if (options.requireSignedAmzHeaders !== false) checkAmzHeadersSigned(headers, signedHeaders);
-
-  return {
+  return prepared(input, options, parsed, amzDate, canonicalPayload, {
     mode: 'header',
-    credential,
-    signedHeaders,
-    signature: parsed.signature,
-    amzDate,
-    payload,
-    payloadHash,
-    canonicalPayload,
     securityToken: single(headers, 'x-amz-security-token'),
-  };
+  });
 }
 
 function preparePresigned(
@@ -333,14 +364,7 @@ function preparePresigned(
   }
   const parsed = parsePresignedParams(found);
   const { credential, signedHeaders, amzDate, expiresSeconds } = parsed;
-  if (credential.date !== amzDate.slice(0, 8)) {
-    throw new SigV4Error(
-      code,
-      `Invalid credential date "${credential.date}". Date is not the same as X-Amz-Date: "${amzDate.slice(0, 8)}".`,
-    );
-  }
-  checkScope(credential, options, code);
-  requireHostSigned(signedHeaders, code);
+  checkCredential(credential, signedHeaders, amzDate, options, code);
 
   // A presigned URL is good from its date (give or take the skew, for a signer whose clock runs
   // ahead) until date + expires, and not a moment longer.
@@ -356,24 +380,12 @@ function preparePresigned(
     });
   }
 
-  const canonicalPayload = parsed.contentSha256 ?? UNSIGNED_PAYLOAD;
-  const { payload, payloadHash } = classifyPayload(canonicalPayload);
-  if (options.requireSignedAmzHeaders !== false)
-    checkAmzHeadersSigned(input.headers, signedHeaders, 'x-amz-content-sha256');
-
-  return {
+  return prepared(input, options, parsed, amzDate, parsed.contentSha256 ?? UNSIGNED_PAYLOAD, {
     mode: 'presigned',
-    credential,
-    signedHeaders,
-    signature: parsed.signature,
-    amzDate,
-    payload,
-    payloadHash,
-    canonicalPayload,
     securityToken: parsed.securityToken,
     expiresAt: new Date(expiresMs),
     excludeQueryParam: 'X-Amz-Signature',
-  };
+  });
 }
 
 function isPresigned(params: readonly QueryParam[]): boolean {

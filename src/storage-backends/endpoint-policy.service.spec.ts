@@ -4,6 +4,7 @@ import { loadConfig } from '@stowage/config';
 import { S3Driver } from './drivers';
 import { UNREACHABLE_DETAIL } from './drivers/s3/s3-errors';
 import { EndpointPolicy } from './endpoint-policy.service';
+import { UpstreamClient } from './upstream/upstream-client';
 
 describe('EndpointPolicy at connect time', () => {
   let server: Server;
@@ -20,19 +21,27 @@ describe('EndpointPolicy at connect time', () => {
   });
   afterAll(() => new Promise((resolve) => server.close(resolve)));
 
-  const driver = (policy: EndpointPolicy) =>
-    new S3Driver({
-      id: 't',
-      name: 't',
-      endpoint: `http://localhost:${port}`,
-      region: 'us-east-1',
-      accessKey: 'a',
-      secretKey: 'b',
-      pathStyle: true,
-      kind: 'generic',
-      checksums: 'when_required',
-      lookup: policy.lookup,
-    });
+  const clients: UpstreamClient[] = [];
+  afterAll(() => Promise.all(clients.map((c) => c.onApplicationShutdown())));
+  const driver = (policy: EndpointPolicy) => {
+    const upstream = new UpstreamClient(policy);
+    clients.push(upstream);
+    return new S3Driver(
+      {
+        id: 't',
+        name: 't',
+        endpoint: `http://localhost:${port}`,
+        region: 'us-east-1',
+        accessKey: 'a',
+        secretKey: 'b',
+        pathStyle: true,
+        kind: 'generic',
+        checksums: 'when_required',
+        lookup: policy.lookup,
+      },
+      upstream,
+    );
+  };
 
   it('refuses a connection whose host name resolves to a denied address, with the neutral text', async () => {
     const denied = new EndpointPolicy(
@@ -41,6 +50,12 @@ describe('EndpointPolicy at connect time', () => {
     const backend = driver(denied);
     const before = hits;
     await expect(backend.probe(2000)).rejects.toMatchObject({ code: 'backend_error', detail: UNREACHABLE_DETAIL });
+    // Object operations go through the signed upstream client, whose connections pass the same policy.
+    await expect(backend.headObject('b', 'k')).rejects.toMatchObject({
+      code: 'backend_error',
+      detail: UNREACHABLE_DETAIL,
+    });
+    await expect(backend.presignGet('b', 'k', 60)).resolves.toMatch(/^http:\/\/localhost:/);
     expect(hits).toBe(before);
     backend.close();
   });

@@ -6,6 +6,7 @@ import {
   buildCanonicalRequest,
   buildStringToSign,
   formatAmzDate,
+  presignQuery,
   QueryParam,
   SCOPE_TERMINATOR,
   SigningKeyCache,
@@ -53,7 +54,7 @@ const BODY_TIMEOUT_MS = 300_000;
 /**
  * Sends requests to upstreams over pooled keep-alive connections, signed with the backend's own
  * keys: the S3 proxy's forwarded requests (the client's signature never travels further than the
- * proxy) and the S3 driver's object reads.
+ * proxy) and every object operation of the S3 driver; it also presigns the driver's URLs.
  */
 @Injectable()
 export class UpstreamClient implements OnApplicationShutdown {
@@ -64,17 +65,7 @@ export class UpstreamClient implements OnApplicationShutdown {
   constructor(private readonly policy: EndpointPolicy) {}
 
   async send(spec: UpstreamTarget, request: UpstreamRequest): Promise<Dispatcher.ResponseData> {
-    const endpoint = this.endpointOf(spec);
-    const basePath = endpoint.basePath;
-    const encodedKey = uriEncode(request.key, true);
-    let host = endpoint.host;
-    let path: string;
-    if (spec.pathStyle) {
-      path = `${basePath}/${uriEncode(request.bucket)}${request.key === '' ? '' : `/${encodedKey}`}`;
-    } else {
-      host = `${request.bucket}.${endpoint.host}`;
-      path = `${basePath}/${encodedKey}`;
-    }
+    const { endpoint, host, path } = this.locate(spec, request.bucket, request.key);
     let query = '';
     for (const param of request.params) query += `${query === '' ? '?' : '&'}${param.key}=${param.value}`;
 
@@ -129,6 +120,52 @@ export class UpstreamClient implements OnApplicationShutdown {
       }
       return pool.request(options);
     }
+  }
+
+  /**
+   * A presigned URL for `method` on the object, good for `expiresSeconds`; `headers` (lower-case
+   * names, a content type say) are signed, so whoever uses the URL must send them as they are.
+   * Nothing is sent: the URL is signed here with the backend's keys.
+   */
+  presign(
+    spec: UpstreamTarget,
+    request: { method: string; bucket: string; key: string; expiresSeconds: number; headers?: Record<string, string> },
+  ): string {
+    const { endpoint, host, path } = this.locate(spec, request.bucket, request.key);
+    const now = Date.now();
+    const region = spec.region || 'us-east-1';
+    const date = formatAmzDate(now).slice(0, 8);
+    const query = presignQuery({
+      method: request.method,
+      path,
+      headers: { ...request.headers, host },
+      accessKeyId: spec.accessKey,
+      signingKey: this.signingKeys.get(spec.accessKey, spec.secretKey, date, region, 's3'),
+      region,
+      service: 's3',
+      now,
+      expiresSeconds: request.expiresSeconds,
+    });
+    const origin = spec.pathStyle ? endpoint.origin : `${endpoint.origin.split('//')[0]}//${host}`;
+    return `${origin}${path}?${query}`;
+  }
+
+  /** The host and the path (URI-encoded, as sent and signed) of an object, or of a bucket for key ''. */
+  private locate(
+    spec: UpstreamTarget,
+    bucket: string,
+    key: string,
+  ): { endpoint: Endpoint; host: string; path: string } {
+    const endpoint = this.endpointOf(spec);
+    const encodedKey = uriEncode(key, true);
+    if (spec.pathStyle) {
+      return {
+        endpoint,
+        host: endpoint.host,
+        path: `${endpoint.basePath}/${uriEncode(bucket)}${key === '' ? '' : `/${encodedKey}`}`,
+      };
+    }
+    return { endpoint, host: `${bucket}.${endpoint.host}`, path: `${endpoint.basePath}/${encodedKey}` };
   }
 
   private endpointOf(spec: UpstreamTarget): Endpoint {

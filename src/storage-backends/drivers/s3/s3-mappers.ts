@@ -1,4 +1,4 @@
-import type { CORSRule, LifecycleRule as S3LifecycleRule, Tag, TransitionStorageClass } from '@aws-sdk/client-s3';
+import type { CORSRule, LifecycleRule as S3LifecycleRule, TransitionStorageClass } from '@aws-sdk/client-s3';
 import { StowageError } from '@stowage/errors';
 import type { CorsRule, LifecycleRule, ObjectInfo } from '../../backend';
 
@@ -22,18 +22,6 @@ export function objectInfoFrom(key: string, out: ObjectHeaders, size = out.Conte
   if (out.LastModified) info.lastModified = out.LastModified;
   if (out.Metadata) info.metadata = { ...out.Metadata };
   return info;
-}
-
-export function tagsToTagSet(tags: Record<string, string>): Tag[] {
-  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
-}
-
-export function tagSetToTags(tagSet: Tag[] | undefined): Record<string, string> {
-  const tags: Record<string, string> = {};
-  for (const tag of tagSet ?? []) {
-    if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? '';
-  }
-  return tags;
 }
 
 /** The `x-amz-tagging` header value: a URL query string. */

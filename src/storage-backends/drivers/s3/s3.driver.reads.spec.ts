@@ -1,71 +1,16 @@
-import { lookup } from 'node:dns';
 import { once } from 'node:events';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
-import type { EndpointPolicy } from '../../endpoint-policy.service';
-import { UpstreamClient } from '../../upstream/upstream-client';
-import { S3Driver } from './s3.driver';
+import {
+  errorXml,
+  LOCAL_SECRET as SECRET,
+  localDriver,
+  localUpstreamsPerTest,
+} from '../../../../test/harness/local-upstream';
 import { bytesOf, failure, text } from '../../../../test/harness/streams';
 
-const SECRET = 'super-secret-key-value';
-
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
-
-/** A driver whose object reads go through its own upstream client (idle timeout 1 s). */
-function leanDriver(endpoint: string) {
-  const client = new UpstreamClient({ lookup } as unknown as EndpointPolicy);
-  const driver = new S3Driver(
-    {
-      id: 'b1',
-      name: 'Backend one',
-      endpoint,
-      region: 'us-east-1',
-      accessKey: 'AKIDEXAMPLE',
-      secretKey: SECRET,
-      pathStyle: true,
-      kind: 'ceph',
-      checksums: 'when_required',
-      requestTimeoutMs: 1_000,
-    },
-    client,
-  );
-  return { client, driver };
-}
-
-/** A local upstream answering with `handler`; records every request it saw. */
-async function upstream(handler: Handler) {
-  const seen: IncomingMessage[] = [];
-  const server: Server = createServer((req, res) => {
-    seen.push(req);
-    handler(req, res);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
-  const { client, driver } = leanDriver(`http://127.0.0.1:${port}`);
-  const close = async () => {
-    driver.close();
-    await client.onApplicationShutdown();
-    server.closeAllConnections();
-    server.close();
-  };
-  return { driver, seen, close };
-}
-
-const errorXml = (code: string, message: string) =>
-  `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`;
-
 describe('S3Driver object reads through the upstream client', () => {
-  const open: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((close) => close()));
-  });
-  const start = async (handler: Handler) => {
-    const up = await upstream(handler);
-    open.push(up.close);
-    return up;
-  };
+  const start = localUpstreamsPerTest();
 
   it('sends a signed ranged, conditional, versioned GET and reads the answer headers', async () => {
     const since = new Date('2026-01-01T00:00:00Z');
@@ -164,14 +109,13 @@ describe('S3Driver object reads through the upstream client', () => {
     const silent = await failure(driver.getObject('b', 'k'));
     expect(silent).toMatchObject({ code: 'backend_error', status: 502 });
 
-    const { client, driver: dead } = leanDriver('http://127.0.0.1:9');
+    const dead = localDriver('http://127.0.0.1:9');
     try {
-      const err = await failure(dead.headObject('b', 'k'));
+      const err = await failure(dead.driver.headObject('b', 'k'));
       expect(err).toMatchObject({ code: 'backend_error', status: 502 });
       expect(err.detail).not.toContain(SECRET);
     } finally {
-      dead.close();
-      await client.onApplicationShutdown();
+      await dead.close();
     }
   });
 

@@ -1,51 +1,46 @@
+import { createHash } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import {
-  AbortMultipartUploadCommand,
   BucketLocationConstraint,
-  CompleteMultipartUploadCommand,
-  CopyObjectCommand,
   CreateBucketCommand,
-  CreateMultipartUploadCommand,
   DeleteBucketCommand,
   DeleteBucketCorsCommand,
   DeleteBucketLifecycleCommand,
   DeleteBucketPolicyCommand,
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  DeleteObjectTaggingCommand,
   GetBucketCorsCommand,
   GetBucketLifecycleConfigurationCommand,
   GetBucketPolicyCommand,
   GetBucketVersioningCommand,
-  GetObjectCommand,
-  GetObjectTaggingCommand,
   HeadBucketCommand,
-  HeadObjectCommand,
-  HeadObjectCommandOutput,
   ListBucketsCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  ListObjectVersionsCommand,
-  ListPartsCommand,
   PutBucketCorsCommand,
   PutBucketLifecycleConfigurationCommand,
   PutBucketPolicyCommand,
   PutBucketVersioningCommand,
-  PutObjectCommand,
-  PutObjectTaggingCommand,
   S3Client,
-  UploadPartCommand,
-  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { BackendKind } from '@stowage/config';
 import { StowageError } from '@stowage/errors';
-import { parseListObjectsV2 } from '@stowage/s3-xml';
-import { EMPTY_SHA256, QueryParam, uriEncode } from '@stowage/sigv4';
+import {
+  Answer,
+  completeMultipartXml,
+  deleteObjectsXml,
+  parseCompleteMultipartUpload,
+  parseCopyResult,
+  parseDeleteResult,
+  parseInitiateMultipartUpload,
+  parseListMultipartUploads,
+  parseListObjectsV2,
+  parseListObjectVersions,
+  parseListParts,
+  parseTagging,
+  taggingXml,
+  xmlCarries,
+} from '@stowage/s3-xml';
+import { EMPTY_SHA256, QueryParam, sha256Hex, uriEncode } from '@stowage/sigv4';
 import type { Dispatcher } from 'undici';
 import type {
   Backend,
@@ -80,21 +75,28 @@ import {
   lifecycleFromS3,
   lifecycleToS3,
   objectInfoFrom,
-  tagSetToTags,
   tagsToHeader,
-  tagsToTagSet,
 } from './s3-mappers';
 import { SizedBody, sizedBody } from './sized-body';
-import { ObjectAnswer, objectAnswerFrom, readDocument, upstreamRefusal } from './upstream-answer';
+import {
+  ObjectAnswer,
+  objectAnswerFrom,
+  readDocument,
+  refusalOf,
+  upstreamRefusal,
+  UpstreamRefusal,
+} from './upstream-answer';
 import type { UpstreamClient, UpstreamRequest } from '../../upstream/upstream-client';
 
-/** The lean signed client object reads go through (the S3 proxy's own). */
-export type ObjectReader = Pick<UpstreamClient, 'send'>;
+/** The lean signed client every object operation goes through (the S3 proxy's own). */
+export type ObjectClient = Pick<UpstreamClient, 'send' | 'presign'>;
 /** A lean request as the driver builds it; the payload hash defaults to that of an empty body. */
 type LeanRequest = Omit<UpstreamRequest, 'payloadHash' | 'idleTimeoutMs'> & { payloadHash?: string };
 
 /** The longest listing document read (1,000 keys of 1,024 bytes, each url-encoded, and their fields). */
 const LISTING_LIMIT = 16 * 1024 * 1024;
+/** The longest answer read for a copy, a multipart step or a tag set. */
+const ANSWER_LIMIT = 1024 * 1024;
 const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 
 /** A query parameter with its value canonically encoded. */
@@ -112,9 +114,11 @@ const NO_CORS = new Set(['NoSuchCORSConfiguration']);
 const NO_POLICY = new Set(['NoSuchBucketPolicy']);
 const NO_LIFECYCLE = new Set(['NoSuchLifecycleConfiguration']);
 const NO_TAGS = new Set(['NoSuchTagSet', 'NoSuchTagSetError']);
-/** How many times a request without a body is tried before its failure is reported. */
+/** How many times a request that can be sent again is tried before its failure is reported. */
 const READ_ATTEMPTS = 3;
 const RETRIED_STATUSES = new Set([500, 502, 503, 504]);
+/** Codes of an error S3 answers with status 200 (a copy or a completion that failed late) that are worth another try. */
+const RETRIED_CODES = new Set(['InternalError', 'SlowDown', 'ServiceUnavailable']);
 const RETRIED_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 const retryPause = (attempt: number) => new Promise((resolve) => setTimeout(resolve, 100 * attempt));
 
@@ -124,16 +128,26 @@ const INVALID_LIFECYCLE: ErrorContext = { document: 'invalid_lifecycle' };
 
 const DELETE_BATCH = 1000;
 const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
+/** Headers a metadata-replacing copy carries over from the source unless the caller sets them. */
+const KEPT_ON_REPLACE = [
+  ['cache-control', 'CacheControl'],
+  ['content-disposition', 'ContentDisposition'],
+  ['content-encoding', 'ContentEncoding'],
+  ['content-language', 'ContentLanguage'],
+] as const;
 
 /** The SDK logs to the console unless given a logger; failures reach callers as StowageErrors. */
 const SILENT_LOGGER = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 /**
- * The production driver: any S3-compatible upstream through `@aws-sdk/client-s3`, except object
- * reads (GetObject, HeadObject), which go through the lean signed {@link UpstreamClient} when one
- * is given (the backend factory always gives one). Bodies stream both ways; nothing here holds an
- * object in memory. Operations outside the upstream's capabilities (decided by `kind`) fail with
- * `not_supported` before any request is sent.
+ * The production driver for any S3-compatible upstream. Every object operation (reads, listings,
+ * writes, copies, multipart uploads, deletes, tags, versions, presigned URLs) goes through the
+ * lean signed {@link UpstreamClient}, its answers read by the strict readers of `@stowage/s3-xml`;
+ * bucket-level configuration (create, delete, head, list, versioning, CORS, lifecycle, policy)
+ * and the health probe go through `@aws-sdk/client-s3`. Bodies stream both ways; nothing here
+ * holds an object in memory. Operations outside the upstream's capabilities (decided by `kind`)
+ * fail with `not_supported` before any request is sent. Every refusal becomes a StowageError in
+ * one place, `mapS3Error`.
  */
 export class S3Driver implements Backend {
   readonly id: string;
@@ -142,23 +156,23 @@ export class S3Driver implements Backend {
   private readonly kind: BackendKind;
   private readonly client: S3Client;
   private readonly secrets: readonly string[];
-  private presignClient?: S3Client;
 
   constructor(
     private readonly config: S3DriverConfig,
-    private readonly reader?: ObjectReader,
+    private readonly upstream: ObjectClient,
   ) {
     this.id = config.id;
     this.displayName = config.name || config.id;
     this.kind = config.kind;
     this.capabilities = capabilitiesFor(config.kind);
     this.secrets = [config.secretKey];
-    this.client = this.buildClient(config.checksums, true);
+    this.client = this.buildClient();
   }
 
-  private buildClient(checksums: S3DriverConfig['checksums'], withHandler: boolean): S3Client {
+  /** The SDK client of the bucket-level calls. */
+  private buildClient(): S3Client {
     const c = this.config;
-    const mode = checksums === 'when_supported' ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED';
+    const mode = c.checksums === 'when_supported' ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED';
     const maxSockets = c.maxSockets ?? S3_DRIVER_DEFAULTS.maxSockets;
     const client = new S3Client({
       endpoint: c.endpoint,
@@ -170,17 +184,12 @@ export class S3Driver implements Backend {
       retryMode: 'standard',
       maxAttempts: S3_DRIVER_DEFAULTS.maxAttempts,
       logger: SILENT_LOGGER,
-      ...(withHandler
-        ? {
-            requestHandler: new NodeHttpHandler({
-              connectionTimeout: S3_DRIVER_DEFAULTS.connectionTimeoutMs,
-              // An idle timeout, not a total one: a large body may legitimately stream for hours.
-              socketTimeout: c.requestTimeoutMs ?? S3_DRIVER_DEFAULTS.requestTimeoutMs,
-              httpAgent: new HttpAgent({ keepAlive: true, maxSockets, ...(c.lookup ? { lookup: c.lookup } : {}) }),
-              httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets, ...(c.lookup ? { lookup: c.lookup } : {}) }),
-            }),
-          }
-        : {}),
+      requestHandler: new NodeHttpHandler({
+        connectionTimeout: S3_DRIVER_DEFAULTS.connectionTimeoutMs,
+        socketTimeout: c.requestTimeoutMs ?? S3_DRIVER_DEFAULTS.requestTimeoutMs,
+        httpAgent: new HttpAgent({ keepAlive: true, maxSockets, ...(c.lookup ? { lookup: c.lookup } : {}) }),
+        httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets, ...(c.lookup ? { lookup: c.lookup } : {}) }),
+      }),
     });
     if (this.kind === 's3rver') {
       // s3rver checks signatures against `/bucket` while the SDK signs bucket-level requests as
@@ -199,7 +208,7 @@ export class S3Driver implements Backend {
     return client;
   }
 
-  /** Runs one upstream call, turning whatever it throws into a StowageError. */
+  /** Runs one SDK call, turning whatever it throws into a StowageError. */
   private async call<T>(run: () => Promise<T>, context: ErrorContext = {}): Promise<T> {
     try {
       return await run();
@@ -379,6 +388,123 @@ export class S3Driver implements Backend {
     );
   }
 
+  // The lean client
+
+  /**
+   * One signed request through the lean client. Answers 2xx and 304 as they are; a refusal or a
+   * failure to get an answer throws its StowageError (see `mapS3Error`). A request that can be
+   * sent again (no body, or one in memory) is, as the SDK's standard retry did, when the upstream
+   * is busy (500, 502, 503, 504) or its connection was refused or reset, up to
+   * {@link READ_ATTEMPTS} times in all; a silent upstream is not, its idle timeout has passed.
+   */
+  private async lean(request: LeanRequest, context: ErrorContext = {}): Promise<Dispatcher.ResponseData> {
+    const retried = request.body === undefined || Buffer.isBuffer(request.body);
+    for (let attempt = 1; ; attempt++) {
+      const last = !retried || attempt >= READ_ATTEMPTS || request.signal?.aborted === true;
+      let answer;
+      try {
+        answer = await this.upstream.send(this.config, {
+          payloadHash: EMPTY_SHA256,
+          ...request,
+          headers: { ...request.headers },
+          idleTimeoutMs: this.config.requestTimeoutMs ?? S3_DRIVER_DEFAULTS.requestTimeoutMs,
+        });
+      } catch (err) {
+        if (last || !RETRIED_NETWORK_CODES.has((err as { code?: string }).code ?? '')) {
+          throw this.refused(err, context);
+        }
+        await retryPause(attempt);
+        continue;
+      }
+      if (answer.statusCode < 300 || answer.statusCode === 304) return answer;
+      if (last || !RETRIED_STATUSES.has(answer.statusCode)) {
+        throw this.refused(await upstreamRefusal(answer.statusCode, answer.headers, answer.body), context);
+      }
+      await answer.body.dump().catch(() => undefined);
+      await retryPause(attempt);
+    }
+  }
+
+  private refused(err: unknown, context: ErrorContext = {}): StowageError {
+    return mapS3Error(err, { ...context, secrets: this.secrets });
+  }
+
+  /** A request whose answer carries nothing the driver reads. */
+  private async leanDone(request: LeanRequest, context: ErrorContext = {}): Promise<Dispatcher.ResponseData> {
+    const answer = await this.lean(request, context);
+    await answer.body.dump();
+    return answer;
+  }
+
+  /** A request whose XML body in memory is signed with its SHA-256 and declared with its MD5 (DeleteObjects needs one). */
+  private withXml(request: Omit<LeanRequest, 'body' | 'payloadHash'>, xml: string): LeanRequest {
+    const body = Buffer.from(xml, 'utf8');
+    return {
+      ...request,
+      headers: {
+        ...request.headers,
+        'content-type': 'application/xml',
+        'content-md5': createHash('md5').update(body).digest('base64'),
+      },
+      body,
+      payloadHash: sha256Hex(body),
+    };
+  }
+
+  /**
+   * A request answered by an XML document, read by `read`: one it cannot read is a
+   * `backend_error` 502 naming `what`, and an error document (S3 answers a copy or a completion
+   * that failed after it began answering with status 200 and an `<Error>`) is a refusal like any
+   * other, sent again (a request that can be) for a code that says the upstream was busy.
+   */
+  private async document<T>(
+    request: LeanRequest,
+    read: (xml: string) => Answer<T>,
+    what: string,
+    context: ErrorContext = {},
+    limit = ANSWER_LIMIT,
+  ): Promise<{ value: T; headers: Dispatcher.ResponseData['headers'] }> {
+    for (let attempt = 1; ; attempt++) {
+      const answer = await this.lean(request, context);
+      let parsed: Answer<T>;
+      try {
+        parsed = read(await readDocument(answer.body, limit));
+      } catch (err) {
+        throw this.refused(err);
+      }
+      if (!parsed) {
+        throw new StowageError('backend_error', undefined, `the upstream answered ${what} that could not be read`, {
+          status: 502,
+        });
+      }
+      if ('value' in parsed) return { value: parsed.value, headers: answer.headers };
+      const resendable = request.body === undefined || Buffer.isBuffer(request.body);
+      if (!resendable || attempt >= READ_ATTEMPTS || !RETRIED_CODES.has(parsed.error.code)) {
+        throw this.refused(
+          refusalOf(answer.statusCode, answer.headers, parsed.error.code, parsed.error.message),
+          context,
+        );
+      }
+      await retryPause(attempt);
+    }
+  }
+
+  /** Like {@link document}, but answers `fallback` when the upstream says the sub-resource is unset. */
+  private async documentOr<T>(
+    request: LeanRequest,
+    read: (xml: string) => Answer<T>,
+    what: string,
+    unset: ReadonlySet<string>,
+    fallback: T,
+  ): Promise<T> {
+    try {
+      return (await this.document(request, read, what)).value;
+    } catch (err) {
+      if (err instanceof StowageError && unset.has(upstreamCode(err.cause))) return fallback;
+      throw err;
+    }
+  }
+
   // Objects
 
   async listObjects(request: ListObjectsRequest, signal?: AbortSignal): Promise<ListObjectsResult> {
@@ -388,69 +514,19 @@ export class S3Driver implements Backend {
     const context: ErrorContext = {
       clientToken: request.continuationToken ? (this.kind === 's3rver' ? 'any' : 'refusal') : undefined,
     };
-    if (this.reader) return this.leanList(request, maxKeys, context, signal);
-    const out = await this.call(
-      () =>
-        this.client.send(
-          new ListObjectsV2Command({
-            Bucket: request.bucket,
-            Prefix: request.prefix || undefined,
-            Delimiter: request.delimiter || undefined,
-            ContinuationToken: request.continuationToken || undefined,
-            MaxKeys: maxKeys,
-          }),
-          { abortSignal: signal },
-        ),
-      context,
-    );
-    const objects: ObjectInfo[] = (out.Contents ?? [])
-      .filter((o) => o.Key !== undefined)
-      .map((o) => {
-        const info: ObjectInfo = { key: o.Key!, size: o.Size ?? 0 };
-        if (o.ETag) info.etag = o.ETag;
-        if (o.StorageClass) info.storageClass = o.StorageClass;
-        if (o.LastModified) info.lastModified = o.LastModified;
-        return info;
-      });
-    const result: ListObjectsResult = {
-      objects,
-      commonPrefixes: (out.CommonPrefixes ?? []).map((p) => p.Prefix).filter((p): p is string => !!p),
-      isTruncated: out.IsTruncated === true,
-    };
-    if (out.IsTruncated && out.NextContinuationToken) result.nextContinuationToken = out.NextContinuationToken;
-    return result;
-  }
-
-  /**
-   * ListObjectsV2 through the lean client, keys url-encoded on the wire (so characters XML cannot
-   * carry arrive intact) and the answer read strictly (see `parseListObjectsV2`).
-   */
-  private async leanList(
-    request: ListObjectsRequest,
-    maxKeys: number | undefined,
-    context: ErrorContext,
-    signal?: AbortSignal,
-  ): Promise<ListObjectsResult> {
+    // Keys url-encoded on the wire, so that characters XML cannot carry arrive intact.
     const params: QueryParam[] = [param('list-type', '2'), param('encoding-type', 'url')];
     if (request.prefix) params.push(param('prefix', request.prefix));
     if (request.delimiter) params.push(param('delimiter', request.delimiter));
     if (request.continuationToken) params.push(param('continuation-token', request.continuationToken));
     if (maxKeys !== undefined) params.push(param('max-keys', String(maxKeys)));
-    const answer = await this.lean(
+    const { value: page } = await this.document(
       { method: 'GET', bucket: request.bucket, key: '', params, headers: {}, signal },
+      listed(parseListObjectsV2),
+      'a listing',
       context,
+      LISTING_LIMIT,
     );
-    let xml: string;
-    try {
-      xml = await readDocument(answer.body, LISTING_LIMIT);
-    } catch (err) {
-      throw mapS3Error(err, { secrets: this.secrets });
-    }
-    const page = parseListObjectsV2(xml);
-    if (!page)
-      throw new StowageError('backend_error', undefined, 'the upstream answered a listing that could not be read', {
-        status: 502,
-      });
     const result: ListObjectsResult = {
       objects: page.objects,
       commonPrefixes: page.commonPrefixes,
@@ -460,44 +536,13 @@ export class S3Driver implements Backend {
     return result;
   }
 
+  /** GetObject: the body is undici's, aborted with `options.signal`. */
   async getObject(bucket: string, key: string, options: GetObjectOptions = {}): Promise<ObjectStream> {
-    let range: string | undefined;
+    const headers: Record<string, string> = {};
     if (options.range) {
-      range = formatRangeHeader(options.range);
+      headers.range = formatRangeHeader(options.range);
       if (isSuffixRange(options.range)) this.require('suffix_ranges', 'getObject with a suffix range');
     }
-    if (this.reader) return this.leanGet(bucket, key, options, range);
-    let out;
-    try {
-      out = await this.client.send(
-        new GetObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          VersionId: options.versionId,
-          Range: range,
-          IfMatch: options.ifMatch,
-          IfNoneMatch: options.ifNoneMatch,
-          IfModifiedSince: options.ifModifiedSince,
-          IfUnmodifiedSince: options.ifUnmodifiedSince,
-        }),
-        { abortSignal: options.signal },
-      );
-    } catch (err) {
-      if (upstreamStatus(err) === 304) return notModified(key, err);
-      throw mapS3Error(err, { secrets: this.secrets });
-    }
-    const contentLength = out.ContentLength ?? 0;
-    const served = parseContentRange(out.ContentRange);
-    const info = objectInfoFrom(key, out, served?.total ?? contentLength);
-    const stream: ObjectStream = { info, contentLength, body: toNodeReadable(out.Body) };
-    if (out.ContentRange) stream.contentRange = out.ContentRange;
-    return stream;
-  }
-
-  /** GetObject through the lean client: the body is undici's, aborted with `options.signal`. */
-  private async leanGet(bucket: string, key: string, options: GetObjectOptions, range?: string): Promise<ObjectStream> {
-    const headers: Record<string, string> = {};
-    if (range) headers.range = range;
     if (options.ifMatch !== undefined) headers['if-match'] = options.ifMatch;
     if (options.ifNoneMatch !== undefined) headers['if-none-match'] = options.ifNoneMatch;
     if (options.ifModifiedSince) headers['if-modified-since'] = options.ifModifiedSince.toUTCString();
@@ -507,9 +552,9 @@ export class S3Driver implements Backend {
       await answer.body.dump();
       return notModified(key, await upstreamRefusal(304, answer.headers));
     }
-    // Callers release a body they will not send with a bare destroy(), as they may an SDK
-    // (IncomingMessage) body; undici's then emits an AbortError, which must not go unheard.
-    // Whoever reads the body still sees its failures through their own listeners.
+    // Callers release a body they will not send with a bare destroy(); undici's then emits an
+    // AbortError, which must not go unheard. Whoever reads the body still sees its failures
+    // through their own listeners.
     answer.body.on('error', ignoreReleased);
     const out = objectAnswerFrom(answer.headers);
     const contentLength = out.ContentLength ?? 0;
@@ -520,7 +565,7 @@ export class S3Driver implements Backend {
     return stream;
   }
 
-  /** One signed GET or HEAD of an object through the lean client (see {@link lean}). */
+  /** One signed GET or HEAD of an object (see {@link lean}). */
   private read(
     method: 'GET' | 'HEAD',
     bucket: string,
@@ -533,58 +578,14 @@ export class S3Driver implements Backend {
     return this.lean({ method, bucket, key, params, headers, signal });
   }
 
-  /**
-   * One signed request through the lean client. Answers 2xx and 304 as they are; a refusal or a
-   * failure to get an answer throws the StowageError the SDK path would. A request without a
-   * body (a read or a listing) is asked again, as the SDK's standard retry did, when the upstream
-   * is busy (500, 502, 503, 504) or its connection was refused or reset, up to
-   * {@link READ_ATTEMPTS} times in all; a silent upstream is not, its idle timeout has passed.
-   */
-  private async lean(request: LeanRequest, context: ErrorContext = {}): Promise<Dispatcher.ResponseData> {
-    const retried = request.body === undefined;
-    for (let attempt = 1; ; attempt++) {
-      const last = !retried || attempt >= READ_ATTEMPTS || request.signal?.aborted === true;
-      let answer;
-      try {
-        answer = await this.reader!.send(this.config, {
-          payloadHash: EMPTY_SHA256,
-          ...request,
-          headers: { ...request.headers },
-          idleTimeoutMs: this.config.requestTimeoutMs ?? S3_DRIVER_DEFAULTS.requestTimeoutMs,
-        });
-      } catch (err) {
-        if (last || !RETRIED_NETWORK_CODES.has((err as { code?: string }).code ?? '')) {
-          throw mapS3Error(err, { ...context, secrets: this.secrets });
-        }
-        await retryPause(attempt);
-        continue;
-      }
-      if (answer.statusCode < 300 || answer.statusCode === 304) return answer;
-      if (last || !RETRIED_STATUSES.has(answer.statusCode)) {
-        throw mapS3Error(await upstreamRefusal(answer.statusCode, answer.headers, answer.body), {
-          ...context,
-          secrets: this.secrets,
-        });
-      }
-      await answer.body.dump().catch(() => undefined);
-      await retryPause(attempt);
-    }
-  }
-
   async headObject(bucket: string, key: string, versionId?: string): Promise<ObjectInfo> {
-    const out = await this.head(bucket, key, versionId);
-    return objectInfoFrom(key, out);
+    return objectInfoFrom(key, await this.head(bucket, key, versionId));
   }
 
-  private async head(bucket: string, key: string, versionId?: string): Promise<ObjectAnswer | HeadObjectCommandOutput> {
-    if (!this.reader) {
-      return this.call(() =>
-        this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId })),
-      );
-    }
+  private async head(bucket: string, key: string, versionId?: string): Promise<ObjectAnswer> {
     const answer = await this.read('HEAD', bucket, key, versionId, {});
     await answer.body.dump();
-    if (answer.statusCode === 304) throw mapS3Error(await upstreamRefusal(304, answer.headers));
+    if (answer.statusCode === 304) throw this.refused(await upstreamRefusal(304, answer.headers));
     return objectAnswerFrom(answer.headers);
   }
 
@@ -595,49 +596,27 @@ export class S3Driver implements Backend {
     let keyMarker: string | undefined;
     let versionIdMarker: string | undefined;
     for (;;) {
-      const out = await this.call(() =>
-        this.client.send(
-          new ListObjectVersionsCommand({
-            Bucket: bucket,
-            Prefix: keyPrefix || undefined,
-            KeyMarker: keyMarker,
-            VersionIdMarker: versionIdMarker,
-          }),
-        ),
+      // No encoding-type: upstreams differ on which fields they encode then (Ceph RGW leaves the
+      // markers of an upload listing as they are), so keys come as XML text, as the SDK had them.
+      const params = [param('versions', '')];
+      if (keyPrefix) params.push(param('prefix', keyPrefix));
+      if (keyMarker) params.push(param('key-marker', keyMarker));
+      if (versionIdMarker) params.push(param('version-id-marker', versionIdMarker));
+      const { value: page } = await this.document(
+        { method: 'GET', bucket, key: '', params, headers: {} },
+        listed(parseListObjectVersions),
+        'a version listing',
+        {},
+        LISTING_LIMIT,
       );
-      for (const v of out.Versions ?? []) {
-        if (v.Key === undefined) continue;
-        const version: ObjectVersion & { order: number } = {
-          key: v.Key,
-          versionId: v.VersionId ?? 'null',
-          isLatest: v.IsLatest === true,
-          isDeleteMarker: false,
-          size: v.Size ?? 0,
-          order: versions.length,
-        };
-        if (v.ETag) version.etag = v.ETag;
-        if (v.StorageClass) version.storageClass = v.StorageClass;
-        if (v.LastModified) version.lastModified = v.LastModified;
-        versions.push(version);
-      }
-      for (const m of out.DeleteMarkers ?? []) {
-        if (m.Key === undefined) continue;
-        const marker: ObjectVersion & { order: number } = {
-          key: m.Key,
-          versionId: m.VersionId ?? 'null',
-          isLatest: m.IsLatest === true,
-          isDeleteMarker: true,
-          size: 0,
-          order: versions.length,
-        };
-        if (m.LastModified) marker.lastModified = m.LastModified;
-        versions.push(marker);
-      }
-      if (!out.IsTruncated || (!out.NextKeyMarker && !out.NextVersionIdMarker)) break;
-      keyMarker = out.NextKeyMarker;
-      versionIdMarker = out.NextVersionIdMarker;
+      for (const v of page.versions) versions.push({ ...v, order: versions.length });
+      if (!page.isTruncated || (!page.nextKeyMarker && !page.nextVersionIdMarker)) break;
+      if (page.nextKeyMarker === keyMarker && page.nextVersionIdMarker === versionIdMarker) break;
+      keyMarker = page.nextKeyMarker;
+      versionIdMarker = page.nextVersionIdMarker;
     }
-    // S3 answers versions and delete markers in two lists; merge them back into one history.
+    // Each page lists a key's versions newest first, with its delete markers beside them: sort
+    // by key, then newest first, keeping the upstream's order for equal times.
     versions.sort(
       (a, b) =>
         (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) ||
@@ -652,6 +631,7 @@ export class S3Driver implements Backend {
     const tags = request.tags && Object.keys(request.tags).length > 0 ? request.tags : undefined;
     if (tags) this.require('tagging', 'putObject with tags');
     const tagsSeparately = tags !== undefined && NO_TAGGING_HEADER.has(this.kind);
+    if (tagsSeparately) this.checkTags(tags);
 
     if (request.ifNoneMatch && !HONOURS_IF_NONE_MATCH.has(this.kind)) {
       // This upstream may ignore `If-None-Match: *` (s3rver does), so look first. Racy: another
@@ -663,46 +643,14 @@ export class S3Driver implements Backend {
     }
 
     const out = await this.sendBody(body, size, (sized) => {
-      if (this.reader) {
-        const headers: Record<string, string> = {};
-        if (request.contentType !== undefined) headers['content-type'] = request.contentType;
-        for (const [name, value] of Object.entries(request.metadata ?? {})) {
-          headers[`x-amz-meta-${name.toLowerCase()}`] = value;
-        }
-        if (tags && !tagsSeparately) headers['x-amz-tagging'] = tagsToHeader(tags);
-        if (request.ifNoneMatch) headers['if-none-match'] = '*';
-        return this.leanWrite(bucket, key, [], headers, sized, size, { ifNoneMatchPut: request.ifNoneMatch === true });
-      }
-      return this.call(
-        () =>
-          this.client.send(
-            new PutObjectCommand({
-              Bucket: bucket,
-              Key: key,
-              Body: sized.body,
-              ContentLength: size,
-              ContentType: request.contentType,
-              Metadata: request.metadata,
-              Tagging: tags && !tagsSeparately ? tagsToHeader(tags) : undefined,
-              IfNoneMatch: request.ifNoneMatch ? '*' : undefined,
-            }),
-            { abortSignal: sized.signal },
-          ),
-        { ifNoneMatchPut: request.ifNoneMatch === true },
-      );
+      const headers = objectHeaders(request.contentType, request.metadata);
+      if (tags && !tagsSeparately) headers['x-amz-tagging'] = tagsToHeader(tags);
+      if (request.ifNoneMatch) headers['if-none-match'] = '*';
+      return this.streamedWrite(bucket, key, [], headers, sized, size, {
+        ifNoneMatchPut: request.ifNoneMatch === true,
+      });
     });
-    if (tags && tagsSeparately) {
-      await this.call(() =>
-        this.client.send(
-          new PutObjectTaggingCommand({
-            Bucket: bucket,
-            Key: key,
-            VersionId: out.VersionId,
-            Tagging: { TagSet: tagsToTagSet(tags) },
-          }),
-        ),
-      );
-    }
+    if (tags && tagsSeparately) await this.putTags(bucket, key, tags, out.VersionId);
     const info: ObjectInfo = { key, size };
     if (out.ETag) info.etag = out.ETag;
     if (request.contentType) info.contentType = request.contentType;
@@ -712,10 +660,10 @@ export class S3Driver implements Backend {
   }
 
   /**
-   * A PutObject or UploadPart through the lean client: the sized body streams with its declared
-   * length and an unsigned payload, aborted with the body's signal when the body fails.
+   * A PutObject or UploadPart: the sized body streams with its declared length and an unsigned
+   * payload, aborted with the body's signal when the body fails.
    */
-  private async leanWrite(
+  private async streamedWrite(
     bucket: string,
     key: string,
     params: QueryParam[],
@@ -723,9 +671,9 @@ export class S3Driver implements Backend {
     sized: SizedBody,
     size: number,
     context: ErrorContext = {},
-  ): Promise<{ ETag?: string; VersionId?: string }> {
+  ): Promise<ObjectAnswer> {
     headers['content-length'] = String(size);
-    const answer = await this.lean(
+    const answer = await this.leanDone(
       {
         method: 'PUT',
         bucket,
@@ -738,9 +686,7 @@ export class S3Driver implements Backend {
       },
       context,
     );
-    await answer.body.dump();
-    const out = objectAnswerFrom(answer.headers);
-    return { ETag: out.ETag, VersionId: out.VersionId };
+    return objectAnswerFrom(answer.headers);
   }
 
   private async exists(bucket: string, key: string): Promise<boolean> {
@@ -757,91 +703,131 @@ export class S3Driver implements Backend {
   }
 
   async deleteObject(bucket: string, key: string, versionId?: string): Promise<void> {
-    await this.call(() =>
-      this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId })),
-    );
+    await this.leanDone({ method: 'DELETE', bucket, key, params: versionParams(versionId), headers: {} });
   }
 
+  /**
+   * DeleteObjects in batches of 1,000. A key (or version id) XML 1.0 cannot carry cannot be named
+   * in the request body without naming another key: such objects go one by one.
+   */
   async deleteObjects(bucket: string, keys: ObjectIdentifier[]): Promise<DeleteObjectsResult> {
     const result: DeleteObjectsResult = { deleted: [], errors: [] };
-    for (let i = 0; i < keys.length; i += DELETE_BATCH) {
-      const batch = keys.slice(i, i + DELETE_BATCH);
-      const out = await this.call(() =>
-        this.client.send(
-          new DeleteObjectsCommand({
-            Bucket: bucket,
-            Delete: { Objects: batch.map((k) => ({ Key: k.key, VersionId: k.versionId })), Quiet: false },
-          }),
+    const carried = keys.filter((k) => xmlCarries(k.key) && (k.versionId === undefined || xmlCarries(k.versionId)));
+    for (const k of keys) {
+      if (carried.includes(k)) continue;
+      try {
+        await this.deleteObject(bucket, k.key, k.versionId);
+        result.deleted.push(k.versionId ? { key: k.key, versionId: k.versionId } : { key: k.key });
+      } catch (err) {
+        if (!(err instanceof StowageError) || err.cause === undefined) throw err;
+        result.errors.push({ key: k.key, code: upstreamCode(err.cause), message: err.detail ?? err.message });
+      }
+    }
+    for (let i = 0; i < carried.length; i += DELETE_BATCH) {
+      const batch = carried.slice(i, i + DELETE_BATCH);
+      const { value } = await this.document(
+        this.withXml(
+          { method: 'POST', bucket, key: '', params: [param('delete', '')], headers: {} },
+          deleteObjectsXml(batch),
         ),
+        parseDeleteResult,
+        'a DeleteObjects result',
+        {},
+        LISTING_LIMIT,
       );
-      for (const d of out.Deleted ?? []) {
-        if (d.Key === undefined) continue;
-        result.deleted.push(d.VersionId ? { key: d.Key, versionId: d.VersionId } : { key: d.Key });
-      }
-      for (const e of out.Errors ?? []) {
-        result.errors.push({ key: e.Key ?? '', code: e.Code ?? 'Error', message: e.Message ?? '' });
-      }
+      for (const d of value.deleted) result.deleted.push(d);
+      for (const e of value.errors) result.errors.push({ key: e.key, code: e.code, message: e.message });
     }
     return result;
   }
 
   async copyObject(source: ObjectRef, target: ObjectRef, options: CopyOptions = {}): Promise<void> {
     const replace = options.metadata !== undefined || options.contentType !== undefined;
-    // REPLACE drops every stored header; carry over from the source what the caller did not set.
-    const current = replace ? await this.head(source.bucket, source.key, source.versionId) : undefined;
-    await this.call(() =>
-      this.client.send(
-        new CopyObjectCommand({
-          Bucket: target.bucket,
-          Key: target.key,
-          CopySource: copySource(source.bucket, source.key, source.versionId),
-          ...(current
-            ? {
-                MetadataDirective: 'REPLACE',
-                Metadata: options.metadata ?? current.Metadata ?? {},
-                ContentType: options.contentType ?? current.ContentType,
-                CacheControl: current.CacheControl,
-                ContentDisposition: current.ContentDisposition,
-                ContentEncoding: current.ContentEncoding,
-                ContentLanguage: current.ContentLanguage,
-              }
-            : {}),
-        }),
-      ),
-    );
+    const headers: Record<string, string> = {};
+    if (replace) {
+      // REPLACE drops every stored header: carry over from the source what the caller did not
+      // set, and copy only the very version those headers were read from.
+      const current = await this.head(source.bucket, source.key, source.versionId);
+      Object.assign(
+        headers,
+        objectHeaders(options.contentType ?? current.ContentType, options.metadata ?? current.Metadata ?? {}),
+      );
+      for (const [name, field] of KEPT_ON_REPLACE) {
+        const value = current[field];
+        if (value !== undefined) headers[name] = value;
+      }
+      headers['x-amz-metadata-directive'] = 'REPLACE';
+      if (current.ETag) headers['x-amz-copy-source-if-match'] = current.ETag;
+    }
+    await this.copy(target.bucket, target.key, [], source, headers, 'CopyObject');
+  }
+
+  /**
+   * A CopyObject or UploadPartCopy of `source` (its key encoded, its version named) with
+   * `headers`; answers the new ETag. A copy conditional on the source's ETag that the upstream
+   * refuses with 412 is a `conflict`: the source changed in between.
+   */
+  private async copy(
+    bucket: string,
+    key: string,
+    params: QueryParam[],
+    source: ObjectRef,
+    headers: Record<string, string>,
+    operation: string,
+  ): Promise<string> {
+    headers['x-amz-copy-source'] = copySource(source.bucket, source.key, source.versionId);
+    try {
+      const { value } = await this.document(
+        { method: 'PUT', bucket, key, params, headers },
+        parseCopyResult,
+        `a ${operation} result`,
+      );
+      return value.etag;
+    } catch (err) {
+      if (headers['x-amz-copy-source-if-match'] && err instanceof StowageError && upstreamStatus(err.cause) === 412) {
+        throw new StowageError('conflict', undefined, `${source.key} changed during the copy`, { cause: err.cause });
+      }
+      throw err;
+    }
   }
 
   // Tags and metadata
 
   async getObjectTagging(bucket: string, key: string, versionId?: string): Promise<Record<string, string>> {
     this.require('tagging', 'getObjectTagging');
-    const out = await this.callOr(
-      () => this.client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key, VersionId: versionId })),
+    return this.documentOr(
+      { method: 'GET', bucket, key, params: [param('tagging', ''), ...versionParams(versionId)], headers: {} },
+      parseTagging,
+      'a tag set',
       NO_TAGS,
-      undefined,
+      {},
     );
-    return tagSetToTags(out?.TagSet);
   }
 
   async setObjectTagging(bucket: string, key: string, tags: Record<string, string>, versionId?: string): Promise<void> {
     this.require('tagging', 'setObjectTagging');
     if (Object.keys(tags).length === 0 && !NO_TAGGING_HEADER.has(this.kind)) {
-      await this.call(() =>
-        this.client.send(new DeleteObjectTaggingCommand({ Bucket: bucket, Key: key, VersionId: versionId })),
-      );
+      const params = [param('tagging', ''), ...versionParams(versionId)];
+      await this.leanDone({ method: 'DELETE', bucket, key, params, headers: {} });
       return;
     }
     // An empty tag set also clears the tags where DeleteObjectTagging is missing.
-    await this.call(() =>
-      this.client.send(
-        new PutObjectTaggingCommand({
-          Bucket: bucket,
-          Key: key,
-          VersionId: versionId,
-          Tagging: { TagSet: tagsToTagSet(tags) },
-        }),
-      ),
-    );
+    this.checkTags(tags);
+    await this.putTags(bucket, key, tags, versionId);
+  }
+
+  private async putTags(bucket: string, key: string, tags: Record<string, string>, versionId?: string): Promise<void> {
+    const params = [param('tagging', ''), ...versionParams(versionId)];
+    await this.leanDone(this.withXml({ method: 'PUT', bucket, key, params, headers: {} }, taggingXml(tags)));
+  }
+
+  /** Tags travel in an XML body: one XML 1.0 cannot carry would be stored as another tag. */
+  private checkTags(tags: Record<string, string>): void {
+    for (const [name, value] of Object.entries(tags)) {
+      if (!xmlCarries(name) || !xmlCarries(value)) {
+        throw new StowageError('bad_request', undefined, 'tags cannot hold control characters');
+      }
+    }
   }
 
   /** A self-copy with MetadataDirective REPLACE that keeps the content type and other headers. */
@@ -856,18 +842,18 @@ export class S3Driver implements Backend {
     key: string,
     options: { contentType?: string; metadata?: Record<string, string> } = {},
   ): Promise<string> {
-    const out = await this.call(() =>
-      this.client.send(
-        new CreateMultipartUploadCommand({
-          Bucket: bucket,
-          Key: key,
-          ContentType: options.contentType,
-          Metadata: options.metadata,
-        }),
-      ),
+    const { value } = await this.document(
+      {
+        method: 'POST',
+        bucket,
+        key,
+        params: [param('uploads', '')],
+        headers: objectHeaders(options.contentType, options.metadata),
+      },
+      parseInitiateMultipartUpload,
+      'a CreateMultipartUpload result',
     );
-    if (!out.UploadId) throw new StowageError('backend_error', undefined, 'CreateMultipartUpload returned no UploadId');
-    return out.UploadId;
+    return value.uploadId;
   }
 
   async uploadPart(
@@ -879,25 +865,8 @@ export class S3Driver implements Backend {
     size: number,
   ): Promise<string> {
     this.checkPartNumber(partNumber);
-    const out = await this.sendBody(body, size, (sized) => {
-      if (this.reader) {
-        const params = [param('partNumber', String(partNumber)), param('uploadId', uploadId)];
-        return this.leanWrite(bucket, key, params, {}, sized, size);
-      }
-      return this.call(() =>
-        this.client.send(
-          new UploadPartCommand({
-            Bucket: bucket,
-            Key: key,
-            UploadId: uploadId,
-            PartNumber: partNumber,
-            Body: sized.body,
-            ContentLength: size,
-          }),
-          { abortSignal: sized.signal },
-        ),
-      );
-    });
+    const params = partParams(partNumber, uploadId);
+    const out = await this.sendBody(body, size, (sized) => this.streamedWrite(bucket, key, params, {}, sized, size));
     if (!out.ETag) throw new StowageError('backend_error', undefined, 'UploadPart returned no ETag');
     return out.ETag;
   }
@@ -905,46 +874,27 @@ export class S3Driver implements Backend {
   async uploadPartCopy(request: PartCopyRequest): Promise<string> {
     const { source, range, partNumber } = request;
     this.checkPartNumber(partNumber);
-    let out;
-    try {
-      out = await this.client.send(
-        new UploadPartCopyCommand({
-          Bucket: request.bucket,
-          Key: request.key,
-          UploadId: request.uploadId,
-          PartNumber: partNumber,
-          CopySource: copySource(source.bucket, source.key, source.versionId),
-          CopySourceRange: `bytes=${range.start}-${range.end}`,
-          CopySourceIfMatch: request.ifMatch,
-        }),
-      );
-    } catch (err) {
-      if (request.ifMatch && upstreamStatus(err) === 412) {
-        throw new StowageError('conflict', undefined, `${source.key} changed during the copy`, { cause: err });
-      }
-      throw mapS3Error(err, { secrets: this.secrets });
-    }
-    const etag = out.CopyPartResult?.ETag;
-    if (!etag) throw new StowageError('backend_error', undefined, 'UploadPartCopy returned no ETag');
-    return etag;
+    const headers: Record<string, string> = { 'x-amz-copy-source-range': `bytes=${range.start}-${range.end}` };
+    if (request.ifMatch) headers['x-amz-copy-source-if-match'] = request.ifMatch;
+    const params = partParams(partNumber, request.uploadId);
+    return this.copy(request.bucket, request.key, params, source, headers, 'UploadPartCopy');
   }
 
   async completeMultipart(bucket: string, key: string, uploadId: string, parts: CompletedPart[]): Promise<ObjectInfo> {
     const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
-    const out = await this.call(() =>
-      this.client.send(
-        new CompleteMultipartUploadCommand({
-          Bucket: bucket,
-          Key: key,
-          UploadId: uploadId,
-          MultipartUpload: { Parts: sorted.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
-        }),
+    const { value, headers } = await this.document(
+      this.withXml(
+        { method: 'POST', bucket, key, params: [param('uploadId', uploadId)], headers: {} },
+        completeMultipartXml(sorted),
       ),
+      parseCompleteMultipartUpload,
+      'a CompleteMultipartUpload result',
     );
     // The answer carries no size, and some upstreams (Ceph RGW) an empty ETag: ask for both.
-    const versionId = out.VersionId && out.VersionId !== 'null' ? out.VersionId : undefined;
+    const answered = objectAnswerFrom(headers).VersionId;
+    const versionId = answered && answered !== 'null' ? answered : undefined;
     const info = objectInfoFrom(key, await this.head(bucket, key, versionId));
-    if (!info.etag && out.ETag) info.etag = out.ETag;
+    if (!info.etag && value.etag) info.etag = value.etag;
     return info;
   }
 
@@ -957,9 +907,7 @@ export class S3Driver implements Backend {
 
   async abortMultipart(bucket: string, key: string, uploadId: string): Promise<void> {
     this.require('multipart_management', 'abortMultipart');
-    await this.call(() =>
-      this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })),
-    );
+    await this.leanDone({ method: 'DELETE', bucket, key, params: [param('uploadId', uploadId)], headers: {} });
   }
 
   async listMultipartUploads(bucket: string, prefix?: string): Promise<MultipartUpload[]> {
@@ -968,27 +916,22 @@ export class S3Driver implements Backend {
     let keyMarker: string | undefined;
     let uploadIdMarker: string | undefined;
     for (;;) {
-      const out = await this.call(() =>
-        this.client.send(
-          new ListMultipartUploadsCommand({
-            Bucket: bucket,
-            Prefix: prefix || undefined,
-            KeyMarker: keyMarker,
-            UploadIdMarker: uploadIdMarker,
-          }),
-        ),
+      const params = [param('uploads', '')];
+      if (prefix) params.push(param('prefix', prefix));
+      if (keyMarker) params.push(param('key-marker', keyMarker));
+      if (uploadIdMarker) params.push(param('upload-id-marker', uploadIdMarker));
+      const { value: page } = await this.document(
+        { method: 'GET', bucket, key: '', params, headers: {} },
+        listed(parseListMultipartUploads),
+        'a listing of uploads',
+        {},
+        LISTING_LIMIT,
       );
-      for (const u of out.Uploads ?? []) {
-        if (u.Key === undefined || u.UploadId === undefined) continue;
-        uploads.push(
-          u.Initiated
-            ? { key: u.Key, uploadId: u.UploadId, initiated: u.Initiated }
-            : { key: u.Key, uploadId: u.UploadId },
-        );
-      }
-      if (!out.IsTruncated || (!out.NextKeyMarker && !out.NextUploadIdMarker)) break;
-      keyMarker = out.NextKeyMarker;
-      uploadIdMarker = out.NextUploadIdMarker;
+      uploads.push(...page.uploads);
+      if (!page.isTruncated || (!page.nextKeyMarker && !page.nextUploadIdMarker)) break;
+      if (page.nextKeyMarker === keyMarker && page.nextUploadIdMarker === uploadIdMarker) break;
+      keyMarker = page.nextKeyMarker;
+      uploadIdMarker = page.nextUploadIdMarker;
     }
     return uploads;
   }
@@ -996,54 +939,36 @@ export class S3Driver implements Backend {
   async listParts(bucket: string, key: string, uploadId: string): Promise<UploadedPart[]> {
     this.require('multipart_management', 'listParts');
     const parts: UploadedPart[] = [];
-    let marker: string | undefined;
+    let marker: number | undefined;
     for (;;) {
-      const out = await this.call(() =>
-        this.client.send(
-          new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }),
-        ),
+      const params = [param('uploadId', uploadId)];
+      if (marker !== undefined) params.push(param('part-number-marker', String(marker)));
+      const { value: page } = await this.document(
+        { method: 'GET', bucket, key, params, headers: {} },
+        listed(parseListParts),
+        'a listing of parts',
+        {},
+        LISTING_LIMIT,
       );
-      for (const p of out.Parts ?? []) {
-        if (p.PartNumber === undefined) continue;
-        const part: UploadedPart = { partNumber: p.PartNumber, etag: p.ETag ?? '', size: p.Size ?? 0 };
-        if (p.LastModified) part.lastModified = p.LastModified;
-        parts.push(part);
-      }
-      if (!out.IsTruncated || !out.NextPartNumberMarker || out.NextPartNumberMarker === marker) break;
-      marker = out.NextPartNumberMarker;
+      parts.push(...page.parts);
+      if (!page.isTruncated || !page.nextPartNumberMarker || page.nextPartNumberMarker === marker) break;
+      marker = page.nextPartNumberMarker;
     }
     return parts;
   }
 
-  // Presigned URLs
+  // Presigned URLs, signed here with the backend's keys
 
   async presignGet(bucket: string, key: string, ttlSeconds: number): Promise<string> {
     checkTtl(ttlSeconds);
-    return this.call(() =>
-      getSignedUrl(this.signer(), new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: ttlSeconds }),
-    );
+    return this.upstream.presign(this.config, { method: 'GET', bucket, key, expiresSeconds: ttlSeconds });
   }
 
+  /** A content type is signed, so the upload must declare exactly that type. */
   async presignPut(bucket: string, key: string, ttlSeconds: number, contentType?: string): Promise<string> {
     checkTtl(ttlSeconds);
-    // A content type is signed, so the upload must declare exactly that type.
-    return this.call(() =>
-      getSignedUrl(this.signer(), new PutObjectCommand({ Bucket: bucket, Key: key, ContentType: contentType }), {
-        expiresIn: ttlSeconds,
-        ...(contentType ? { signableHeaders: new Set(['content-type']) } : {}),
-      }),
-    );
-  }
-
-  /**
-   * The client that signs URLs. With `when_supported` checksums the SDK would sign a CRC32 of an
-   * empty body into presigned PUTs, which no real upload matches; signing always uses "when
-   * required". Presigning sends nothing, so this client needs no connection pool.
-   */
-  private signer(): S3Client {
-    if (this.config.checksums === 'when_required') return this.client;
-    this.presignClient ??= this.buildClient('when_required', false);
-    return this.presignClient;
+    const headers = contentType ? { 'content-type': contentType } : undefined;
+    return this.upstream.presign(this.config, { method: 'PUT', bucket, key, expiresSeconds: ttlSeconds, headers });
   }
 
   // Lifecycle of the driver
@@ -1063,9 +988,9 @@ export class S3Driver implements Backend {
     }
   }
 
+  /** Releases the SDK client's connections; the lean client's pools belong to the application. */
   close(): void {
     this.client.destroy();
-    this.presignClient?.destroy();
   }
 }
 
@@ -1075,15 +1000,40 @@ function checkTtl(ttlSeconds: number): void {
   }
 }
 
-/** Swallows the AbortError of a lean read's body released early (see `leanGet`). */
+/** `versionId` as a query parameter, when there is one. */
+function versionParams(versionId: string | undefined): QueryParam[] {
+  return versionId ? [param('versionId', versionId)] : [];
+}
+
+function partParams(partNumber: number, uploadId: string): QueryParam[] {
+  return [param('partNumber', String(partNumber)), param('uploadId', uploadId)];
+}
+
+/** The content type and user metadata headers of a PutObject, CreateMultipartUpload or replacing copy. */
+function objectHeaders(
+  contentType: string | undefined,
+  metadata: Record<string, string> | undefined,
+): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (contentType !== undefined) headers['content-type'] = contentType;
+  for (const [name, value] of Object.entries(metadata ?? {})) headers[`x-amz-meta-${name.toLowerCase()}`] = value;
+  return headers;
+}
+
+/** A listing reader (undefined or a page) as a document reader; listings never hold an error. */
+function listed<T>(read: (xml: string) => T | undefined): (xml: string) => Answer<T> {
+  return (xml) => {
+    const page = read(xml);
+    return page && { value: page };
+  };
+}
+
+/** Swallows the AbortError of a read's body released early (see `getObject`). */
 function ignoreReleased(): void {}
 
 /** The answer to a conditional GET whose condition matched (304): headers only, no body. */
-function notModified(key: string, err: unknown): ObjectStream {
-  const headers = ((err as { $response?: { headers?: Record<string, string> } }).$response?.headers ?? {}) as Record<
-    string,
-    string | undefined
-  >;
+function notModified(key: string, refusal: UpstreamRefusal): ObjectStream {
+  const headers = refusal.$response.headers;
   const info: ObjectInfo = { key, size: 0 };
   if (headers.etag) info.etag = headers.etag;
   if (headers['last-modified']) {
@@ -1091,14 +1041,4 @@ function notModified(key: string, err: unknown): ObjectStream {
     if (!Number.isNaN(date.getTime())) info.lastModified = date;
   }
   return { info, contentLength: 0, notModified: true, body: Readable.from([]) };
-}
-
-/** The SDK's body is an IncomingMessage under Node; anything else is adapted. */
-function toNodeReadable(body: unknown): Readable {
-  if (body instanceof Readable) return body;
-  if (body && typeof (body as { transformToWebStream?: unknown }).transformToWebStream === 'function') {
-    const web = (body as { transformToWebStream(): WebReadableStream }).transformToWebStream();
-    return Readable.fromWeb(web);
-  }
-  return Readable.from([]);
 }

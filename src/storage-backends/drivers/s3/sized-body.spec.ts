@@ -2,6 +2,9 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { PassThrough, Readable } from 'node:stream';
 import { StowageError } from '@stowage/errors';
+import { lookup } from 'node:dns';
+import type { EndpointPolicy } from '../../endpoint-policy.service';
+import { UpstreamClient } from '../../upstream/upstream-client';
 import { S3Driver } from './s3.driver';
 import { sizedBody } from './sized-body';
 
@@ -75,20 +78,27 @@ describe('S3Driver uploads whose body fails', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as AddressInfo).port;
   });
-  afterAll(() => new Promise((r) => server.close(r)));
-
+  const upstream = new UpstreamClient({ lookup } as unknown as EndpointPolicy);
+  afterAll(async () => {
+    await upstream.onApplicationShutdown();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
   const driver = () =>
-    new S3Driver({
-      id: 'b',
-      name: 'b',
-      endpoint: `http://127.0.0.1:${port}`,
-      region: 'us-east-1',
-      accessKey: 'A',
-      secretKey: 'S',
-      pathStyle: true,
-      kind: 'aws',
-      checksums: 'when_required',
-    });
+    new S3Driver(
+      {
+        id: 'b',
+        name: 'b',
+        endpoint: `http://127.0.0.1:${port}`,
+        region: 'us-east-1',
+        accessKey: 'A',
+        secretKey: 'S',
+        pathStyle: true,
+        kind: 'aws',
+        checksums: 'when_required',
+      },
+      upstream,
+    );
 
   it.each([
     ['putObject', (d: S3Driver, body: Readable) => d.putObject({ bucket: 'b', key: 'k', body, size: 1000 })],

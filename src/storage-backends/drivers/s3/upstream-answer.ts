@@ -140,13 +140,21 @@ export async function readDocument(body: Readable, limit: number): Promise<strin
  */
 export async function upstreamRefusal(status: number, headers: Headers, body?: Readable): Promise<UpstreamRefusal> {
   const xml = await readErrorBody(body);
-  const code = xmlText(xml, 'Code') || BODILESS_NAMES[status] || 'UnknownError';
+  return refusalOf(status, headers, xmlText(xml, 'Code'), xmlText(xml, 'Message'));
+}
+
+/**
+ * A refusal of `status` with the upstream's code and message (from an error document, including
+ * one answered with status 200), shaped as `mapS3Error` reads it.
+ */
+export function refusalOf(status: number, headers: Headers, code?: string, message?: string): UpstreamRefusal {
+  const name = code || BODILESS_NAMES[status] || 'UnknownError';
   const flat: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(headers)) flat[name] = one(value);
+  for (const [header, value] of Object.entries(headers)) flat[header] = one(value);
   return {
-    name: code,
-    Code: code,
-    message: xmlText(xml, 'Message') || 'UnknownError',
+    name,
+    Code: name,
+    message: message || 'UnknownError',
     $metadata: { httpStatusCode: status },
     $response: { headers: flat },
   };
