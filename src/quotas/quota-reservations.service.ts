@@ -137,10 +137,21 @@ export class QuotaReservations implements OnModuleInit, OnApplicationShutdown {
     this.limits.delete(keyOf(ref));
   }
 
-  /** Objects went away (deletes, moves): their bytes no longer count. Only buckets with a quota keep live counts. */
-  async removed(ref: BucketRef, change: UsageChange): Promise<void> {
+  /** Objects went away (deletes, moves): their bytes no longer count. */
+  removed(ref: BucketRef, change: UsageChange): Promise<void> {
+    return this.adjust(ref, { bytes: -Math.abs(change.bytes), objects: -Math.abs(change.objects) }, { via: 'api' });
+  }
+
+  /**
+   * Moves a bucket's usage by a committed change that held no reservation (a multipart upload's
+   * completion replacing an object, deletes). Only buckets with a quota keep live counts; the
+   * others are counted by scans.
+   */
+  async adjust(ref: BucketRef, change: UsageChange, origin: QuotaOrigin): Promise<void> {
+    if (change.bytes === 0 && change.objects === 0) return;
     if (!(await this.isLimited(ref))) return;
-    await this.store.settle(ref, null, -Math.abs(change.bytes), -Math.abs(change.objects));
+    const result = await this.store.settle(ref, null, change.bytes, change.objects);
+    this.announceSoftCrossing(ref, result, origin);
   }
 
   /** Announces a soft crossing found outside a write (a scan). */

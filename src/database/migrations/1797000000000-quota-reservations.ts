@@ -13,7 +13,9 @@ export class QuotaReservations1797000000000 implements MigrationInterface {
     await queryRunner.query(
       `CREATE TABLE "quota_reservations" ("id" uuid NOT NULL, "backend_id" text NOT NULL, "bucket" text NOT NULL, "bytes" bigint NOT NULL, "expires_at" TIMESTAMP WITH TIME ZONE NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "quota_reservations_bytes_check" CHECK ("bytes" >= 0), CONSTRAINT "PK_f9bef4d0fdbb6da6b52df5cb7e8" PRIMARY KEY ("id"))`,
     );
-    await queryRunner.query(`CREATE INDEX "quota_reservations_bucket" ON "quota_reservations" ("backend_id", "bucket") `);
+    await queryRunner.query(
+      `CREATE INDEX "quota_reservations_bucket" ON "quota_reservations" ("backend_id", "bucket") `,
+    );
     await queryRunner.query(`CREATE INDEX "quota_reservations_expires_at" ON "quota_reservations" ("expires_at") `);
     await queryRunner.query(`ALTER TABLE "bucket_usage" ADD "reserved_bytes" bigint NOT NULL DEFAULT '0'`);
     await queryRunner.query(`ALTER TABLE "bucket_usage" ADD "soft_exceeded_at" TIMESTAMP WITH TIME ZONE`);

@@ -3,4 +3,8 @@ import { CredentialDisabledBy1796621013987 } from './1796621013987-credential-di
 import { QuotaReservations1797000000000 } from './1797000000000-quota-reservations';
 
 /** Every migration, oldest first. Append only; never edit one that has been released. */
-export const MIGRATIONS = [InitialSchema1795560778707, CredentialDisabledBy1796621013987, QuotaReservations1797000000000];
+export const MIGRATIONS = [
+  InitialSchema1795560778707,
+  CredentialDisabledBy1796621013987,
+  QuotaReservations1797000000000,
+];
