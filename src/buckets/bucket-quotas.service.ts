@@ -159,10 +159,10 @@ function toQuotaDto(quota: BucketQuotaEntity | null, usage: BucketUsageEntity | 
       ? {
           usage_bytes: usage.bytes,
           object_count: usage.objects,
-          reserved_bytes: usage.reservedBytes,
           ...(usage.scannedAt ? { computed_at: usage.scannedAt.toISOString() } : {}),
         }
       : {}),
+    reserved_bytes: usage?.reservedBytes ?? 0,
     soft_exceeded: Boolean(usage?.softExceededAt),
     ...(usage?.softExceededAt ? { soft_exceeded_at: usage.softExceededAt.toISOString() } : {}),
     hard_exceeded: quota?.hardBytes != null && usage !== null && usage.bytes >= quota.hardBytes,

@@ -17,5 +17,5 @@ export interface ScanBucketPayload {
 
 /** One job per bucket at a time: BullMQ refuses a second job with the same id while one exists. */
 export function scanJobId(backendId: string, bucket: string): string {
-  return `scan:${Buffer.from(`${backendId}/${bucket}`).toString('base64url')}`;
+  return `scan-${Buffer.from(`${backendId}/${bucket}`).toString('base64url')}`;
 }

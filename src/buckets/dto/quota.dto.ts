@@ -35,8 +35,8 @@ export class QuotaDto {
   @ApiProperty({ description: 'Whether the bucket has been counted (or its usage kept) yet.' }) has_usage!: boolean;
   @ApiPropertyOptional() usage_bytes?: number;
   @ApiPropertyOptional() object_count?: number;
-  @ApiPropertyOptional({ description: 'Bytes held by writes in flight against the hard quota.' })
-  reserved_bytes?: number;
+  @ApiProperty({ description: 'Bytes held by writes in flight against the hard quota.' })
+  reserved_bytes!: number;
   @ApiPropertyOptional({ format: 'date-time', description: 'When the bucket was last counted in full.' })
   computed_at?: string;
   @ApiProperty() soft_exceeded!: boolean;
