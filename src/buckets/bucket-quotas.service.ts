@@ -78,13 +78,15 @@ export class BucketQuotasService {
   async recompute(ref: BucketRef): Promise<QuotaDto> {
     const backend = this.registry.forBucket(ref);
     await backend.headBucket(ref.bucket);
-    const asked = Date.now();
+    const before = await this.store.usage(ref);
+    const lastCount = before?.scannedAt?.getTime() ?? 0;
+    const lastChange = before?.updatedAt?.getTime() ?? 0;
     await this.enqueueScan(ref, 'recompute');
-    const deadline = asked + RECOMPUTE_WAIT_MS;
+    const deadline = Date.now() + RECOMPUTE_WAIT_MS;
     for (;;) {
       const usage = await this.store.usage(ref);
-      const finished = usage?.scannedAt && usage.scannedAt.getTime() >= asked - 1000 && !usage.scanToken;
-      const failed = usage?.lastError && usage.updatedAt.getTime() >= asked;
+      const finished = (usage?.scannedAt?.getTime() ?? 0) > lastCount;
+      const failed = !finished && Boolean(usage?.lastError) && (usage?.updatedAt.getTime() ?? 0) > lastChange;
       if (finished || failed || Date.now() >= deadline) {
         const dto = toQuotaDto(await this.store.quota(ref), usage);
         if (!finished && !failed) dto.scan_running = true;
