@@ -132,6 +132,12 @@ export class QuotaReservations implements OnModuleInit, OnApplicationShutdown {
     return limited;
   }
 
+  /** What was last seen (within a second) of whether the bucket has a quota, without asking anyone. */
+  limitedHint(ref: BucketRef): boolean | undefined {
+    const cached = this.limits.get(keyOf(ref));
+    return cached && Date.now() - cached.at < LIMIT_CACHE_MS ? cached.limited : undefined;
+  }
+
   /** Forgets what was seen of a bucket's quota (it was just changed on this replica). */
   limitChanged(ref: BucketRef): void {
     this.limits.delete(keyOf(ref));

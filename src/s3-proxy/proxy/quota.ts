@@ -120,15 +120,26 @@ export class ProxyQuota {
 
   /** A write that replaces whatever object is at `key` with `bytes` bytes. */
   private async replace(x: Exchange, ref: BucketRef, key: string, bytes: number): Promise<ProxyQuotaStep> {
+    const backend = this.registry.forBucket(ref);
+    // The size being replaced is read beside the reservation when the bucket is known to have a quota.
+    const early = this.reservations.limitedHint(ref)
+      ? sizeIfExists(backend, ref.bucket, key).then(
+          (size) => ({ size }),
+          (err: unknown) => ({ err }),
+        )
+      : undefined;
     const hold = await this.reservations.reserve(ref, bytes);
     if (!hold.limited) return NOTHING;
-    let replaced: number | undefined;
-    try {
-      replaced = await sizeIfExists(this.registry.forBucket(ref), ref.bucket, key);
-    } catch (err) {
+    const read = await (early ??
+      sizeIfExists(backend, ref.bucket, key).then(
+        (size) => ({ size }),
+        (err: unknown) => ({ err }),
+      ));
+    if ('err' in read) {
       await hold.release();
-      throw err;
+      throw read.err;
     }
+    const replaced = read.size;
     return this.step(x, ref, hold, async () => ({
       bytes: bytes - (replaced ?? 0),
       objects: replaced === undefined ? 1 : 0,
