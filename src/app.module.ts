@@ -47,7 +47,7 @@ export class AppModule {
         HealthModule,
         AuthModule,
         AccountsModule,
-        JobsModule,
+        JobsModule.forRoot({ workers: options.config.workers.enabled }),
         StorageBackendsModule,
         ObjectsModule,
         BucketsModule,

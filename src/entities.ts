@@ -5,6 +5,7 @@ import { BucketPinEntity } from './pins/bucket-pin.entity';
 import { BucketQuotaEntity } from './quotas/bucket-quota.entity';
 import { BucketSizeTrackingEntity } from './quotas/bucket-size-tracking.entity';
 import { BucketUsageEntity } from './quotas/bucket-usage.entity';
+import { QuotaReservationEntity } from './quotas/quota-reservation.entity';
 import { AnonymousBindingEntity } from './s3-proxy/anonymous-binding.entity';
 import { BucketCorsEntity } from './buckets/bucket-cors.entity';
 import { S3CredentialScopeEntity } from './s3-proxy/s3-credential-scope.entity';
@@ -22,6 +23,7 @@ export const ENTITIES = [
   ShareEntity,
   BucketQuotaEntity,
   BucketUsageEntity,
+  QuotaReservationEntity,
   BucketSizeTrackingEntity,
   BucketPinEntity,
   AuditEventEntity,

@@ -6,6 +6,7 @@ import { CommandError, createAdmin } from './cli/commands/create-admin';
 import { hashPassword, readStdin } from './cli/commands/hash-password';
 import { migrate } from './cli/commands/migrate';
 import { serve } from './cli/commands/serve';
+import { worker } from './cli/commands/worker';
 import { VERSION } from './version';
 
 const HELP = `stowage ${VERSION}: one control plane in front of your S3-compatible storage
@@ -13,7 +14,8 @@ const HELP = `stowage ${VERSION}: one control plane in front of your S3-compatib
 Usage: stowage [command] [options]
 
 Commands:
-  serve              run the dashboard API (default)
+  serve              run the dashboard API, the S3 endpoint and the job workers (default)
+  worker             run only the background job workers (size scans, housekeeping)
   create-admin       create a local admin and print its id
                        --username NAME --password PW (or --password-stdin)
                        [--email ADDRESS] [--must-change-password]
@@ -50,6 +52,7 @@ async function passwordFrom(args: ParsedArgs, stdinFlag: boolean): Promise<strin
 
 const COMMANDS: Record<string, (args: ParsedArgs) => Promise<void>> = {
   serve: (args) => serve(configFor(args), { env: process.env }),
+  worker: (args) => worker(configFor(args), process.env),
   'create-admin': async (args) => {
     const username = stringFlag(args, 'username');
     if (!username) throw new UsageError('--username is required');

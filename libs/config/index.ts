@@ -4,3 +4,4 @@ export * from './load';
 export * from './schema';
 export { isCidr } from './validators';
 export * from './endpoint-policy';
+export * from './byte-size';

@@ -167,7 +167,19 @@ export class BackendEndpointsConfig {
 }
 
 export class QuotasConfig {
+  /** How often every tracked bucket is counted again; negative disables the schedule (recompute still works). */
   @Duration() @IsDurationMs() scan_interval = 30 * 60_000;
+  /** Size scans of one backend running at once, across all workers. */
+  @IsInt() @Min(1) @Max(64) scans_per_backend = 2;
+  /** How long a reservation of a replica that stopped renewing it (crashed) keeps its bytes. */
+  @Duration() @IsDurationMs({ min: 1000 }) @Max(3_600_000) reservation_ttl = 60_000;
+  /** How long a prefix-size answer is reused. */
+  @Duration() @IsDurationMs({ min: 0 }) @Max(3_600_000) prefix_size_cache = 30_000;
+}
+
+export class WorkersConfig {
+  /** Whether `serve` also runs the background job workers (`stowage worker` runs only them). */
+  @IsBoolean() enabled = true;
 }
 
 export class RateLimitConfig {
@@ -228,6 +240,7 @@ export class StowageConfig {
   @IsArray() @ValidateNested({ each: true }) @Type(() => BackendConfig) backends: BackendConfig[] = [];
   @ValidateNested() @Type(() => BackendEndpointsConfig) backend_endpoints = new BackendEndpointsConfig();
   @ValidateNested() @Type(() => QuotasConfig) quotas = new QuotasConfig();
+  @ValidateNested() @Type(() => WorkersConfig) workers = new WorkersConfig();
   @ValidateNested() @Type(() => RateLimitConfig) ratelimit = new RateLimitConfig();
   @ValidateNested() @Type(() => S3ProxyConfig) s3_proxy = new S3ProxyConfig();
   @ValidateNested() @Type(() => AuditConfig) audit = new AuditConfig();

@@ -47,7 +47,7 @@ export const ERROR_CATALOGUE = {
   self_delete: { status: 403, message: 'You cannot delete your own account.' },
   self_role_change: { status: 403, message: 'You cannot change your own role.' },
   session_error: { status: 500, message: 'The session could not be created.' },
-  size_tracking_disabled: { status: 400, message: 'Size tracking is disabled for this bucket.' },
+  size_tracking_disabled: { status: 409, message: 'Size tracking is disabled for this bucket.' },
   static_user: { status: 403, message: 'The static account cannot be changed through the API.' },
   store_unavailable: { status: 503, message: 'The backend store is unavailable (no root secret key).' },
   too_large: { status: 413, message: 'The request body is too large.' },

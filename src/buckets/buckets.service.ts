@@ -1,13 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { StowageError } from '@stowage/errors';
 import { bucketNameProblem } from '@stowage/s3-naming';
 import { AuditService } from '../audit/audit.service';
-import { BucketSizeTrackingEntity } from '../quotas/bucket-size-tracking.entity';
-import { BucketUsageEntity } from '../quotas/bucket-usage.entity';
+import { QuotaStore } from '../quotas/quota-store';
 import { Actor } from '../access/actor';
 import { BackendRegistry } from '../storage-backends/backend-registry.service';
+import { quotaStateOf } from './bucket-quotas.service';
 import { BucketDto } from './dto/bucket.dto';
 
 /** Buckets of a backend, with the size facts Stowage keeps about them. */
@@ -15,29 +13,38 @@ import { BucketDto } from './dto/bucket.dto';
 export class BucketsService {
   constructor(
     private readonly registry: BackendRegistry,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly quotas: QuotaStore,
     private readonly audit: AuditService,
   ) {}
 
   async list(backendId: string): Promise<BucketDto[]> {
     const backend = this.registry.get(backendId);
-    const [buckets, disabled, usage] = await Promise.all([
+    const [buckets, disabled, usage, quotas] = await Promise.all([
       backend.listBuckets(),
-      this.dataSource.getRepository(BucketSizeTrackingEntity).findBy({ backendId, enabled: false }),
-      this.dataSource.getRepository(BucketUsageEntity).findBy({ backendId }),
+      this.quotas.untrackedOf(backendId),
+      this.quotas.usageOf(backendId),
+      this.quotas.quotasOf(backendId),
     ]);
     const off = new Set(disabled.map((d) => d.bucket));
     const sizes = new Map(usage.map((u) => [u.bucket, u]));
+    const limits = new Map(quotas.map((q) => [q.bucket, q]));
     return buckets.map((b) => {
       const tracked = !off.has(b.name);
-      const size = tracked ? sizes.get(b.name) : undefined;
+      const size = sizes.get(b.name);
+      const quota = limits.get(b.name);
+      const shown = tracked && size && (size.scannedAt || quota) ? size : undefined;
       return {
         name: b.name,
         ...(b.createdAt ? { created_at: b.createdAt.toISOString() } : {}),
         size_tracked: tracked,
-        ...(size?.scannedAt
-          ? { size_bytes: size.bytes, object_count: size.objects, computed_at: size.scannedAt.toISOString() }
+        ...(shown
+          ? {
+              size_bytes: shown.bytes,
+              object_count: shown.objects,
+              ...(shown.scannedAt ? { computed_at: shown.scannedAt.toISOString() } : {}),
+            }
           : {}),
+        ...(quota ? { quota: quotaStateOf(quota, size) } : {}),
       };
     });
   }
@@ -53,7 +60,7 @@ export class BucketsService {
   async delete(backendId: string, name: string, actor: Actor): Promise<void> {
     const backend = this.registry.forBucket({ backendId, bucket: name });
     await backend.deleteBucket(name);
-    await this.dataSource.getRepository(BucketUsageEntity).delete({ backendId, bucket: name });
+    await this.quotas.forgetBucket({ backendId, bucket: name });
     await this.record(actor, 'bucket.delete', backendId, name);
   }
 

@@ -95,7 +95,7 @@ export class GlobalErrorFilter implements ExceptionFilter {
           { reqId: request.id, code: exception.code, err: errorMessage(exception.cause) },
           exception.message,
         );
-      } else if (exception.status >= 500) {
+      } else if (exception.status >= 500 && !CLIENT_CONDITIONS.has(exception.code)) {
         this.logger.error(
           { reqId: request.id, code: exception.code, err: exception.cause ?? exception },
           exception.message,
@@ -145,6 +145,9 @@ export class GlobalErrorFilter implements ExceptionFilter {
 }
 
 /** The message of a failure, for the log (an outage needs no stack trace). */
+/** Codes answered with a 5xx status that report the state of the caller's data, not a fault (507 quota_exceeded). */
+const CLIENT_CONDITIONS = new Set<string>(['quota_exceeded']);
+
 function errorMessage(err: unknown): string | undefined {
   return err instanceof Error ? err.message : err === undefined ? undefined : String(err);
 }

@@ -4,7 +4,9 @@ import { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import busboy from 'busboy';
 import { StowageError } from '@stowage/errors';
+import type { QuotaHold } from '../quotas/quota-reservations.service';
 import { Backend, CompletedPart } from '../storage-backends/backend';
+import { sizeIfExists } from './quota-accounting';
 import { assertKey, assertMediaType, MAX_SINGLE_UPLOAD_BYTES, mediaTypeProblem } from './object-rules';
 
 /** Uploads are staged under this prefix, then copied to their key and removed. */
@@ -16,6 +18,8 @@ export interface FormUpload {
   key: string;
   size: number;
   contentType?: string;
+  /** The size of the object the upload replaced, when it counted against a quota. */
+  replaced?: number;
 }
 
 interface Staged {
@@ -39,6 +43,7 @@ export class FormUploadService {
     request: IncomingMessage,
     contentType: string,
     noOverwrite: boolean,
+    quota: QuotaHold,
   ): Promise<FormUpload> {
     const fields: Record<string, string> = {};
     let staged: Promise<Staged> | undefined;
@@ -66,7 +71,7 @@ export class FormUploadService {
         const typeProblem = info.mimeType ? mediaTypeProblem(info.mimeType) : undefined;
         staged = typeProblem
           ? Promise.reject(new StowageError('bad_request', undefined, `file Content-Type: ${typeProblem}`))
-          : this.stage(backend, bucket, stream, info.mimeType, info.filename);
+          : this.stage(backend, bucket, stream, info.mimeType, info.filename, quota);
         staged.catch(() => stream.resume());
       });
       parser.on('error', (err) =>
@@ -99,13 +104,14 @@ export class FormUploadService {
       assertKey(key);
       assertMediaType(fields.content_type || undefined, 'content_type');
       if (noOverwrite && (await exists(backend, bucket, key))) throw new StowageError('object_exists');
+      const replaced = quota.limited ? await sizeIfExists(backend, bucket, key) : undefined;
       const type = fields.content_type || file.contentType;
       await backend.copyObject(
         { bucket, key: file.tempKey },
         { bucket, key },
         type ? { contentType: type, metadata: {} } : {},
       );
-      return { key, size: file.size, contentType: type };
+      return { key, size: file.size, contentType: type, replaced };
     } finally {
       await backend.deleteObject(bucket, file.tempKey).catch(() => undefined);
     }
@@ -117,6 +123,7 @@ export class FormUploadService {
     stream: Readable & { truncated?: boolean },
     mimeType: string,
     filename: string | undefined,
+    quota: QuotaHold,
   ): Promise<Staged> {
     const tempKey = `${STAGING_PREFIX}${randomUUID()}`;
     const contentType = mimeType && mimeType !== 'application/octet-stream' ? mimeType : undefined;
@@ -129,6 +136,9 @@ export class FormUploadService {
       const body = Buffer.concat(buffered);
       buffered = [];
       bufferedBytes = 0;
+      // Each part is held against the hard quota before it goes upstream: past the cap the
+      // upload stops here, and the parts sent so far are aborted below.
+      await quota.grow(body.length);
       uploadId ??= await backend.createMultipart(bucket, tempKey, { contentType });
       const etag = await backend.uploadPart(
         bucket,
@@ -155,6 +165,7 @@ export class FormUploadService {
         );
       if (uploadId === undefined) {
         const body = Buffer.concat(buffered);
+        await quota.grow(body.length);
         await backend.putObject({ bucket, key: tempKey, body: Readable.from([body]), size: body.length, contentType });
       } else {
         if (bufferedBytes > 0) await flush();

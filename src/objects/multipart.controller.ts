@@ -72,11 +72,12 @@ export class MultipartController {
   @ApiOperation({ summary: 'Upload one part: the request body is the part, streamed to the backend.' })
   @ApiBody({ schema: { type: 'string', format: 'binary' } })
   @ApiOkResponse({ type: UploadedPartResultDto })
-  @ApiErrors(...MULTIPART_ERRORS, 'length_required', 'too_large')
+  @ApiErrors(...MULTIPART_ERRORS, 'length_required', 'too_large', 'quota_exceeded')
   uploadPart(
     @Param() { bid, bucket, part }: PartParams,
     @Query() { key, upload_id }: MultipartUploadQuery,
     @Req() request: FastifyRequest,
+    @Actor() actor: SessionActor,
   ): Promise<UploadedPartResultDto> {
     const length = requestHeader(request, 'content-length');
     return uploadFromClient(request, this.logger, () =>
@@ -89,6 +90,7 @@ export class MultipartController {
           body: request.raw,
           size: length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,
         },
+        actor,
       ),
     );
   }

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { isStowageError, StowageError } from '@stowage/errors';
 import { prefixProblem } from '@stowage/s3-naming';
 import { AuditService } from '../audit/audit.service';
+import { QuotaReservations } from '../quotas/quota-reservations.service';
 import { Backend, CompletedPart, UploadedPart } from '../storage-backends/backend';
 import { BackendRegistry } from '../storage-backends/backend-registry.service';
 import { requireCapability } from '../storage-backends/drivers';
@@ -16,6 +17,7 @@ import {
   UploadedPartResultDto,
 } from './dto/multipart.dto';
 import { assertKey, ObjectTarget } from './objects.service';
+import { quotaOrigin, replacing, sizeIfExists } from './quota-accounting';
 
 /** S3's floor for every part of a multipart upload but the last. */
 export const MIN_PART_SIZE_BYTES = 5 * 1024 * 1024;
@@ -35,6 +37,7 @@ export class MultipartService {
   constructor(
     private readonly registry: BackendRegistry,
     private readonly audit: AuditService,
+    private readonly quotas: QuotaReservations,
   ) {}
 
   /** Starts an upload; with `noOverwrite`, refuses (`object_exists`) a key that already exists. */
@@ -48,11 +51,13 @@ export class MultipartService {
     if (options.noOverwrite && (await exists(backend, target.bucket, key))) {
       throw new StowageError('object_exists', undefined, `${key} already exists`);
     }
+    // A bucket already at its hard quota takes no new upload (each part is reserved on its own).
+    await (await this.quotas.reserve(target, 1)).release();
     const uploadId = await backend.createMultipart(target.bucket, key, { contentType: options.contentType });
     return { bucket: target.bucket, key, upload_id: uploadId };
   }
 
-  async uploadPart(target: ObjectTarget, part: PartUpload): Promise<UploadedPartResultDto> {
+  async uploadPart(target: ObjectTarget, part: PartUpload, actor: Actor): Promise<UploadedPartResultDto> {
     const backend = this.registry.forBucket(target);
     assertKey(part.key);
     const { max_multipart_parts: maxParts, max_part_size_bytes: maxSize } = backend.capabilities;
@@ -65,15 +70,23 @@ export class MultipartService {
     if (maxSize > 0 && part.size > maxSize) {
       throw new StowageError('too_large', undefined, `a part is limited to ${maxSize} bytes on this backend`);
     }
-    const etag = await backend.uploadPart(
-      target.bucket,
-      part.key,
-      part.uploadId,
-      part.partNumber,
-      part.body,
-      part.size,
-    );
-    return { part_number: part.partNumber, etag };
+    // Parts take room upstream as soon as they are stored, so each counts from then on.
+    const hold = await this.quotas.reserve(target, part.size);
+    try {
+      const etag = await backend.uploadPart(
+        target.bucket,
+        part.key,
+        part.uploadId,
+        part.partNumber,
+        part.body,
+        part.size,
+      );
+      await hold.commit({ bytes: part.size, objects: 0 }, quotaOrigin(actor));
+      return { part_number: part.partNumber, etag };
+    } catch (err) {
+      await hold.release();
+      throw err;
+    }
   }
 
   /**
@@ -93,7 +106,17 @@ export class MultipartService {
     if (backend.capabilities.multipart_management) {
       checkAgainstUploaded(parts, await backend.listParts(target.bucket, key, uploadId));
     }
-    const info = await backend.completeMultipart(target.bucket, key, uploadId, parts);
+    // The parts already count; a bucket pushed past its hard quota meanwhile completes nothing.
+    const hold = await this.quotas.reserve(target, 0);
+    let info;
+    try {
+      const replaced = hold.limited ? await sizeIfExists(backend, target.bucket, key) : undefined;
+      info = await backend.completeMultipart(target.bucket, key, uploadId, parts);
+      await hold.commit(replacing(0, replaced), quotaOrigin(actor));
+    } catch (err) {
+      await hold.release();
+      throw err;
+    }
     await this.audit.recordBy(actor, {
       action: 'object.upload',
       backendId: target.backendId,
@@ -108,7 +131,11 @@ export class MultipartService {
     const backend = this.registry.forBucket(target);
     assertKey(key);
     requireCapability(backend.capabilities, 'multipart_management', 'abortMultipart');
+    const counted = await this.quotas.isLimited(target);
+    const parts = counted ? await backend.listParts(target.bucket, key, uploadId).catch(() => []) : [];
     await backend.abortMultipart(target.bucket, key, uploadId);
+    const bytes = parts.reduce((sum, p) => sum + p.size, 0);
+    if (bytes > 0) await this.quotas.removed(target, { bytes, objects: 0 });
   }
 
   async listUploads(target: ObjectTarget, prefix = ''): Promise<PendingUploadsDto> {

@@ -3,8 +3,10 @@ import type { Logger } from 'pino';
 import { Semaphore, SemaphoreTimeoutError } from '@stowage/concurrency';
 import { isStowageError, StowageError } from '@stowage/errors';
 import { LOGGER } from '../logging/logging.module';
+import { QuotaOrigin, QuotaReservations } from '../quotas/quota-reservations.service';
 import { Backend, CompletedPart, ObjectInfo } from '../storage-backends/backend';
 import { BackendRegistry } from '../storage-backends/backend-registry.service';
+import { replacing, sizeIfExists } from './quota-accounting';
 
 const MiB = 1024 * 1024;
 
@@ -51,6 +53,8 @@ export interface CopyRequest {
   metadata?: Record<string, string>;
   overwrite: boolean;
   signal?: AbortSignal;
+  /** Who copies, for the audit row of a soft-quota crossing at the destination. */
+  origin: QuotaOrigin;
 }
 
 /**
@@ -66,6 +70,7 @@ export class ObjectCopier {
 
   constructor(
     private readonly registry: BackendRegistry,
+    private readonly quotas: QuotaReservations,
     @Inject(LOGGER) private readonly logger: Logger,
     @Optional() @Inject(SERVER_SIDE_COPY_LIMITS) copyLimits?: Partial<ServerSideCopyLimits>,
   ) {
@@ -94,6 +99,21 @@ export class ObjectCopier {
       throw new StowageError('object_exists', undefined, `${dst.bucket}/${request.dstKey} already exists`);
     }
     const head = await src.backend.headObject(src.bucket, request.srcKey, request.versionId);
+    // The source's size is held against the destination's hard quota before any byte moves.
+    const hold = await this.quotas.reserve({ backendId: dst.backendId, bucket: dst.bucket }, head.size);
+    try {
+      const replaced = hold.limited ? await sizeIfExists(dst.backend, dst.bucket, request.dstKey) : undefined;
+      await this.copyBytes(request, head);
+      await hold.commit(replacing(head.size, replaced), request.origin);
+    } catch (err) {
+      await hold.release();
+      throw err;
+    }
+    return { size: head.size };
+  }
+
+  private async copyBytes(request: CopyRequest, head: ObjectInfo): Promise<void> {
+    const { src, dst } = request;
     if (src.backendId === dst.backendId) {
       if (head.size <= this.copyLimits.maxSingleCopyBytes) {
         await src.backend.copyObject(
@@ -104,11 +124,15 @@ export class ObjectCopier {
       } else {
         await this.partCopy(request, head);
       }
-      return { size: head.size };
+      return;
     }
     if (head.size <= SINGLE_PUT_MAX_BYTES) await this.streamSingle(request, head);
     else await this.streamMultipart(request, head);
-    return { size: head.size };
+  }
+
+  /** The source of a move went away: its bytes leave the source bucket's usage. */
+  async sourceRemoved(side: Side, size: number): Promise<void> {
+    await this.quotas.removed({ backendId: side.backendId, bucket: side.bucket }, { bytes: size, objects: 1 });
   }
 
   private async exists(side: Side, key: string): Promise<boolean> {

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { QuotasModule } from '../quotas/quotas.module';
 import { StorageBackendsModule } from '../storage-backends/storage-backends.module';
 import { FormUploadService } from './form-upload.service';
 import { MultipartController } from './multipart.controller';
@@ -16,7 +17,7 @@ import { ZipService } from './zip.service';
 
 /** Object listing, download, upload and deletion through the backend seam. */
 @Module({
-  imports: [StorageBackendsModule],
+  imports: [StorageBackendsModule, QuotasModule],
   controllers: [ObjectsController, MultipartController, ObjectAttributesController, TransfersController, ZipController],
   providers: [
     ObjectsService,

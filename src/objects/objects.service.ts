@@ -16,7 +16,9 @@ import {
   ObjectInfoDto,
   toObjectInfoDto,
 } from './dto/object.dto';
+import { QuotaReservations } from '../quotas/quota-reservations.service';
 import { FormUploadService } from './form-upload.service';
+import { mapBounded, quotaOrigin, replacing, sizeIfExists } from './quota-accounting';
 import { assertKey, MAX_SINGLE_UPLOAD_BYTES } from './object-rules';
 
 export { assertKey, MAX_SINGLE_UPLOAD_BYTES };
@@ -50,6 +52,7 @@ export class ObjectsService {
     private readonly registry: BackendRegistry,
     private readonly forms: FormUploadService,
     private readonly audit: AuditService,
+    private readonly quotas: QuotaReservations,
   ) {}
 
   async list(target: ObjectTarget, query: ListObjectsQuery): Promise<ListObjectsResultDto> {
@@ -103,14 +106,24 @@ export class ObjectsService {
         `a single upload is limited to ${MAX_SINGLE_UPLOAD_BYTES} bytes; use multipart`,
       );
     }
-    const info = await backend.putObject({
-      bucket: target.bucket,
-      key: upload.key,
-      body: upload.body,
-      size: upload.size,
-      contentType: upload.contentType,
-      ifNoneMatch: upload.noOverwrite,
-    });
+    // The declared size is held against the hard quota before a byte of the body is read.
+    const hold = await this.quotas.reserve(target, upload.size);
+    let info;
+    try {
+      const replaced = hold.limited ? await sizeIfExists(backend, target.bucket, upload.key) : undefined;
+      info = await backend.putObject({
+        bucket: target.bucket,
+        key: upload.key,
+        body: upload.body,
+        size: upload.size,
+        contentType: upload.contentType,
+        ifNoneMatch: upload.noOverwrite,
+      });
+      await hold.commit(replacing(upload.size, replaced), quotaOrigin(actor));
+    } catch (err) {
+      await hold.release();
+      throw err;
+    }
     await this.audit.recordBy(actor, {
       action: 'object.upload',
       backendId: target.backendId,
@@ -130,7 +143,16 @@ export class ObjectsService {
     actor: Actor,
   ): Promise<ObjectInfoDto> {
     const backend = this.registry.forBucket(target);
-    const result = await this.forms.receive(backend, target.bucket, request, contentType, noOverwrite);
+    // The form's file has no length: its bytes are reserved as they arrive, part by part.
+    const hold = await this.quotas.reserve(target, 0);
+    let result;
+    try {
+      result = await this.forms.receive(backend, target.bucket, request, contentType, noOverwrite, hold);
+      await hold.commit(replacing(result.size, result.replaced), quotaOrigin(actor));
+    } catch (err) {
+      await hold.release();
+      throw err;
+    }
     await this.audit.recordBy(actor, {
       action: 'object.upload',
       backendId: target.backendId,
@@ -153,7 +175,11 @@ export class ObjectsService {
   async delete(target: ObjectTarget, key: string, versionId: string | undefined, actor: Actor): Promise<void> {
     const backend = this.registry.forBucket(target);
     assertKey(key);
+    // Only the current version counts towards usage; deleting an older one changes nothing counted.
+    const counted = !versionId && (await this.quotas.isLimited(target));
+    const size = counted ? await sizeIfExists(backend, target.bucket, key) : undefined;
     await backend.deleteObject(target.bucket, key, versionId);
+    if (size !== undefined) await this.quotas.removed(target, { bytes: size, objects: 1 });
     await this.audit.recordBy(actor, {
       action: 'object.delete',
       backendId: target.backendId,
@@ -168,10 +194,32 @@ export class ObjectsService {
     if (keys.length > MAX_BULK_DELETE_KEYS)
       throw new StowageError('too_many_keys', undefined, `at most ${MAX_BULK_DELETE_KEYS} keys per request`);
     keys.forEach((k) => assertKey(k.key));
+    const counted = await this.quotas.isLimited(target);
+    const current = counted ? keys.filter((k) => !k.version_id).map((k) => k.key) : [];
+    const sizes = new Map<string, number | undefined>(
+      counted
+        ? (
+            await mapBounded(current, 8, async (key) => [key, await sizeIfExists(backend, target.bucket, key)] as const)
+          ).map(([key, size]) => [key, size])
+        : [],
+    );
     const result = await backend.deleteObjects(
       target.bucket,
       keys.map((k) => ({ key: k.key, versionId: k.version_id })),
     );
+    if (counted) {
+      let bytes = 0;
+      let objects = 0;
+      for (const d of result.deleted) {
+        const size = d.versionId ? undefined : sizes.get(d.key);
+        if (size !== undefined) {
+          bytes += size;
+          objects++;
+          sizes.delete(d.key);
+        }
+      }
+      await this.quotas.removed(target, { bytes, objects });
+    }
     await this.audit.recordBy(actor, {
       action: 'object.bulk_delete',
       backendId: target.backendId,

@@ -10,6 +10,8 @@ import { CopyPrefixDto } from './dto/transfer.dto';
 import { normalizeMetadata } from './object-attributes.service';
 import { ObjectCopier, Side } from './object-copier';
 import { ObjectTarget } from './objects.service';
+import { quotaOrigin } from './quota-accounting';
+import { QuotaReservations } from '../quotas/quota-reservations.service';
 
 /** Objects of one prefix copy or move in flight at once. */
 export const OBJECTS_PER_PREFIX_COPY = 4;
@@ -82,6 +84,7 @@ export class PrefixTransfersService {
   constructor(
     private readonly copier: ObjectCopier,
     private readonly audit: AuditService,
+    private readonly quotas: QuotaReservations,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -156,8 +159,12 @@ export class PrefixTransfersService {
           metadata: body.metadata,
           overwrite: body.overwrite ?? true,
           signal: controller.signal,
+          origin: quotaOrigin(actor),
         });
-        if (move) await src.backend.deleteObject(src.bucket, object.key);
+        if (move) {
+          await src.backend.deleteObject(src.bucket, object.key);
+          await this.copier.sourceRemoved(src, size);
+        }
         return { event: 'object', src: object.key, dst: dstKey, size };
       } catch (err) {
         return { event: 'error', src: object.key, ...this.describe(err) };
@@ -236,10 +243,16 @@ export class PrefixTransfersService {
               side.bucket,
               page.map((o) => ({ key: o.key })),
             );
+            const sizes = new Map(page.map((o) => [o.key, o.size]));
+            let freed = 0;
             for (const d of result.deleted) {
               deleted++;
+              freed += sizes.get(d.key) ?? 0;
               yield { event: 'object', key: d.key };
             }
+            await this.quotas
+              .removed(target, { bytes: freed, objects: result.deleted.length })
+              .catch((err: Error) => this.logger.warn({ err: err.message }, 'could not count a prefix delete'));
             for (const e of result.errors) {
               failed++;
               yield { event: 'error', key: e.key, code: 'backend_error', message: `${e.code}: ${e.message}` };

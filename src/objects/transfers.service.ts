@@ -7,6 +7,7 @@ import { CopyObjectDto, CopyObjectResultDto } from './dto/transfer.dto';
 import { normalizeMetadata } from './object-attributes.service';
 import { ObjectCopier } from './object-copier';
 import { assertKey, ObjectTarget } from './objects.service';
+import { quotaOrigin } from './quota-accounting';
 
 /**
  * Copies and moves of one object, within a backend or across backends (see {@link ObjectCopier}).
@@ -39,8 +40,12 @@ export class TransfersService {
       versionId: body.version_id,
       metadata: body.metadata,
       overwrite: body.overwrite ?? true,
+      origin: quotaOrigin(actor),
     });
-    if (body.move) await src.backend.deleteObject(src.bucket, body.src_key);
+    if (body.move) {
+      await src.backend.deleteObject(src.bucket, body.src_key);
+      await this.copier.sourceRemoved(src, size);
+    }
     const cross = src.backendId !== dst.backendId;
     await this.audit.recordBy(actor, {
       action: cross ? 'object.transfer' : 'object.copy',

@@ -1,15 +1,29 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
 import { bigintAsNumber } from '../database/column-types';
 
-/** The measured size of a bucket: set by full scans, adjusted by writes between scans. */
+/**
+ * The size of a bucket: set by full scans, moved by the writes Stowage settles between scans,
+ * and the bytes that writes in flight hold against the hard quota (`reserved_bytes`, the sum of
+ * the bucket's rows in `quota_reservations`). A scan in progress keeps its position here, so a
+ * scan cut short resumes where it stopped.
+ */
 @Entity('bucket_usage')
+@Check('bucket_usage_reserved_check', `"reserved_bytes" >= 0`)
 export class BucketUsageEntity {
   @PrimaryColumn('text', { name: 'backend_id' }) backendId!: string;
   @PrimaryColumn('text') bucket!: string;
   @Column('bigint', { default: 0, transformer: bigintAsNumber }) bytes!: number;
   @Column('bigint', { default: 0, transformer: bigintAsNumber }) objects!: number;
+  @Column('bigint', { name: 'reserved_bytes', default: 0, transformer: bigintAsNumber }) reservedBytes!: number;
+  /** When the usage went past the soft quota (null while under it): the crossing is audited once. */
+  @Column('timestamptz', { name: 'soft_exceeded_at', nullable: true }) softExceededAt!: Date | null;
   @Column('timestamptz', { name: 'scanned_at', nullable: true }) scannedAt!: Date | null;
   @Column('integer', { name: 'scan_duration_ms', nullable: true }) scanDurationMs!: number | null;
   @Column('text', { name: 'last_error', nullable: true }) lastError!: string | null;
+  /** The continuation token of the scan in progress; null when none runs. */
+  @Column('text', { name: 'scan_token', nullable: true }) scanToken!: string | null;
+  @Column('bigint', { name: 'scan_bytes', default: 0, transformer: bigintAsNumber }) scanBytes!: number;
+  @Column('bigint', { name: 'scan_objects', default: 0, transformer: bigintAsNumber }) scanObjects!: number;
+  @Column('timestamptz', { name: 'scan_started_at', nullable: true }) scanStartedAt!: Date | null;
   @Column('timestamptz', { name: 'updated_at', default: () => 'now()' }) updatedAt!: Date;
 }

@@ -16,6 +16,7 @@ const TABLES = [
   'bucket_size_tracking',
   'bucket_usage',
   'password_reset_tokens',
+  'quota_reservations',
   's3_anonymous_bindings',
   's3_bucket_cors',
   's3_credential_scopes',

@@ -7,6 +7,7 @@ import { Actor } from '../../src/access/actor';
 import { Identity } from '../../src/access/identity';
 import { EnvService } from '../../src/config/env.service';
 import { LOGGER } from '../../src/logging/logging.module';
+import { QuotaReservations } from '../../src/quotas/quota-reservations.service';
 import { RedisService } from '../../src/redis/redis.service';
 import { RootKeyService } from '../../src/secrets/root-key.service';
 import { BackendRegistry } from '../../src/storage-backends/backend-registry.service';
@@ -112,11 +113,29 @@ export async function buildServices(setup: ServiceSetup): Promise<TestingModule>
           ...setup.redis,
         }),
       },
+      // No quota on any bucket: holds are empty (the quota rules run against PostgreSQL in test/e2e).
+      { provide: QuotaReservations, useValue: unlimitedQuotas() },
       ...setup.providers,
     ],
   }).compile();
   await module.init();
   return module;
+}
+
+/** Reservations on buckets without quotas: every hold is empty, nothing is counted. */
+export function unlimitedQuotas(): QuotaReservations {
+  const hold = {
+    limited: false,
+    grow: async () => undefined,
+    commit: async () => undefined,
+    release: async () => undefined,
+  };
+  return strictStub<QuotaReservations>('QuotaReservations', {
+    reserve: async () => hold,
+    isLimited: async () => false,
+    removed: async () => undefined,
+    adjust: async () => undefined,
+  });
 }
 
 /** A root key service without a key unless one is given. */

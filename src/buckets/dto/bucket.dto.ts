@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { BucketQuotaStateDto } from './quota.dto';
 
 export class BucketDto {
   @ApiProperty() name!: string;
@@ -8,6 +9,8 @@ export class BucketDto {
   @ApiPropertyOptional() size_bytes?: number;
   @ApiPropertyOptional() object_count?: number;
   @ApiPropertyOptional({ format: 'date-time' }) computed_at?: string;
+  @ApiPropertyOptional({ type: BucketQuotaStateDto, description: 'Present when the bucket has a quota.' })
+  quota?: BucketQuotaStateDto;
 }
 
 export class BucketListDto {

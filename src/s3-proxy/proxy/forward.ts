@@ -9,6 +9,7 @@ import { UpstreamClient } from '../../storage-backends/upstream/upstream-client'
 import type { Exchange, ForwardDecision, Refusal } from './exchange';
 import { S3ProxyError } from './proxy-error';
 import { ProxyMetrics } from './proxy-metrics';
+import { ProxyQuota, ProxyQuotaStep } from './quota';
 import { checkDeleteList, formatCopySource } from './request-target';
 import type { Route } from './route';
 import { ClientGoneError, readBody, readVerifiedBody, verifiedBody } from './verified-body';
@@ -60,6 +61,7 @@ export class ProxyForwarder {
   constructor(
     private readonly upstream: UpstreamClient,
     private readonly metrics: ProxyMetrics,
+    private readonly quota: ProxyQuota,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -103,6 +105,7 @@ export class ProxyForwarder {
     let payloadHash = EMPTY_SHA256;
     let body: Readable | Buffer | undefined;
     let bodyError: Refusal | undefined;
+    let quotaStep: ProxyQuotaStep = { committed: () => undefined, failed: () => undefined };
     if (method === 'PUT' || method === 'POST') {
       const payload = verified?.payload ?? 'unsigned';
       x.payload = payload;
@@ -122,6 +125,12 @@ export class ProxyForwarder {
       if (x.operation === 'DeleteObjects' && length > DELETE_BODY_BYTES) {
         return new S3ProxyError('InvalidRequest', 'The DeleteObjects request body is too large.', 'invalid_request');
       }
+      // The hard quota is checked before a byte of the body moves (and before 100 Continue).
+      if (x.access === 'write') {
+        const held = await this.quota.write(x, target, params, length, copySource);
+        if (held instanceof Error) return held;
+        quotaStep = held;
+      }
       if (x.expectContinue) res.writeContinue();
       try {
         if (x.operation === 'DeleteObjects') {
@@ -140,9 +149,12 @@ export class ProxyForwarder {
           }
         }
       } catch (err) {
+        quotaStep.failed();
         if (err instanceof ClientGoneError) return undefined; // nobody is left to answer
         return err as Refusal;
       }
+    } else if (x.access === 'delete') {
+      quotaStep = await this.quota.remove(x, target, params);
     }
 
     const upstreamStarted = performance.now();
@@ -158,6 +170,7 @@ export class ProxyForwarder {
         body,
       });
     } catch (err) {
+      quotaStep.failed();
       if (bodyError !== undefined) return bodyError;
       // The client went away first (its body stream failed): nobody is left to answer.
       if (res.destroyed || req.destroyed) return undefined;
@@ -174,9 +187,12 @@ export class ProxyForwarder {
     }
     this.metrics.upstreamAnswered(x.operation, (performance.now() - upstreamStarted) / 1000);
     if (bodyError !== undefined) {
+      quotaStep.failed();
       response.body.on('error', () => undefined).destroy();
       return bodyError;
     }
+    if (response.statusCode < 300) quotaStep.committed();
+    else quotaStep.failed();
     relay(x, response);
     return undefined;
   }

@@ -6,6 +6,8 @@ export const PROXY_ERROR_STATUS = {
   AccessDenied: 403,
   BadGateway: 502,
   BucketAlreadyOwnedByYou: 409,
+  /** A write that would take its bucket past the hard quota Stowage keeps (507, as the reference answers). */
+  EntityTooLarge: 507,
   InternalError: 500,
   InvalidArgument: 400,
   InvalidRequest: 400,
@@ -34,7 +36,8 @@ export type RefusalReason =
   | 'disabled_globally'
   | 'no_binding'
   | 'operation_not_allowed'
-  | 'upstream_unavailable';
+  | 'upstream_unavailable'
+  | 'quota_exceeded';
 
 /** A refusal rendered as an S3 XML error. */
 export class S3ProxyError extends RefusalError {

@@ -1,0 +1,260 @@
+'use strict';
+
+/*
+ * Quotas and size scans against a throwaway Ceph RGW (s3rver without the Ceph binaries):
+ *   scan        a bucket of BENCH_SCAN_OBJECTS (100,000) objects, written straight to the
+ *               upstream, counted by the size-scan worker (POST quota/recompute); prints objects/s
+ *               (target ≥ 5,000/s), and the API's p50/p99 (GET /api/backends/b/buckets) at rest
+ *               and while the scan runs
+ *   reservation PutObject 1 KiB through the S3 proxy at one connection, alternately into a bucket
+ *               without a quota and one with a hard quota (every PUT then reserves before it is
+ *               forwarded and settles after): p50/p99 of each and the difference (target ≤ 1 ms
+ *               at p50)
+ *
+ *   npm run bench:quotas     (builds first)
+ *   BENCH_SCAN_OBJECTS (100000), BENCH_FILL_CONCURRENCY (64), BENCH_SECONDS (10) of API load at
+ *   rest, BENCH_PUTS (2000) per side, BENCH_LOG_LEVEL (warn)
+ *
+ * Uses the machine's PostgreSQL and Redis (a throwaway database and key prefix, removed again);
+ * everything started is stopped again, also on failure. The machine may be shared: figures are
+ * indicative.
+ */
+
+const http = require('node:http');
+const { mkdtempSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+const { randomBytes } = require('node:crypto');
+const { fixed, percentile, printTable } = require('./lib/bench');
+const { ROOT, bootStowage, cleanupRunner, freePort } = require('./lib/stowage-process');
+const { startS3 } = require('./lib/s3-server');
+
+const SCAN_OBJECTS = Number(process.env.BENCH_SCAN_OBJECTS ?? 100_000);
+const FILL_CONCURRENCY = Number(process.env.BENCH_FILL_CONCURRENCY ?? 64);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const PUTS = Number(process.env.BENCH_PUTS ?? 2000);
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
+const PASSWORD = 'bench password 1234';
+const REGION = 'us-east-1';
+
+const sigv4 = require(join(ROOT, 'dist/libs/sigv4'));
+const agent = new http.Agent({ keepAlive: true, maxSockets: FILL_CONCURRENCY });
+
+function signedHeaders(target, { method, path, payloadHash }) {
+  const amzDate = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
+  const day = amzDate.slice(0, 8);
+  const headers = { host: new URL(target.endpoint).host, 'x-amz-content-sha256': payloadHash, 'x-amz-date': amzDate };
+  const names = Object.keys(headers).sort();
+  const canonical = sigv4.buildCanonicalRequest({
+    method,
+    path,
+    query: '',
+    headers,
+    signedHeaders: names,
+    payloadHash,
+  });
+  const scope = `${day}/${REGION}/s3/aws4_request`;
+  const key = sigv4.deriveSigningKey(target.secretKey, day, REGION, 's3');
+  const signature = sigv4.signString(key, sigv4.buildStringToSign(amzDate, scope, canonical));
+  return {
+    ...headers,
+    authorization: `AWS4-HMAC-SHA256 Credential=${target.accessKey}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`,
+  };
+}
+
+/** One signed PUT of `body`; resolves with the status and the milliseconds it took. */
+function put(target, path, body) {
+  const headers = signedHeaders(target, { method: 'PUT', path, payloadHash: sigv4.sha256Hex(body) });
+  headers['content-length'] = String(body.length);
+  const started = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const request = http.request(`${target.endpoint}${path}`, { method: 'PUT', headers, agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+async function api(base, auth, method, path, body) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...auth, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+let restDeadline;
+const restUntil = (seconds) => (restDeadline ??= Date.now() + seconds * 1000);
+
+/** Four clients calling `url` one request after another until `done()`: p50, p99 and count of their times. */
+async function probe(url, headers, done) {
+  const times = [];
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (!done()) {
+        const started = process.hrtime.bigint();
+        const res = await fetch(url, { headers });
+        await res.arrayBuffer();
+        if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
+        times.push(Number(process.hrtime.bigint() - started) / 1e6);
+      }
+    }),
+  );
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 50), p99: percentile(times, 99), count: times.length };
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'stowage-bench-quotas-'));
+  const { cleanups, cleanup } = cleanupRunner(dir);
+  try {
+    const s3 = await startS3(dir, cleanups);
+    const upstream = { endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey };
+    const proxyPort = await freePort();
+    const { base, auth } = await bootStowage({
+      dir,
+      cleanups,
+      password: PASSWORD,
+      config: [
+        `log: { level: ${LOG_LEVEL} }`,
+        'ratelimit: { api_per_minute: 0 }',
+        'quotas: { scan_interval: -1s }',
+        'backends:',
+        `  - { id: b, endpoint: "${s3.endpoint}", region: ${REGION}, kind: ${s3.kind}, path_style: true,`,
+        '      access_key_env: BENCH_S3_ACCESS_KEY, secret_key_env: BENCH_S3_SECRET_KEY }',
+        `s3_proxy: { enabled: true, listen: "127.0.0.1:${proxyPort}" }`,
+      ],
+      env: {
+        BENCH_S3_ACCESS_KEY: s3.accessKey,
+        BENCH_S3_SECRET_KEY: s3.secretKey,
+        STOWAGE_SECRET_KEY: randomBytes(32).toString('hex'),
+        STOWAGE_LOG_LEVEL: LOG_LEVEL,
+      },
+    });
+    console.log(`Stowage on ${base} before ${s3.name}; S3 proxy on 127.0.0.1:${proxyPort}`);
+    const tag = randomBytes(3).toString('hex');
+    const scanBucket = `scan-${tag}`;
+    const open = `open-${tag}`;
+    const capped = `capped-${tag}`;
+    for (const name of [scanBucket, open, capped]) {
+      const res = await api(base, auth, 'POST', '/api/backends/b/buckets', { name });
+      if (res.status !== 201) throw new Error(`creating ${name} answered ${res.status}`);
+    }
+
+    // ---- the scan ----
+    console.log(`filling ${scanBucket} with ${SCAN_OBJECTS} objects straight to the upstream ...`);
+    const fillStarted = Date.now();
+    const one = Buffer.from('x');
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: FILL_CONCURRENCY }, async () => {
+        while (next < SCAN_OBJECTS) {
+          const i = next++;
+          const { status } = await put(upstream, `/${scanBucket}/o/${String(i).padStart(7, '0')}`, one);
+          if (status !== 200) throw new Error(`filling answered ${status}`);
+        }
+      }),
+    );
+    console.log(`filled in ${((Date.now() - fillStarted) / 1000).toFixed(1)} s`);
+    const listUrl = `${base}/api/backends/b/buckets`;
+    const rest = await probe(listUrl, auth, () => Date.now() > restUntil(SECONDS));
+    const scanStarted = Date.now();
+    let scanned = false;
+    const during = probe(listUrl, auth, () => scanned);
+    let quota = (await api(base, auth, 'POST', `/api/backends/b/buckets/${scanBucket}/quota/recompute`)).body;
+    while (quota.scan_running || quota.object_count !== SCAN_OBJECTS) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      quota = (await api(base, auth, 'GET', `/api/backends/b/buckets/${scanBucket}/quota`)).body;
+      if (Date.now() - scanStarted > 30 * 60_000) throw new Error('the scan did not finish within 30 minutes');
+    }
+    const scanSeconds = (Date.now() - scanStarted) / 1000;
+    scanned = true;
+    const busy = await during;
+    console.log('');
+    printTable(
+      ['case', 'figure', 'value'],
+      [
+        ['scan', 'objects', String(quota.object_count)],
+        ['scan', 'seconds (recompute asked → counted)', fixed(scanSeconds, 2)],
+        ['scan', 'objects/s (target ≥ 5000)', fixed(quota.object_count / scanSeconds, 0)],
+        [
+          'API bucket list',
+          `at rest p50 / p99 ms (${rest.count} calls)`,
+          `${fixed(rest.p50, 2)} / ${fixed(rest.p99, 2)}`,
+        ],
+        [
+          'API bucket list',
+          `during the scan p50 / p99 ms (${busy.count} calls)`,
+          `${fixed(busy.p50, 2)} / ${fixed(busy.p99, 2)}`,
+        ],
+      ],
+    );
+
+    // ---- the reservation's cost on a small PUT through the proxy ----
+    const quotaSet = await api(base, auth, 'PUT', `/api/backends/b/buckets/${capped}/quota`, { hard_bytes: '1Ti' });
+    if (quotaSet.status !== 200) throw new Error(`setting the quota answered ${quotaSet.status}`);
+    const minted = await api(base, auth, 'POST', '/api/me/s3-credentials', {
+      scopes: [
+        { backend_id: 'b', bucket: open },
+        { backend_id: 'b', bucket: capped },
+      ],
+      description: 'bench',
+    });
+    if (minted.status !== 201) throw new Error(`minting answered ${minted.status}`);
+    const proxy = {
+      endpoint: `http://127.0.0.1:${proxyPort}`,
+      accessKey: minted.body.access_key,
+      secretKey: minted.body.secret_key,
+    };
+    const small = randomBytes(1024);
+    const times = { [open]: [], [capped]: [] };
+    for (let i = 0; i < 50; i++) {
+      await put(proxy, `/${open}/warm-${i}`, small);
+      await put(proxy, `/${capped}/warm-${i}`, small);
+    }
+    for (let i = 0; i < PUTS; i++) {
+      for (const bucket of i % 2 ? [open, capped] : [capped, open]) {
+        const { status, ms } = await put(proxy, `/${bucket}/k-${i % 100}`, small);
+        if (status !== 200) throw new Error(`PUT into ${bucket} answered ${status}`);
+        times[bucket].push(ms);
+      }
+    }
+    const stats = (list) => {
+      const sorted = [...list].sort((a, b) => a - b);
+      return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+    };
+    const o = stats(times[open]);
+    const c = stats(times[capped]);
+    console.log('');
+    printTable(
+      ['PutObject 1 KiB via proxy', 'p50 ms', 'p99 ms'],
+      [
+        ['bucket without quota', fixed(o.p50, 3), fixed(o.p99, 3)],
+        ['bucket with hard quota', fixed(c.p50, 3), fixed(c.p99, 3)],
+        ['cost of the reservation (target ≤ 1 ms at p50)', fixed(c.p50 - o.p50, 3), fixed(c.p99 - o.p99, 3)],
+      ],
+      1,
+    );
+    const usage = (await api(base, auth, 'GET', `/api/backends/b/buckets/${capped}/quota`)).body;
+    console.log(
+      `capped bucket usage ${usage.usage_bytes} bytes in ${usage.object_count} objects, reserved ${usage.reserved_bytes}`,
+    );
+  } finally {
+    await cleanup();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,323 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { BucketQuotaEntity } from './bucket-quota.entity';
+import { BucketSizeTrackingEntity } from './bucket-size-tracking.entity';
+import { BucketUsageEntity } from './bucket-usage.entity';
+
+export interface BucketRef {
+  backendId: string;
+  bucket: string;
+}
+
+/** The answer of a reservation attempt (see the `stowage_quota_*` functions). */
+export interface ReserveOutcome {
+  outcome: 'unlimited' | 'reserved' | 'refused' | 'missing';
+  hardBytes: number | null;
+  usedBytes: number | null;
+  reservedBytes: number | null;
+}
+
+export interface SettleOutcome {
+  usedBytes: number;
+  objects: number;
+  softBytes: number | null;
+  softCrossed: boolean;
+}
+
+/** TypeORM answers an UPDATE … RETURNING on PostgreSQL as `[rows, count]`. */
+const updatedRows = (result: unknown): unknown[] =>
+  Array.isArray(result) && result.length === 2 && Array.isArray(result[0])
+    ? (result[0] as unknown[])
+    : (result as unknown[]);
+
+const num = (value: string | null): number | null => (value === null ? null : Number(value));
+
+interface OutcomeRow {
+  out_outcome: ReserveOutcome['outcome'];
+  out_hard: string | null;
+  out_used: string | null;
+  out_reserved: string | null;
+}
+
+function outcomeOf(rows: OutcomeRow[]): ReserveOutcome {
+  const [row] = rows;
+  return {
+    outcome: row.out_outcome,
+    hardBytes: num(row.out_hard),
+    usedBytes: num(row.out_used),
+    reservedBytes: num(row.out_reserved),
+  };
+}
+
+/**
+ * The quota tables: limits, the per-bucket size-tracking switch, usage and reservations. Every
+ * change to usage or reservations is one statement (or one function call) that PostgreSQL runs
+ * atomically, so replicas never read-then-write a counter.
+ */
+@Injectable()
+export class QuotaStore {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  // ---- limits ----
+
+  quota(ref: BucketRef): Promise<BucketQuotaEntity | null> {
+    return this.dataSource.getRepository(BucketQuotaEntity).findOneBy({ backendId: ref.backendId, bucket: ref.bucket });
+  }
+
+  quotasOf(backendId: string): Promise<BucketQuotaEntity[]> {
+    return this.dataSource.getRepository(BucketQuotaEntity).findBy({ backendId });
+  }
+
+  /** Every configured quota, for the metrics (at most `limit` rows). */
+  allQuotas(limit: number): Promise<Array<BucketQuotaEntity & { usedBytes: number | null }>> {
+    return this.dataSource
+      .query(
+        `SELECT q.backend_id, q.bucket, q.soft_bytes, q.hard_bytes, u.bytes AS used
+         FROM bucket_quotas q LEFT JOIN bucket_usage u ON u.backend_id = q.backend_id AND u.bucket = q.bucket
+         ORDER BY q.backend_id, q.bucket LIMIT $1`,
+        [limit],
+      )
+      .then((rows: Array<Record<string, string | null>>) =>
+        rows.map((r) => ({
+          backendId: r.backend_id as string,
+          bucket: r.bucket as string,
+          softBytes: num(r.soft_bytes),
+          hardBytes: num(r.hard_bytes),
+          usedBytes: num(r.used),
+          softObjects: null,
+          hardObjects: null,
+          updatedAt: new Date(0),
+          updatedBy: null,
+        })),
+      );
+  }
+
+  async upsertQuota(
+    ref: BucketRef,
+    limits: { softBytes: number | null; hardBytes: number | null },
+    userId: string | null,
+  ): Promise<BucketQuotaEntity> {
+    const [row] = (await this.dataSource.query(
+      `INSERT INTO bucket_quotas (backend_id, bucket, soft_bytes, hard_bytes, updated_at, updated_by)
+       VALUES ($1, $2, $3, $4, now(), $5)
+       ON CONFLICT (backend_id, bucket) DO UPDATE
+         SET soft_bytes = EXCLUDED.soft_bytes, hard_bytes = EXCLUDED.hard_bytes,
+             updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by
+       RETURNING updated_at`,
+      [ref.backendId, ref.bucket, limits.softBytes, limits.hardBytes, userId],
+    )) as Array<{ updated_at: Date }>;
+    // A new soft limit re-decides the flag: crossing it again is news again.
+    await this.dataSource.query(
+      `UPDATE bucket_usage SET soft_exceeded_at = CASE WHEN $3::bigint IS NOT NULL AND bytes > $3::bigint
+         THEN coalesce(soft_exceeded_at, now()) ELSE NULL END
+       WHERE backend_id = $1 AND bucket = $2`,
+      [ref.backendId, ref.bucket, limits.softBytes],
+    );
+    return Object.assign(new BucketQuotaEntity(), {
+      ...ref,
+      ...limits,
+      softObjects: null,
+      hardObjects: null,
+      updatedAt: row.updated_at,
+      updatedBy: userId,
+    });
+  }
+
+  async deleteQuota(ref: BucketRef): Promise<boolean> {
+    const result = await this.dataSource
+      .getRepository(BucketQuotaEntity)
+      .delete({ backendId: ref.backendId, bucket: ref.bucket });
+    await this.dataSource.query(
+      `UPDATE bucket_usage SET soft_exceeded_at = NULL WHERE backend_id = $1 AND bucket = $2`,
+      [ref.backendId, ref.bucket],
+    );
+    return (result.affected ?? 0) > 0;
+  }
+
+  // ---- size tracking ----
+
+  tracking(ref: BucketRef): Promise<BucketSizeTrackingEntity | null> {
+    return this.dataSource
+      .getRepository(BucketSizeTrackingEntity)
+      .findOneBy({ backendId: ref.backendId, bucket: ref.bucket });
+  }
+
+  untrackedOf(backendId: string): Promise<BucketSizeTrackingEntity[]> {
+    return this.dataSource.getRepository(BucketSizeTrackingEntity).findBy({ backendId, enabled: false });
+  }
+
+  async setTracking(ref: BucketRef, enabled: boolean, userId: string | null): Promise<BucketSizeTrackingEntity> {
+    const [row] = (await this.dataSource.query(
+      `INSERT INTO bucket_size_tracking (backend_id, bucket, enabled, updated_at, updated_by)
+       VALUES ($1, $2, $3, now(), $4)
+       ON CONFLICT (backend_id, bucket) DO UPDATE
+         SET enabled = EXCLUDED.enabled, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by
+       RETURNING updated_at`,
+      [ref.backendId, ref.bucket, enabled, userId],
+    )) as Array<{ updated_at: Date }>;
+    return Object.assign(new BucketSizeTrackingEntity(), {
+      ...ref,
+      enabled,
+      updatedAt: row.updated_at,
+      updatedBy: userId,
+    });
+  }
+
+  // ---- usage ----
+
+  usage(ref: BucketRef): Promise<BucketUsageEntity | null> {
+    return this.dataSource.getRepository(BucketUsageEntity).findOneBy({ backendId: ref.backendId, bucket: ref.bucket });
+  }
+
+  usageOf(backendId: string): Promise<BucketUsageEntity[]> {
+    return this.dataSource.getRepository(BucketUsageEntity).findBy({ backendId });
+  }
+
+  async forgetBucket(ref: BucketRef): Promise<void> {
+    await this.dataSource.query(`DELETE FROM bucket_usage WHERE backend_id = $1 AND bucket = $2`, [
+      ref.backendId,
+      ref.bucket,
+    ]);
+  }
+
+  // ---- reservations ----
+
+  async reserve(ref: BucketRef, id: string, bytes: number, ttlMs: number): Promise<ReserveOutcome> {
+    return outcomeOf(
+      await this.dataSource.query(`SELECT * FROM stowage_quota_reserve($1, $2, $3, $4, $5)`, [
+        ref.backendId,
+        ref.bucket,
+        id,
+        bytes,
+        ttlMs,
+      ]),
+    );
+  }
+
+  async grow(id: string, bytes: number, ttlMs: number): Promise<ReserveOutcome> {
+    return outcomeOf(await this.dataSource.query(`SELECT * FROM stowage_quota_grow($1, $2, $3)`, [id, bytes, ttlMs]));
+  }
+
+  async settle(ref: BucketRef, id: string | null, deltaBytes: number, deltaObjects: number): Promise<SettleOutcome> {
+    const [row] = (await this.dataSource.query(`SELECT * FROM stowage_quota_settle($1, $2, $3, $4, $5)`, [
+      ref.backendId,
+      ref.bucket,
+      id,
+      deltaBytes,
+      deltaObjects,
+    ])) as Array<{ out_used: string; out_objects: string; out_soft: string | null; out_soft_crossed: boolean }>;
+    return {
+      usedBytes: Number(row.out_used),
+      objects: Number(row.out_objects),
+      softBytes: num(row.out_soft),
+      softCrossed: row.out_soft_crossed,
+    };
+  }
+
+  async release(id: string): Promise<void> {
+    await this.dataSource.query(
+      `WITH gone AS (DELETE FROM quota_reservations WHERE id = $1 RETURNING backend_id, bucket, bytes)
+       UPDATE bucket_usage u SET reserved_bytes = greatest(0, u.reserved_bytes - gone.bytes), updated_at = now()
+       FROM gone WHERE u.backend_id = gone.backend_id AND u.bucket = gone.bucket`,
+      [id],
+    );
+  }
+
+  /** Pushes the expiry of live reservations forward. */
+  async renew(ids: readonly string[], ttlMs: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.dataSource.query(
+      `UPDATE quota_reservations SET expires_at = now() + $2 * interval '1 millisecond' WHERE id = ANY($1::uuid[])`,
+      [ids, ttlMs],
+    );
+  }
+
+  /** Releases every expired reservation; answers how many bytes went back to which bucket. */
+  async sweep(): Promise<Array<BucketRef & { bytes: number }>> {
+    const rows = (await this.dataSource.query(`SELECT * FROM stowage_quota_sweep(NULL, NULL)`)) as Array<{
+      out_backend: string;
+      out_bucket: string;
+      out_bytes: string;
+    }>;
+    return rows.map((r) => ({ backendId: r.out_backend, bucket: r.out_bucket, bytes: Number(r.out_bytes) }));
+  }
+
+  // ---- scans ----
+
+  /**
+   * Where a scan starts: the position of one cut short less than `resumeWithinMs` ago, else
+   * from the beginning (and recorded as started now).
+   */
+  async beginScan(
+    ref: BucketRef,
+    resumeWithinMs: number,
+  ): Promise<{ token: string | null; bytes: number; objects: number; startedAt: Date }> {
+    await this.dataSource.query(
+      `INSERT INTO bucket_usage (backend_id, bucket) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+      [ref.backendId, ref.bucket],
+    );
+    const [row] = (await this.dataSource
+      .query(
+        `UPDATE bucket_usage SET
+         scan_token = CASE WHEN resumable THEN scan_token ELSE NULL END,
+         scan_bytes = CASE WHEN resumable THEN scan_bytes ELSE 0 END,
+         scan_objects = CASE WHEN resumable THEN scan_objects ELSE 0 END,
+         scan_started_at = CASE WHEN resumable THEN scan_started_at ELSE now() END
+       FROM (SELECT scan_token IS NOT NULL AND scan_started_at > now() - $3 * interval '1 millisecond' AS resumable
+             FROM bucket_usage WHERE backend_id = $1 AND bucket = $2) r
+       WHERE backend_id = $1 AND bucket = $2
+       RETURNING scan_token, scan_bytes, scan_objects, scan_started_at`,
+        [ref.backendId, ref.bucket, resumeWithinMs],
+      )
+      .then(updatedRows)) as Array<{
+      scan_token: string | null;
+      scan_bytes: string;
+      scan_objects: string;
+      scan_started_at: Date;
+    }>;
+    const r = row;
+    return {
+      token: r.scan_token,
+      bytes: Number(r.scan_bytes),
+      objects: Number(r.scan_objects),
+      startedAt: r.scan_started_at,
+    };
+  }
+
+  /** Records a scan's progress after a page: its running totals and where the next page starts. */
+  async scanProgress(ref: BucketRef, token: string, bytes: number, objects: number): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE bucket_usage SET scan_token = $3, scan_bytes = $4, scan_objects = $5 WHERE backend_id = $1 AND bucket = $2`,
+      [ref.backendId, ref.bucket, token, bytes, objects],
+    );
+  }
+
+  /** A scan's result replaces the counters; answers whether the soft quota was crossed by it. */
+  async finishScan(ref: BucketRef, bytes: number, objects: number, durationMs: number): Promise<SettleOutcome> {
+    const [row] = (await this.dataSource
+      .query(
+        `WITH q AS (SELECT soft_bytes FROM bucket_quotas WHERE backend_id = $1 AND bucket = $2),
+       before AS (SELECT soft_exceeded_at FROM bucket_usage WHERE backend_id = $1 AND bucket = $2 FOR UPDATE)
+       UPDATE bucket_usage u SET bytes = $3, objects = $4, scanned_at = now(), scan_duration_ms = $5,
+         last_error = NULL, scan_token = NULL, scan_bytes = 0, scan_objects = 0, scan_started_at = NULL,
+         soft_exceeded_at = CASE WHEN (SELECT soft_bytes FROM q) IS NOT NULL AND $3::bigint > (SELECT soft_bytes FROM q)
+                                 THEN coalesce(u.soft_exceeded_at, now()) ELSE NULL END,
+         updated_at = now()
+       WHERE u.backend_id = $1 AND u.bucket = $2
+       RETURNING u.bytes, u.objects, (SELECT soft_bytes FROM q) AS soft,
+         ((SELECT soft_exceeded_at FROM before) IS NULL AND u.soft_exceeded_at IS NOT NULL) AS crossed`,
+        [ref.backendId, ref.bucket, bytes, objects, Math.round(durationMs)],
+      )
+      .then(updatedRows)) as Array<{ bytes: string; objects: string; soft: string | null; crossed: boolean }>;
+    const r = row;
+    return { usedBytes: Number(r.bytes), objects: Number(r.objects), softBytes: num(r.soft), softCrossed: r.crossed };
+  }
+
+  async failScan(ref: BucketRef, error: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE bucket_usage SET last_error = $3, updated_at = now() WHERE backend_id = $1 AND bucket = $2`,
+      [ref.backendId, ref.bucket, error.slice(0, 500)],
+    );
+  }
+}

@@ -1,0 +1,196 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { QueryParam } from '@stowage/sigv4';
+import { isStowageError } from '@stowage/errors';
+import { LOGGER } from '../../logging/logging.module';
+import { QuotaHold, QuotaOrigin, QuotaReservations, UsageChange } from '../../quotas/quota-reservations.service';
+import type { BucketRef } from '../../quotas/quota-store';
+import type { Backend } from '../../storage-backends/backend';
+import { BackendRegistry } from '../../storage-backends/backend-registry.service';
+import type { Exchange, Refusal } from './exchange';
+import { S3ProxyError } from './proxy-error';
+import type { CopySource, RequestTarget } from './request-target';
+
+/** What a write or delete through the proxy does to its bucket's usage once the upstream says yes. */
+export interface ProxyQuotaStep {
+  /** The upstream answered 2xx: the change is committed (never throws, never waits the answer). */
+  committed(): void;
+  /** The upstream refused, failed, or the client went away: what was reserved goes back. */
+  failed(): void;
+}
+
+const NOTHING: ProxyQuotaStep = { committed: () => undefined, failed: () => undefined };
+
+/**
+ * Hard quotas at the S3 proxy. Before the body of a PutObject or UploadPart moves (before even
+ * `100 Continue`), its declared length is reserved; CopyObject and UploadPartCopy reserve the
+ * source's size (or the copied range), CompleteMultipartUpload checks the bucket is not past its
+ * cap (its parts already count). A write that does not fit gets `507 EntityTooLarge`. The
+ * reservation becomes usage when the upstream answers 2xx (an overwrite frees the size it
+ * replaced) and is released otherwise. Deletes and aborted uploads free what they removed.
+ * The proxy refuses bodies of unknown length (`MissingContentLength`), so every proxied write
+ * reserves its full size up front.
+ */
+@Injectable()
+export class ProxyQuota {
+  constructor(
+    private readonly reservations: QuotaReservations,
+    private readonly registry: BackendRegistry,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** The step of a write with a body of `length` bytes (or a copy), or a refusal. */
+  async write(
+    x: Exchange,
+    target: RequestTarget,
+    params: readonly QueryParam[],
+    length: number,
+    copySource: CopySource | undefined,
+  ): Promise<ProxyQuotaStep | Refusal> {
+    const ref = this.refOf(x, target);
+    if (!ref) return NOTHING;
+    try {
+      switch (x.operation) {
+        case 'PutObject':
+          return await this.replace(x, ref, target.key, length);
+        case 'UploadPart': {
+          const hold = await this.reservations.reserve(ref, length);
+          return this.step(x, ref, hold, async () => ({ bytes: length, objects: 0 }));
+        }
+        case 'CopyObject':
+        case 'UploadPartCopy': {
+          if (!copySource) return NOTHING;
+          const backend = this.registry.forBucket(ref);
+          const size =
+            (x.operation === 'UploadPartCopy' ? rangeLength(x.req.headers['x-amz-copy-source-range']) : undefined) ??
+            ((await this.reservations.isLimited(ref))
+              ? ((await sizeIfExists(backend, copySource.bucket, copySource.key, copySource.versionId)) ?? 0)
+              : 0);
+          if (x.operation === 'UploadPartCopy') {
+            const hold = await this.reservations.reserve(ref, size);
+            return this.step(x, ref, hold, async () => ({ bytes: size, objects: 0 }));
+          }
+          return await this.replace(x, ref, target.key, size);
+        }
+        case 'CompleteMultipartUpload':
+          return await this.replace(x, ref, target.key, 0);
+        default:
+          void params;
+          return NOTHING;
+      }
+    } catch (err) {
+      if (isStowageError(err) && err.code === 'quota_exceeded') {
+        return new S3ProxyError('EntityTooLarge', 'bucket quota exceeded', 'quota_exceeded', {
+          extra: { BucketName: ref.bucket },
+        });
+      }
+      throw err;
+    }
+  }
+
+  /** The step of a DeleteObject or AbortMultipartUpload: frees what it removes, if the bucket keeps a live count. */
+  async remove(x: Exchange, target: RequestTarget, params: readonly QueryParam[]): Promise<ProxyQuotaStep> {
+    const ref = this.refOf(x, target);
+    if (!ref || !(await this.reservations.isLimited(ref))) return NOTHING;
+    const backend = this.registry.forBucket(ref);
+    let change: UsageChange | undefined;
+    if (x.operation === 'DeleteObject' && !params.some((p) => p.key === 'versionId')) {
+      const size = await sizeIfExists(backend, ref.bucket, target.key).catch(() => undefined);
+      if (size !== undefined) change = { bytes: size, objects: 1 };
+    } else if (x.operation === 'AbortMultipart') {
+      const uploadId = params.find((p) => p.key === 'uploadId')?.value;
+      const parts = uploadId
+        ? await backend.listParts(ref.bucket, target.key, decodeURIComponent(uploadId)).catch(() => [])
+        : [];
+      const bytes = parts.reduce((sum, p) => sum + p.size, 0);
+      if (bytes > 0) change = { bytes, objects: 0 };
+    }
+    if (!change) return NOTHING;
+    const removed = change;
+    return {
+      committed: () =>
+        void this.reservations
+          .removed(ref, removed)
+          .catch((err: Error) =>
+            this.logger.warn({ reqId: x.requestId, err: err.message }, 'could not count a delete'),
+          ),
+      failed: () => undefined,
+    };
+  }
+
+  /** A write that replaces whatever object is at `key` with `bytes` bytes. */
+  private async replace(x: Exchange, ref: BucketRef, key: string, bytes: number): Promise<ProxyQuotaStep> {
+    const backend = this.registry.forBucket(ref);
+    // The size being replaced is read beside the reservation when the bucket is known to have a quota.
+    const early = this.reservations.limitedHint(ref)
+      ? sizeIfExists(backend, ref.bucket, key).then(
+          (size) => ({ size }),
+          (err: unknown) => ({ err }),
+        )
+      : undefined;
+    const hold = await this.reservations.reserve(ref, bytes);
+    if (!hold.limited) return NOTHING;
+    const read = await (early ??
+      sizeIfExists(backend, ref.bucket, key).then(
+        (size) => ({ size }),
+        (err: unknown) => ({ err }),
+      ));
+    if ('err' in read) {
+      await hold.release();
+      throw read.err;
+    }
+    const replaced = read.size;
+    return this.step(x, ref, hold, async () => ({
+      bytes: bytes - (replaced ?? 0),
+      objects: replaced === undefined ? 1 : 0,
+    }));
+  }
+
+  private step(x: Exchange, ref: BucketRef, hold: QuotaHold, change: () => Promise<UsageChange>): ProxyQuotaStep {
+    if (!hold.limited) return NOTHING;
+    const origin: QuotaOrigin = { via: 's3', userId: x.userId ?? null, requestId: x.requestId, ip: x.ip };
+    return {
+      // Settled beside the answer, not before it: the reservation holds the room until then.
+      committed: () =>
+        void change()
+          .then((c) => hold.commit(c, origin))
+          .catch((err: Error) => {
+            this.logger.warn(
+              { reqId: x.requestId, bucket: ref.bucket, err: err.message },
+              'could not settle a quota reservation',
+            );
+            return hold.release();
+          }),
+      failed: () => void hold.release(),
+    };
+  }
+
+  private refOf(x: Exchange, target: RequestTarget): BucketRef | undefined {
+    if (x.backendId === undefined || target.bucket === '') return undefined;
+    return { backendId: x.backendId, bucket: target.bucket };
+  }
+}
+
+async function sizeIfExists(
+  backend: Backend,
+  bucket: string,
+  key: string,
+  versionId?: string,
+): Promise<number | undefined> {
+  try {
+    return (await backend.headObject(bucket, key, versionId)).size;
+  } catch (err) {
+    if (isStowageError(err) && err.code === 'not_found') return undefined;
+    throw err;
+  }
+}
+
+/** The length of `bytes=first-last`, or undefined. */
+function rangeLength(header: string | string[] | undefined): number | undefined {
+  if (typeof header !== 'string') return undefined;
+  const match = /^bytes=(\d{1,15})-(\d{1,15})$/.exec(header.trim());
+  if (!match) return undefined;
+  const first = Number(match[1]);
+  const last = Number(match[2]);
+  return last >= first ? last - first + 1 : undefined;
+}
