@@ -9,6 +9,7 @@ import { UpstreamClient } from '../../storage-backends/upstream/upstream-client'
 import type { Exchange, ForwardDecision, Refusal } from './exchange';
 import { S3ProxyError } from './proxy-error';
 import { ProxyMetrics } from './proxy-metrics';
+import { ProxyRecorder } from './record';
 import { checkDeleteList, formatCopySource } from './request-target';
 import type { Route } from './route';
 import { ClientGoneError, readBody, readVerifiedBody, verifiedBody } from './verified-body';
@@ -60,6 +61,7 @@ export class ProxyForwarder {
   constructor(
     private readonly upstream: UpstreamClient,
     private readonly metrics: ProxyMetrics,
+    private readonly recorder: ProxyRecorder,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -176,6 +178,13 @@ export class ProxyForwarder {
     if (bodyError !== undefined) {
       response.body.on('error', () => undefined).destroy();
       return bodyError;
+    }
+    // A write's audit row is committed before its success goes out.
+    const commit = this.recorder.committed(x, response.statusCode);
+    const unaudited = commit && (await commit);
+    if (unaudited) {
+      response.body.on('error', () => undefined).destroy();
+      return unaudited;
     }
     relay(x, response);
     return undefined;

@@ -34,7 +34,8 @@ export type RefusalReason =
   | 'disabled_globally'
   | 'no_binding'
   | 'operation_not_allowed'
-  | 'upstream_unavailable';
+  | 'upstream_unavailable'
+  | 'store_unavailable';
 
 /** A refusal rendered as an S3 XML error. */
 export class S3ProxyError extends Error {
