@@ -103,6 +103,15 @@ export class MetricsService {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // Gauges named like counters (promtool refuses them); the same counts are in the unsuffixed
+    // `nodejs_active_handles{type}`, `nodejs_active_requests{type}` and `nodejs_active_resources{type}`.
+    for (const name of [
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+      'nodejs_active_resources_total',
+    ]) {
+      this.registry.removeSingleMetric(name);
+    }
   }
 
   /** Counts one dashboard API request. */
