@@ -22,6 +22,8 @@ import { refuseUnstorableText } from './http/storable-text';
 import { trustProxySetting } from './http/trusted-proxies';
 import { NestPinoLogger } from './logging/logger';
 import { MetricsService } from './metrics/metrics.service';
+import { RequestStatsService } from './metrics/request-stats.service';
+import { BackendRegistry } from './storage-backends/backend-registry.service';
 import { VERSION } from './version';
 
 export interface CreateAppOptions {
@@ -83,9 +85,30 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   });
 
   const metrics = app.get(MetricsService);
+  const stats = app.get(RequestStatsService);
+  const backends = app.get(BackendRegistry);
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    request.raw.socket.bytesWrittenAtStart = request.raw.socket.bytesWritten;
+    done();
+  });
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    metrics.observeHttp(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    // Only a configured backend becomes a label: the path parameter itself is the caller's input.
+    const bid = (request.params as Record<string, unknown> | undefined)?.bid;
+    const backend = typeof bid === 'string' && backends.entry(bid) ? bid : '';
+    metrics.observeHttp(
+      request.method,
+      route,
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+      backend,
+      responseBytes(request, reply),
+    );
+    stats.count(reply.statusCode, backend, {
+      method: request.method,
+      path: request.url.split('?')[0],
+      user_id: request.identity?.id,
+    });
     logger.info(
       {
         reqId: request.id,
@@ -103,6 +126,21 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   setupSwagger(app, VERSION);
   await app.init();
   return app;
+}
+
+declare module 'node:net' {
+  interface Socket {
+    /** `bytesWritten` when the request now answered on this connection came in. */
+    bytesWrittenAtStart?: number;
+  }
+}
+
+/** The declared length of an answer, else what the connection sent for it (headers included). */
+function responseBytes(request: FastifyRequest, reply: FastifyReply): number {
+  const declared = Number(reply.getHeader('content-length'));
+  if (Number.isSafeInteger(declared) && declared >= 0) return declared;
+  const socket = request.raw.socket;
+  return Math.max(0, socket.bytesWritten - (socket.bytesWrittenAtStart ?? socket.bytesWritten));
 }
 
 /** Starts listening on `server.listen`; returns the bound address. */

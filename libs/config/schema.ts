@@ -229,6 +229,8 @@ export class AuditSamplingConfig {
 
 export class AuditConfig {
   @ValidateNested() @Type(() => AuditSamplingConfig) sampling = new AuditSamplingConfig();
+  /** Rows older than this are purged by a background job; 0 (the default) keeps them forever. */
+  @Duration() @IsDurationMs({ min: 0 }) retention = 0;
 }
 
 export class StowageConfig {

@@ -1,11 +1,16 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-/** One audited action. No foreign keys: the record outlives the users and backends it names. */
+/**
+ * One audited action. No foreign keys: the record outlives the users and backends it names.
+ * Each filter of the audit query has an index ending in (at, id), its order.
+ */
 @Entity('audit_events')
-@Index('audit_events_at', ['at'])
-@Index('audit_events_user_at', ['userId', 'at'])
-@Index('audit_events_action_at', ['action', 'at'])
-@Index('audit_events_bucket_at', ['backendId', 'bucket', 'at'])
+@Index('audit_events_at', ['at', 'id'])
+@Index('audit_events_user_at', ['userId', 'at', 'id'])
+@Index('audit_events_username_at', ['username', 'at', 'id'])
+@Index('audit_events_action_at', ['action', 'at', 'id'])
+@Index('audit_events_bucket_at', ['backendId', 'bucket', 'at', 'id'])
+@Index('audit_events_status_at', ['status', 'at', 'id'])
 export class AuditEventEntity {
   @PrimaryGeneratedColumn('increment', { type: 'bigint' }) id!: string;
   @Column('timestamptz', { default: () => 'now()' }) at!: Date;

@@ -1,44 +1,135 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
+import { GroupCommit, GroupCommitFullError } from '@stowage/concurrency';
+import { dependencyOutage, StowageError } from '@stowage/errors';
 import { LOGGER } from '../logging/logging.module';
 import { MetricsService } from '../metrics/metrics.service';
 import { AuditRecord } from './audit.types';
 import { Actor, RequestOrigin } from '../access/actor';
 
+/** Most rows one INSERT carries. */
+const MAX_BATCH = 1000;
+/** Most rows waiting for a write; beyond it durable records are refused and best-effort ones dropped. */
+const MAX_WAITING = 50_000;
+/** After a failed write, how long durable records are refused up front (the store is presumed away). */
+const OUTAGE_HOLD_MS = 1000;
+
 /**
- * The audit seam: every module records its catalogue actions through `record`. A failed write
- * is logged and counted, never thrown: the action itself has already happened.
+ * The audit seam: every module records its catalogue actions here. Rows are group-committed
+ * (see `GroupCommit`): the first row waiting starts an INSERT at once, rows arriving meanwhile
+ * share the next one. Two ways to record:
+ *
+ * - `record` / `recordBy` (mutations): resolve once the row is committed; when it cannot be,
+ *   they throw `store_unavailable` (503, Retry-After) so the caller never reports an unaudited
+ *   success.
+ * - `note` (reads, refusals, failed sign-ins): the same write, but a failure is logged and
+ *   counted, never thrown.
  */
 @Injectable()
-export class AuditService {
+export class AuditService implements OnApplicationShutdown {
+  private readonly commits: GroupCommit<AuditRecord>;
+  private failedAt = 0;
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly metrics: MetricsService,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.commits = new GroupCommit((events) => this.insert(events), { maxBatch: MAX_BATCH, maxWaiting: MAX_WAITING });
+    metrics.auditPending(() => this.commits.pending);
+  }
 
-  /** Records an action done by a signed-in user, from where they did it. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.commits.idle();
+  }
+
+  /** Records an action done by a signed-in user, from where they did it; durable as `record`. */
   recordBy(actor: Actor, event: Omit<AuditRecord, keyof RequestOrigin | 'userId' | 'username'>): Promise<void> {
     return this.record({ ...actor.origin, ...event, userId: actor.identity.id, username: actor.identity.username });
   }
 
-  record(event: AuditRecord): Promise<void> {
-    return this.recordMany([event]);
+  /** As `recordBy`, best-effort (as `note`). */
+  noteBy(actor: Actor, event: Omit<AuditRecord, keyof RequestOrigin | 'userId' | 'username'>): Promise<void> {
+    return this.note({ ...actor.origin, ...event, userId: actor.identity.id, username: actor.identity.username });
   }
 
-  /** Writes several events in one statement (high-volume recorders batch through this). */
-  async recordMany(events: readonly AuditRecord[]): Promise<void> {
-    if (events.length === 0) return;
+  /** Resolves once the row is committed; throws `store_unavailable` (an outage) when it cannot be. */
+  async record(event: AuditRecord): Promise<void> {
+    try {
+      await this.commits.add(event);
+    } catch (err) {
+      this.failed(err, [event]);
+      throw StowageError.outage(
+        'store_unavailable',
+        'The audit log cannot be written; the change could not be confirmed. Please try again shortly.',
+        err,
+      );
+    }
+  }
+
+  /** Writes the row as `record` does; a failure is logged and counted, never thrown. */
+  note(event: AuditRecord): Promise<void> {
+    return this.commits.add(event).catch((err: unknown) => this.failed(err, [event]));
+  }
+
+  /**
+   * Whether a durable record can be expected to succeed: false for a moment after a write
+   * failed, so callers can refuse a mutation before doing it rather than after.
+   */
+  get available(): boolean {
+    return Date.now() - this.failedAt >= OUTAGE_HOLD_MS;
+  }
+
+  /** Rows waiting for a write. */
+  get pending(): number {
+    return this.commits.pending;
+  }
+
+  /**
+   * One INSERT for the batch. Should the database refuse it for its content rather than an
+   * outage, the rows are tried one by one so one bad row cannot fail the others.
+   */
+  private async insert(events: AuditRecord[]): Promise<void | unknown[]> {
+    const end = this.metrics.auditCommitDuration.startTimer();
     try {
       await this.dataSource.query(INSERT_EVENTS, columnsOf(events));
+      end();
+      this.metrics.auditCommitRows.observe(events.length);
+      return;
     } catch (err) {
+      if (events.length === 1 || dependencyOutage(err)) {
+        this.writeFailed(err, events);
+        throw err;
+      }
+    }
+    const outcomes: unknown[] = [];
+    for (const event of events) {
+      try {
+        await this.dataSource.query(INSERT_EVENTS, columnsOf([event]));
+        outcomes.push(undefined);
+      } catch (err) {
+        this.writeFailed(err, [event]);
+        outcomes.push(err);
+      }
+    }
+    return outcomes;
+  }
+
+  private writeFailed(err: unknown, events: AuditRecord[]): void {
+    if (dependencyOutage(err)) this.failedAt = Date.now();
+    this.metrics.auditWriteFailures.inc(events.length);
+    this.logger.error(
+      { err: (err as Error).message, action: events[0].action, reqId: events[0].requestId, events: events.length },
+      'audit write failed',
+    );
+  }
+
+  private failed(err: unknown, events: AuditRecord[]): void {
+    if (err instanceof GroupCommitFullError) {
       this.metrics.auditWriteFailures.inc(events.length);
-      this.logger.error(
-        { err: (err as Error).message, action: events[0].action, reqId: events[0].requestId, events: events.length },
-        'audit write failed',
-      );
+      this.logger.error({ action: events[0].action, reqId: events[0].requestId }, 'audit queue full; row refused');
     }
   }
 }

@@ -127,7 +127,8 @@ export class LoginService {
     userId?: string,
     extra: Record<string, unknown> = {},
   ) {
-    return this.audit.record({
+    // A refused sign-in changes nothing: its row is best-effort, and an outage does not turn 401 into 503.
+    return this.audit.note({
       ...origin,
       action: 'auth.login',
       status: 'error',

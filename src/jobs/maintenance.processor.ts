@@ -2,6 +2,7 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { BeforeApplicationShutdown, Inject } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
+import { AuditRetentionService } from '../audit/audit-retention.service';
 import { SessionsService } from '../auth/sessions.service';
 import { LOGGER } from '../logging/logging.module';
 import { RedisService } from '../redis/redis.service';
@@ -13,6 +14,7 @@ export class MaintenanceProcessor extends WorkerHost implements BeforeApplicatio
   constructor(
     private readonly sessions: SessionsService,
     private readonly redis: RedisService,
+    private readonly auditRetention: AuditRetentionService,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     super();
@@ -36,6 +38,11 @@ export class MaintenanceProcessor extends WorkerHost implements BeforeApplicatio
       case MaintenanceJob.PurgeExpiredSessions: {
         const purged = await this.sessions.purgeExpired();
         if (purged > 0) this.logger.info({ purged }, 'expired sessions purged');
+        return { purged };
+      }
+      case MaintenanceJob.PurgeAuditEvents: {
+        const { purged, batches } = await this.auditRetention.purge();
+        if (purged > 0) this.logger.info({ purged, batches }, 'audit rows past retention purged');
         return { purged };
       }
       default:

@@ -128,7 +128,8 @@ export class PrefixTransfersService {
     let recorded = false;
     const record = (complete: boolean) => {
       recorded = true;
-      return this.audit.recordBy(actor, {
+      // The row of a finished run is durable before its `done` event; a run cut short is noted.
+      const event = {
         action: cross ? 'object.transfer_prefix' : 'object.copy_prefix',
         backendId: source.backendId,
         bucket: source.bucket,
@@ -144,7 +145,8 @@ export class PrefixTransfersService {
           bytes,
           complete,
         },
-      });
+      };
+      return complete ? this.audit.recordBy(actor, event) : this.audit.noteBy(actor, event);
     };
     const copyEntry = async (object: ObjectInfo): Promise<TransferEvent> => {
       const dstKey = body.dst_prefix + object.key.slice(body.src_prefix.length);
@@ -224,13 +226,15 @@ export class PrefixTransfersService {
     let recorded = false;
     const record = (complete: boolean) => {
       recorded = true;
-      return this.audit.recordBy(actor, {
+      // The row of a finished run is durable before its `done` event; a run cut short is noted.
+      const event = {
         action: 'object.delete_prefix',
         backendId: target.backendId,
         bucket: target.bucket,
         key: null,
         detail: { prefix, deleted, failed, complete },
-      });
+      };
+      return complete ? this.audit.recordBy(actor, event) : this.audit.noteBy(actor, event);
     };
     try {
       yield { event: 'start', backend: side.backendId, bucket: side.bucket, prefix };

@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { LOGGER } from '../logging/logging.module';
+import { MetricsService } from '../metrics/metrics.service';
 import { RedisService } from '../redis/redis.service';
 import { BackendRegistry } from './backend-registry.service';
 import { describeCause, probeFailureText } from './probe-failure';
@@ -28,7 +29,23 @@ export class BackendHealthService implements OnApplicationBootstrap, OnApplicati
     private readonly registry: BackendRegistry,
     private readonly redis: RedisService,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    metrics.gauge(
+      'stowage_backend_up',
+      'Whether the last probe of each backend (by any replica) succeeded: 1 or 0.',
+      ['backend'],
+      async (set) => {
+        for (const { backend } of this.registry.list()) {
+          const [last] = await Promise.race([
+            this.history(backend.id),
+            new Promise<ProbeRecord[]>((r) => setTimeout(() => r([]), 1000).unref()),
+          ]);
+          if (last) set({ backend: backend.id }, last.healthy ? 1 : 0);
+        }
+      },
+    );
+  }
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => void this.probeRound(), PROBE_INTERVAL_MS);

@@ -174,7 +174,7 @@ describe('foundation: errors, validation, headers, health, docs, metrics', () =>
         /stowage_http_request_duration_seconds_count\{method="GET",route="\/__test\/errors\/:code",status="404"\} \d+/,
       );
       expect(text).not.toMatch(/route="\/__test\/errors\/conflict"/);
-      expect(text).toMatch(/^stowage_process_resident_memory_bytes \d+/m);
+      expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
     });
   });
 

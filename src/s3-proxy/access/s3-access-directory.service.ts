@@ -6,6 +6,7 @@ import { Semaphore, SemaphoreTimeoutError } from '@stowage/concurrency';
 import { StowageConfig } from '@stowage/config';
 import { StowageError } from '@stowage/errors';
 import { isValidBucketName } from '@stowage/s3-naming';
+import { MetricsService } from '../../metrics/metrics.service';
 import { LOGGER } from '../../logging/logging.module';
 import { RedisService } from '../../redis/redis.service';
 import { RootKeyService } from '../../secrets/root-key.service';
@@ -89,6 +90,7 @@ export class S3AccessDirectoryService implements S3AccessDirectory, OnModuleInit
     private readonly redis: RedisService,
     private readonly events: ChangeAnnouncer,
     @Inject(LOGGER) private readonly logger: Logger,
+    metrics: MetricsService,
   ) {
     const isNegative = (value: unknown) => value === null;
     const graceMs = config.s3_proxy.credential_grace;
@@ -110,6 +112,9 @@ export class S3AccessDirectoryService implements S3AccessDirectory, OnModuleInit
     this.cors = new ExpiringCache(
       { ttlMs: DIRECTORY_TTL_MS, graceMs, maxEntries: MAX_BUCKETS, maxNegativeEntries: MAX_BUCKETS, isNegative },
       (key) => this.loadCors(key),
+    );
+    metrics.gauge('stowage_s3_credential_cache_size', 'Credentials (and refusals) in the S3 proxy cache.', [], (set) =>
+      set({}, this.credentials.size),
     );
   }
 

@@ -39,6 +39,8 @@ export interface Exchange {
   bytesOut?: number;
   /** How the client framed and signed the body (`x-amz-content-sha256`). */
   payload?: string;
+  /** The audit row is already committed (a write's, before its success was sent). */
+  audited: boolean;
 }
 
 export function newExchange(
@@ -72,6 +74,7 @@ export function newExchange(
     bytesIn: undefined,
     bytesOut: undefined,
     payload: undefined,
+    audited: false,
   };
 }
 

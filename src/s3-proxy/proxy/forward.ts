@@ -10,6 +10,7 @@ import type { Exchange, ForwardDecision, Refusal } from './exchange';
 import { S3ProxyError } from './proxy-error';
 import { ProxyMetrics } from './proxy-metrics';
 import { ProxyQuota, ProxyQuotaStep } from './quota';
+import { ProxyRecorder } from './record';
 import { checkDeleteList, formatCopySource } from './request-target';
 import type { Route } from './route';
 import { ClientGoneError, readBody, readVerifiedBody, verifiedBody } from './verified-body';
@@ -62,6 +63,7 @@ export class ProxyForwarder {
     private readonly upstream: UpstreamClient,
     private readonly metrics: ProxyMetrics,
     private readonly quota: ProxyQuota,
+    private readonly recorder: ProxyRecorder,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -193,6 +195,13 @@ export class ProxyForwarder {
     }
     if (response.statusCode < 300) quotaStep.committed();
     else quotaStep.failed();
+    // A write's audit row is committed before its success goes out.
+    const commit = this.recorder.committed(x, response.statusCode);
+    const unaudited = commit && (await commit);
+    if (unaudited) {
+      response.body.on('error', () => undefined).destroy();
+      return unaudited;
+    }
     relay(x, response);
     return undefined;
   }

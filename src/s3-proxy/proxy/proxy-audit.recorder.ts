@@ -2,48 +2,51 @@ import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common'
 import { AuditService } from '../../audit/audit.service';
 import type { AuditRecord } from '../../audit/audit.types';
 
-const FLUSH_INTERVAL_MS = 250;
-const MAX_BATCH = 500;
-const MAX_PENDING = 20_000;
+const SWEEP_INTERVAL_MS = 1000;
 const MAX_COALESCED_KEYS = 10_000;
 
 /**
- * Writes the proxy's audit rows in batches: one INSERT per quarter second instead of one per
- * request. Refusals that repeat (the same refusal of the same key from the same address) are
- * folded into one row per second carrying a `repeated` count, so a flood of bad signatures
- * cannot turn into a flood of rows. Pending rows are flushed on shutdown.
+ * The proxy's way into the audit log. Writes are `commit`ted: the caller waits until the row is
+ * stored (group-committed with every other row waiting). Everything else is `record`ed without
+ * waiting. Refusals that repeat (the same refusal of the same key from the same address) are
+ * folded: the first is written at once, repeats within the next second only raise a count
+ * written as one more row with `repeated`, so a flood of bad signatures cannot turn into a
+ * flood of rows.
  */
 @Injectable()
 export class ProxyAuditRecorder implements OnModuleInit, OnApplicationShutdown {
-  private pending: AuditRecord[] = [];
   private coalesced = new Map<string, { event: AuditRecord; repeated: number; since: number }>();
   private timer?: NodeJS.Timeout;
-  private flushing: Promise<void> = Promise.resolve();
   private dropped = 0;
 
   constructor(private readonly audit: AuditService) {}
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS);
+    this.timer = setInterval(() => this.sweep(false), SWEEP_INTERVAL_MS);
     this.timer.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  onApplicationShutdown(): void {
     clearInterval(this.timer);
-    await this.flush(true);
+    this.sweep(true);
   }
 
-  /** Queues one event. */
+  /** Whether a write can be expected to get its row committed right now. */
+  get available(): boolean {
+    return this.audit.available;
+  }
+
+  /** Resolves once the row is committed; rejects (`store_unavailable`) when it cannot be. */
+  commit(event: AuditRecord): Promise<void> {
+    return this.audit.record(event);
+  }
+
+  /** Writes one event, best-effort, without waiting. */
   record(event: AuditRecord): void {
-    if (this.pending.length >= MAX_PENDING) {
-      this.dropped++;
-      return;
-    }
-    this.pending.push(event);
-    if (this.pending.length >= MAX_BATCH) void this.flush();
+    void this.audit.note(event);
   }
 
-  /** True (and counted) when a refusal with this key was queued within the current second. */
+  /** True (and counted) when a refusal with this key was written within the current second. */
   repeat(key: string): boolean {
     const existing = this.coalesced.get(key);
     if (!existing) return false;
@@ -51,7 +54,7 @@ export class ProxyAuditRecorder implements OnModuleInit, OnApplicationShutdown {
     return true;
   }
 
-  /** Queues a refusal; repeats of `key` within the current second only raise its count. */
+  /** Writes a refusal; repeats of `key` within the next second only raise its count. */
   recordRefusal(key: string, event: AuditRecord): void {
     if (this.repeat(key)) return;
     if (this.coalesced.size >= MAX_COALESCED_KEYS) {
@@ -62,30 +65,19 @@ export class ProxyAuditRecorder implements OnModuleInit, OnApplicationShutdown {
     this.record(event);
   }
 
-  /** Writes everything queued so far; resolves when it is stored. */
-  flush(everything = false): Promise<void> {
-    const batch = this.takeBatch(everything);
-    this.flushing = this.flushing.then(async () => {
-      for (let i = 0; i < batch.length; i += MAX_BATCH) await this.audit.recordMany(batch.slice(i, i + MAX_BATCH));
-    });
-    return this.flushing;
-  }
-
-  private takeBatch(everything: boolean): AuditRecord[] {
-    const batch = this.pending;
-    this.pending = [];
+  /** Writes the counts of folded repeats whose second is over (all of them at shutdown). */
+  private sweep(everything: boolean): void {
     const now = Date.now();
     for (const [key, entry] of this.coalesced) {
       if (!everything && now - entry.since < 1000) continue;
       this.coalesced.delete(key);
       if (entry.repeated > 0) {
-        batch.push({ ...entry.event, detail: { ...entry.event.detail, repeated: entry.repeated } });
+        this.record({ ...entry.event, detail: { ...entry.event.detail, repeated: entry.repeated } });
       }
     }
     if (this.dropped > 0) {
-      batch.push({ action: 's3.proxy.audit_overflow', status: 'error', detail: { dropped: this.dropped } });
+      this.record({ action: 's3.proxy.audit_overflow', status: 'error', detail: { dropped: this.dropped } });
       this.dropped = 0;
     }
-    return batch;
   }
 }

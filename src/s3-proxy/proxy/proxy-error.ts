@@ -37,7 +37,8 @@ export type RefusalReason =
   | 'no_binding'
   | 'operation_not_allowed'
   | 'upstream_unavailable'
-  | 'quota_exceeded';
+  | 'quota_exceeded'
+  | 'store_unavailable';
 
 /** A refusal rendered as an S3 XML error. */
 export class S3ProxyError extends RefusalError {

@@ -1,14 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { StowageConfig } from '@stowage/config';
-import type { Exchange } from './exchange';
+import { OUTAGE_RETRY_AFTER_SECONDS } from '@stowage/errors';
+import type { AuditRecord } from '../../audit/audit.types';
+import { RequestStatsService } from '../../metrics/request-stats.service';
+import type { Exchange, Refusal } from './exchange';
 import type { S3Operation } from './operations';
 import { ProxyAuditRecorder } from './proxy-audit.recorder';
+import { S3ProxyError } from './proxy-error';
 import { ProxyMetrics } from './proxy-metrics';
 
 /**
- * The record stage: metrics and the audit event of an exchange, once its response has closed
- * (answered, cut off, or abandoned by the client).
+ * The record stage: metrics and the audit event of an exchange. A write's row is committed
+ * before its success is sent (`committed`, called by the forward stage once the upstream has
+ * answered); every other row is written once the response has closed (answered, cut off, or
+ * abandoned by the client), without holding the answer.
  */
 @Injectable()
 export class ProxyRecorder {
@@ -16,11 +22,37 @@ export class ProxyRecorder {
     private readonly config: StowageConfig,
     private readonly metrics: ProxyMetrics,
     private readonly audit: ProxyAuditRecorder,
+    private readonly stats: RequestStatsService,
   ) {}
 
   /** A request came in. */
   opened(): void {
     this.metrics.inflight++;
+  }
+
+  /**
+   * Before a write goes upstream: refused with 503 while the audit log is known to be away, so
+   * the change is not made at all rather than made and then not confirmed.
+   */
+  admit(x: Exchange): Refusal | undefined {
+    if (x.access === 'read' || this.audit.available) return undefined;
+    return storeUnavailable();
+  }
+
+  /**
+   * A write the upstream accepted: its audit row is committed before the success goes out.
+   * Resolves to the refusal to answer instead (503) when the row cannot be stored; undefined
+   * (nothing to wait for) for reads and refused writes.
+   */
+  committed(x: Exchange, status: number): Promise<Refusal | undefined> | undefined {
+    if (x.access === 'read' || status >= 300) return undefined;
+    return this.audit.commit(this.event(x, status)).then(
+      () => {
+        x.audited = true;
+        return undefined;
+      },
+      () => storeUnavailable(),
+    );
   }
 
   /** Its response closed. */
@@ -42,7 +74,8 @@ export class ProxyRecorder {
     if (x.authMode === 'anonymous' && x.backendId !== undefined) {
       this.metrics.anonymousRequests.inc({ operation, status: String(status) });
     }
-    this.recordAudit(x, status);
+    this.stats.count(status, x.backendId, status >= 500 ? { method: req.method ?? '', path: pathOf(x) } : undefined);
+    if (!x.audited) this.recordAudit(x, status);
   }
 
   private recordAudit(x: Exchange, status: number): void {
@@ -51,21 +84,26 @@ export class ProxyRecorder {
       const rate = this.config.audit.sampling.proxy_success_read_rate;
       if (rate <= 0 || (rate < 1 && Math.random() >= rate)) return;
     }
-    const action = auditAction(x.operation);
     // Refusals before any bucket is resolved (bad signatures, unknown keys) come in floods.
     const coalesceKey =
       x.result === 'denied' && x.backendId === undefined
-        ? `${action}|${x.reason ?? ''}|${x.accessKey ?? ''}|${x.ip}`
+        ? `${x.operation}|${x.reason ?? ''}|${x.accessKey ?? ''}|${x.ip}`
         : undefined;
     if (coalesceKey !== undefined && this.audit.repeat(coalesceKey)) return;
+    const event = this.event(x, status);
+    if (coalesceKey !== undefined) this.audit.recordRefusal(coalesceKey, event);
+    else this.audit.record(event);
+  }
+
+  private event(x: Exchange, status: number): AuditRecord {
     const agent = x.req.headers['user-agent'];
     const detail: Record<string, unknown> = { http_status: status, auth: x.authMode };
     if (x.accessKey !== undefined) detail.access_key = x.accessKey;
     if (x.reason !== undefined) detail.reason = x.reason;
     if (x.bytesIn !== undefined) detail.bytes_in = x.bytesIn;
     if (x.payload !== undefined) detail.payload = x.payload;
-    const event = {
-      action,
+    return {
+      action: auditAction(x.operation),
       userId: x.userId ?? null,
       backendId: x.backendId ?? null,
       bucket: x.bucket ?? null,
@@ -76,9 +114,23 @@ export class ProxyRecorder {
       status: x.result,
       detail,
     };
-    if (coalesceKey !== undefined) this.audit.recordRefusal(coalesceKey, event);
-    else this.audit.record(event);
   }
+}
+
+function storeUnavailable(): S3ProxyError {
+  return new S3ProxyError(
+    'ServiceUnavailable',
+    'The audit log cannot be written; the change was not confirmed. Please try again.',
+    'store_unavailable',
+    { retryAfterSeconds: OUTAGE_RETRY_AFTER_SECONDS },
+  );
+}
+
+/** The request's path without its query, for the dashboard's list of recent errors. */
+function pathOf(x: Exchange): string {
+  const url = x.req.url ?? '';
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
 }
 
 const auditActions = new Map<S3Operation, string>();

@@ -84,7 +84,7 @@ function pipeline(authenticate: () => Step<Authenticated>) {
     { authenticate } as unknown as ProxyAuthenticator,
     gate,
     { forward } as unknown as ProxyForwarder,
-    { opened: jest.fn(), closed: jest.fn() } as unknown as ProxyRecorder,
+    { opened: jest.fn(), closed: jest.fn(), admit: () => undefined } as unknown as ProxyRecorder,
     { error: jest.fn(), warn: jest.fn() } as unknown as Logger,
   );
   return { handler, gate, forward, metrics };

@@ -89,6 +89,8 @@ export class S3ProxyHandler {
   private act(x: Exchange, routed: Route, decision: Decision | Refusal): void | Promise<void> {
     if (decision instanceof Error) return this.fail(x, decision);
     if (decision.kind === 'answer') return answer(x, decision);
+    const refused = this.recorder.admit(x);
+    if (refused) return this.fail(x, refused);
     return this.forwarder.forward(x, routed, decision).then((refusal) => {
       if (refusal) this.fail(x, refusal);
     });

@@ -1,0 +1,84 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { TestStack } from './app';
+import { Child, runTs } from './child';
+import { TEST_REDIS_URL } from './redis';
+import { ROOT_KEY } from './s3-proxy';
+
+/** A port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+export interface ChildApp {
+  child: Child;
+  url: string;
+  /** The S3 proxy listener. */
+  endpoint: string;
+  pid: number;
+  /** Resident memory now and at its peak so far, in bytes (Linux /proc). */
+  memory(): { rss: number; peak: number };
+}
+
+/**
+ * The real `stowage serve` in a child process, on the stack's database, Redis namespace and S3
+ * server (backend `local`), with the S3 proxy: for tests that kill it, or measure its memory
+ * apart from the test's own.
+ */
+export async function startChildApp(stack: TestStack, config: Record<string, unknown> = {}): Promise<ChildApp> {
+  const [port, proxyPort] = await Promise.all([freePort(), freePort()]);
+  const s3 = stack.s3!;
+  const file = join(mkdtempSync(join(tmpdir(), 'stowage-child-')), 'stowage.yaml');
+  writeFileSync(
+    file,
+    stringify({
+      server: { listen: `127.0.0.1:${port}` },
+      db: { url: stack.db.url, pool_size: 10 },
+      redis: { url: TEST_REDIS_URL, key_prefix: stack.redisPrefix },
+      ratelimit: { login_per_ip: 0, api_per_minute: 0 },
+      s3_proxy: { enabled: true, listen: `127.0.0.1:${proxyPort}` },
+      backends: [
+        {
+          id: 'local',
+          endpoint: s3.endpoint,
+          region: s3.region,
+          access_key_env: 'K',
+          secret_key_env: 'S',
+          path_style: true,
+          kind: 's3rver',
+        },
+      ],
+      ...config,
+    }),
+  );
+  const child = runTs('src/main.ts', ['serve', '--config', file], {
+    STOWAGE_CONFIG: file,
+    STOWAGE_SECRET_KEY: ROOT_KEY,
+    K: s3.accessKey,
+    S: s3.secretKey,
+    STOWAGE_LOG_LEVEL: 'info',
+  });
+  await child.waitForLog(/stowage is listening/, 60_000);
+  const pid = child.process.pid!;
+  const status = (field: string) => {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  };
+  return {
+    child,
+    url: `http://127.0.0.1:${port}`,
+    endpoint: `http://127.0.0.1:${proxyPort}`,
+    pid,
+    memory: () => ({ rss: status('VmRSS'), peak: status('VmHWM') }),
+  };
+}
