@@ -100,7 +100,11 @@ export class QuotaMetrics {
       async collect() {
         this.reset();
         for (const queue of queues) {
-          const counts = await queue.getJobCounts(...JOB_STATES).catch(() => undefined);
+          // A scrape must not fail (or hang) because Redis is away: the series are then left out.
+          const counts = await Promise.race([
+            queue.getJobCounts(...JOB_STATES).catch(() => undefined),
+            new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 1000).unref()),
+          ]);
           if (!counts) continue;
           for (const state of JOB_STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
         }
