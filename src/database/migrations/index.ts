@@ -1,5 +1,6 @@
 import { InitialSchema1795560778707 } from './1795560778707-initial-schema';
 import { CredentialDisabledBy1796621013987 } from './1796621013987-credential-disabled-by';
+import { OidcIdentity1796900000000 } from './1796900000000-oidc-identity';
 
 /** Every migration, oldest first. Append only; never edit one that has been released. */
-export const MIGRATIONS = [InitialSchema1795560778707, CredentialDisabledBy1796621013987];
+export const MIGRATIONS = [InitialSchema1795560778707, CredentialDisabledBy1796621013987, OidcIdentity1796900000000];
