@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Redirect, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { StowageConfig } from '@stowage/config';
 import { StowageError } from '@stowage/errors';
@@ -15,7 +15,6 @@ import {
   LoginLocalDto,
   LoginResultDto,
   LogoutResultDto,
-  OidcCallbackQuery,
   OidcStartQuery,
 } from './dto/login.dto';
 import { OidcCallbackGuard, OidcStartGuard } from './oidc/oidc-auth.guard';
@@ -78,8 +77,11 @@ export class AuthController {
   @ApiOperation({ summary: 'Where the OpenID provider returns the browser; starts the session.' })
   @ApiFoundResponse({ description: 'To the `next` path of the start; sets the session cookies.' })
   @ApiErrors('mode_disabled', 'oidc_failed', 'session_error')
+  @ApiQuery({ name: 'code', required: false })
+  @ApiQuery({ name: 'state', required: false })
+  @ApiQuery({ name: 'error', required: false })
+  // The query is checked by the guard: providers add parameters of their own (iss, session_state).
   async oidcCallback(
-    @Query() _query: OidcCallbackQuery,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
@@ -93,7 +95,6 @@ export class AuthController {
   }
 
   @Post('auth/logout')
-  @HttpCode(200)
   @Public()
   @OptionalSession()
   @ApiOperation({
@@ -104,7 +105,7 @@ export class AuthController {
   })
   @ApiOkResponse({ type: LogoutResultDto })
   @ApiErrors('csrf_invalid')
-  async logout(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<LogoutResultDto> {
+  async logout(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const identity = request.identity;
     let redirect: string | undefined;
     if (identity) {
@@ -119,8 +120,10 @@ export class AuthController {
       });
     }
     this.sessions.clearCookies(request, reply);
-    if (redirect && wantsHtml(request)) void reply.code(303).header('location', redirect);
-    return redirect ? { status: 'ok', redirect } : { status: 'ok' };
+    const body: LogoutResultDto = redirect ? { status: 'ok', redirect } : { status: 'ok' };
+    // The reply is sent here: a browser's form post gets a 303 to the provider, others JSON.
+    if (redirect && wantsHtml(request)) await reply.code(303).header('location', redirect).send(body);
+    else await reply.code(200).send(body);
   }
 
   @Get('api/auth/config')
