@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import { parse as parseYaml } from 'yaml';
-import { StowageConfig } from './schema';
+import { OIDC_ROLES, StowageConfig } from './schema';
 import { AddressPolicy, endpointUrlProblem } from './endpoint-policy';
 import { parseListen } from './listen';
 
@@ -121,6 +121,16 @@ function crossFieldProblems(config: StowageConfig): string[] {
   }
   if (config.auth.modes.includes('oidc') && !config.auth.oidc.client_id) {
     problems.push('auth.oidc.client_id: is required when auth.modes includes oidc');
+  }
+  for (const [role, groups] of Object.entries(config.auth.oidc.role_mapping)) {
+    if (!(OIDC_ROLES as readonly string[]).includes(role)) {
+      problems.push(`auth.oidc.role_mapping.${role}: unknown role (admin, user or readonly)`);
+    } else if (!Array.isArray(groups) || !groups.every((g) => typeof g === 'string' && g.length > 0)) {
+      problems.push(`auth.oidc.role_mapping.${role}: must be a list of non-empty strings`);
+    }
+  }
+  if (config.auth.modes.includes('oidc') && !config.auth.oidc.role_claim) {
+    problems.push('auth.oidc.role_claim: is required when auth.modes includes oidc');
   }
   const staticOn = config.auth.modes.includes('static') || config.auth.static.enabled;
   if (staticOn && !config.auth.static.username) {

@@ -88,13 +88,35 @@ export class LocalAuthConfig {
   @ValidateNested() @Type(() => ResetEmailConfig) reset_email = new ResetEmailConfig();
 }
 
+export const OIDC_ROLES = ['admin', 'user', 'readonly'] as const;
+
 export class OidcConfig {
   @IsUrlWithScheme(['http', 'https'], true) issuer = '';
   @IsString() client_id = '';
   @IsString() client_secret_env = '';
   @IsArray() @IsString({ each: true }) scopes: string[] = ['openid', 'profile', 'email'];
+  /** Claim holding the user's groups; a dotted path reaches into nested objects (`realm_access.roles`). */
   @IsString() role_claim = '';
+  /** Stowage role → group values; checked admin, then user, then readonly. */
   @IsObject() role_mapping: Record<string, string[]> = {};
+  /** Text of the sign-in button, reported by /api/auth/config. */
+  // eslint-disable-next-line no-control-regex
+  @IsString() @Matches(/^[^\u0000-\u001f\u007f]{1,64}$/, { message: 'must be 1-64 printable characters' })
+  button_label = 'Sign in with SSO';
+  /** The redirect URI registered at the provider; empty means `server.public_url` + `/auth/callback`. */
+  @IsUrlWithScheme(['http', 'https'], true) redirect_url = '';
+  /** The claim the username is taken from (then `email`, then `sub`). */
+  @IsString() username_claim = 'preferred_username';
+  /** Link a first OIDC sign-in to the local account with the same e-mail (only when `email_verified` is true). */
+  @IsBoolean() link_existing_by_email = false;
+  /** On logout, send OIDC users to the provider's `end_session_endpoint` when it publishes one. */
+  @IsBoolean() end_session = false;
+  /** Where the provider returns the browser after logout; empty means `server.public_url` + `/`. */
+  @IsUrlWithScheme(['http', 'https'], true) post_logout_redirect_url = '';
+  /** Timeout of every call to the provider (discovery, keys, token exchange). */
+  @Duration() @IsDurationMs({ min: 100 }) http_timeout = 10_000;
+  /** Clock difference tolerated on the ID token's time claims. */
+  @Duration() @IsDurationMs({ min: 0 }) clock_tolerance = 30_000;
 }
 
 export class StaticAuthConfig {

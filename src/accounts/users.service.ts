@@ -94,6 +94,7 @@ export class UsersService {
         {
           ...(dto.role !== undefined ? { role: dto.role } : {}),
           ...(dto.enabled !== undefined ? { enabled: dto.enabled } : {}),
+          ...(dto.role_pinned !== undefined ? { rolePinned: dto.role_pinned } : {}),
           ...(dto.email !== undefined ? { email: dto.email || null } : {}),
         },
         manager,

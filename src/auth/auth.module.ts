@@ -11,12 +11,20 @@ import { AuthGuard } from './auth.guard';
 import { LockoutService } from './lockout.service';
 import { LoginRateLimiter } from './login-rate-limit.service';
 import { LoginService } from './login.service';
+import { OidcAccounts } from './oidc/oidc-accounts.service';
+import { OidcCallbackGuard, OidcStartGuard } from './oidc/oidc-auth.guard';
+import { OidcProviderClient } from './oidc/oidc-provider.client';
+import { OidcSignIn } from './oidc/oidc-sign-in.service';
+import { OidcStateStore } from './oidc/oidc-state.store';
+import { OidcStrategy } from './oidc/oidc.strategy';
+import { LocalAuthGuard, LocalStrategy } from './passport/local.strategy';
 import { PasswordHasher } from './password-hasher.service';
 import { SessionsService } from './sessions.service';
 import { StaticAccountService } from './static-account.service';
 
 /**
- * Sign-in, sessions, CSRF, lockout and rate limits, plus the global guards every route passes:
+ * Sign-in (password and OIDC, each a Passport strategy), sessions, CSRF, lockout and rate
+ * limits, plus the global guards every route passes:
  * first AuthGuard (session, CSRF, role), then the per-session API rate limit.
  */
 @Module({
@@ -39,6 +47,15 @@ import { StaticAccountService } from './static-account.service';
     LoginRateLimiter,
     LoginService,
     StaticAccountService,
+    LocalStrategy,
+    LocalAuthGuard,
+    OidcProviderClient,
+    OidcStateStore,
+    OidcAccounts,
+    OidcSignIn,
+    OidcStrategy,
+    OidcStartGuard,
+    OidcCallbackGuard,
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_GUARD, useClass: ApiThrottlerGuard },
   ],

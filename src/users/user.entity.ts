@@ -10,7 +10,8 @@ export type IdentitySource = (typeof IDENTITY_SOURCES)[number];
 @Check('users_identity_source_check', `"identity_source" IN ('local', 'oidc', 'static')`)
 @Index('users_username_unique', ['username'], { unique: true })
 @Index('users_email_unique', ['email'], { unique: true, where: '"email" IS NOT NULL' })
-@Index('users_oidc_subject_unique', ['identitySource', 'oidcSubject'], {
+@Check('users_oidc_identity_check', `("oidc_subject" IS NULL) = ("oidc_issuer" IS NULL)`)
+@Index('users_oidc_identity_unique', ['oidcIssuer', 'oidcSubject'], {
   unique: true,
   where: '"oidc_subject" IS NOT NULL',
 })
@@ -23,7 +24,13 @@ export class UserEntity {
   @Column('text', { name: 'password_hash', default: '', select: false }) passwordHash!: string;
   @Column('text') role!: Role;
   @Column('text', { name: 'identity_source', default: 'local' }) identitySource!: IdentitySource;
+  /** With `oidcSubject`, the provider identity this account signs in as (both set or both null). */
+  @Column('text', { name: 'oidc_issuer', nullable: true }) oidcIssuer!: string | null;
   @Column('text', { name: 'oidc_subject', nullable: true }) oidcSubject!: string | null;
+  /** The name the identity provider gives; refreshed on each OIDC sign-in. */
+  @Column('text', { name: 'display_name', nullable: true }) displayName!: string | null;
+  /** Set by an admin: OIDC sign-ins keep this role instead of mapping it from the provider's claim. */
+  @Column('boolean', { name: 'role_pinned', default: false }) rolePinned!: boolean;
   @Column('boolean', { default: true }) enabled!: boolean;
   @Column('boolean', { name: 'must_change_pw', default: false }) mustChangePassword!: boolean;
   @Column('timestamptz', { name: 'created_at', default: () => 'now()' }) createdAt!: Date;

@@ -16,7 +16,18 @@ export interface UserListFilter {
 export type UserPatch = Partial<
   Pick<
     UserEntity,
-    'role' | 'enabled' | 'email' | 'mustChangePassword' | 'passwordHash' | 'passwordChangedAt' | 'lastLoginAt'
+    | 'role'
+    | 'enabled'
+    | 'email'
+    | 'mustChangePassword'
+    | 'passwordHash'
+    | 'passwordChangedAt'
+    | 'lastLoginAt'
+    | 'identitySource'
+    | 'oidcIssuer'
+    | 'oidcSubject'
+    | 'displayName'
+    | 'rolePinned'
   >
 >;
 
@@ -29,6 +40,7 @@ function conflictOf(err: unknown): StowageError | undefined {
   const constraint = (err.driverError as { constraint?: string } | undefined)?.constraint;
   if (constraint === 'users_username_unique') return new StowageError('username_taken');
   if (constraint === 'users_email_unique') return new StowageError('email_taken');
+  if (constraint === 'users_oidc_identity_unique') return new StowageError('conflict', 'This OIDC identity already has an account.');
   return undefined;
 }
 
@@ -47,6 +59,20 @@ export class UsersRepository {
   /** Includes the password hash, which is never selected otherwise. */
   findWithPasswordHash(where: { id: string } | { username: string }): Promise<UserEntity | null> {
     return this.repo().createQueryBuilder('u').addSelect('u.passwordHash').where(where).getOne();
+  }
+
+  /** The account an OIDC identity (issuer and subject) signs in as. */
+  findByOidcIdentity(issuer: string, subject: string): Promise<UserEntity | null> {
+    return this.repo().findOneBy({ oidcIssuer: issuer, oidcSubject: subject });
+  }
+
+  /** `email` lower-cased, as stored. */
+  findByEmail(email: string): Promise<UserEntity | null> {
+    return this.repo().findOneBy({ email });
+  }
+
+  async usernameTaken(username: string): Promise<boolean> {
+    return (await this.repo().countBy({ username })) > 0;
   }
 
   list(filter: UserListFilter): Promise<UserEntity[]> {

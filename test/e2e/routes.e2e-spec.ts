@@ -11,6 +11,8 @@ const PUBLIC_ROUTES = [
   'GET /readyz',
   'GET /metrics',
   'POST /auth/login/local',
+  'GET /auth/login/oidc',
+  'GET /auth/callback',
   'POST /auth/logout',
   'GET /api/auth/config',
   'GET /s/:code',

@@ -47,6 +47,8 @@ export class UserDto extends MeDto {
   @ApiPropertyOptional({ format: 'date-time' }) locked_until?: string;
   @ApiProperty({ format: 'date-time' }) created_at!: string;
   @ApiPropertyOptional({ format: 'date-time' }) last_login_at?: string;
+  @ApiPropertyOptional({ description: 'The name the identity provider gives (OIDC accounts).' }) display_name?: string;
+  @ApiProperty({ description: 'OIDC accounts: the role is kept at sign-in rather than mapped.' }) role_pinned!: boolean;
 }
 
 export function toUserDto(user: UserEntity, lock?: LockState): UserDto {
@@ -62,6 +64,8 @@ export function toUserDto(user: UserEntity, lock?: LockState): UserDto {
     ...(lock?.lockedUntil ? { locked_until: lock.lockedUntil.toISOString() } : {}),
     created_at: user.createdAt.toISOString(),
     ...(user.lastLoginAt ? { last_login_at: user.lastLoginAt.toISOString() } : {}),
+    ...(user.displayName ? { display_name: user.displayName } : {}),
+    role_pinned: user.rolePinned,
   };
 }
 
@@ -102,6 +106,12 @@ export class CreateUserDto {
 export class PatchUserDto {
   @ApiPropertyOptional({ enum: ROLES }) @IsOptional() @IsIn(ROLES) role?: Role;
   @ApiPropertyOptional() @IsOptional() @IsBoolean() enabled?: boolean;
+  @ApiPropertyOptional({
+    description: 'OIDC accounts: keep the role on record at sign-in instead of mapping it from the provider’s claim.',
+  })
+  @IsOptional()
+  @IsBoolean()
+  role_pinned?: boolean;
 
   @ApiPropertyOptional({ nullable: true, description: 'Empty string or null clears it.' })
   @IsOptional()

@@ -1,5 +1,6 @@
 import { InitialSchema1795560778707 } from './1795560778707-initial-schema';
 import { CredentialDisabledBy1796621013987 } from './1796621013987-credential-disabled-by';
+import { OidcIdentity1796900000000 } from './1796900000000-oidc-identity';
 import { QuotaReservations1797000000000 } from './1797000000000-quota-reservations';
 import { AuditQueryIndexes1797100000000 } from './1797100000000-audit-query-indexes';
 
@@ -7,6 +8,7 @@ import { AuditQueryIndexes1797100000000 } from './1797100000000-audit-query-inde
 export const MIGRATIONS = [
   InitialSchema1795560778707,
   CredentialDisabledBy1796621013987,
+  OidcIdentity1796900000000,
   QuotaReservations1797000000000,
   AuditQueryIndexes1797100000000,
 ];
