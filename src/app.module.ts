@@ -22,6 +22,7 @@ import { SearchModule } from './search/search.module';
 import { SecretsModule } from './secrets/secrets.module';
 import { SharesModule } from './shares/shares.module';
 import { StorageBackendsModule } from './storage-backends/storage-backends.module';
+import { WebModule } from './web/web.module';
 
 export interface AppModuleOptions {
   config: StowageConfig;
@@ -57,6 +58,8 @@ export class AppModule {
         SearchModule,
         SharesModule,
         ...(options.imports ?? []),
+        // Last: its wildcard route answers only what no other route does.
+        WebModule,
       ],
       providers: [DrainService],
     };

@@ -23,6 +23,7 @@ import { trustProxySetting } from './http/trusted-proxies';
 import { NestPinoLogger } from './logging/logger';
 import { MetricsService } from './metrics/metrics.service';
 import { VERSION } from './version';
+import { registerWebAssets } from './web/web-assets';
 
 export interface CreateAppOptions {
   config: StowageConfig;
@@ -71,6 +72,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     abortOnError: false,
   });
   await app.register(fastifyCookie);
+  await registerWebAssets(app, config);
   app.useGlobalPipes(createValidationPipe());
   // Nest also routes Fastify's own failures (body parsing, hooks) through global filters; the router's
   // (malformed URLs) come through `frameworkErrors` above.
