@@ -1934,7 +1934,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -1998,7 +2000,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -2069,7 +2073,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+            };
             cookie?: never;
         };
         requestBody: {
@@ -2383,7 +2389,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -2568,7 +2577,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                akid: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -2630,7 +2641,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                akid: string;
+            };
             cookie?: never;
         };
         requestBody: {
@@ -2921,7 +2934,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                id: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -2985,7 +3000,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                id: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -3060,7 +3077,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                id: string;
+            };
             cookie?: never;
         };
         requestBody: {
@@ -3141,7 +3160,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                id: string;
+            };
             cookie?: never;
         };
         requestBody: {
@@ -3213,7 +3234,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                id: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -3342,7 +3365,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -3406,7 +3431,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -3479,7 +3506,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+            };
             cookie?: never;
         };
         requestBody: {
@@ -3565,7 +3594,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -3645,7 +3677,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -3718,7 +3753,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody: {
@@ -3795,7 +3833,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -3868,7 +3909,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody: {
@@ -3947,7 +3991,10 @@ export interface operations {
                 prefix?: string;
             };
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -4025,7 +4072,10 @@ export interface operations {
                 /** @description Only `*`: refuse when the key exists. */
                 "If-None-Match"?: string;
             };
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody: {
@@ -4114,7 +4164,10 @@ export interface operations {
                 upload_id: string;
             };
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -4182,7 +4235,10 @@ export interface operations {
                 upload_id: string;
             };
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody: {
@@ -4262,7 +4318,10 @@ export interface operations {
                 upload_id: string;
             };
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -4339,6 +4398,8 @@ export interface operations {
             };
             header?: never;
             path: {
+                bid: string;
+                bucket: string;
                 part: number;
             };
             cookie?: never;
@@ -4439,7 +4500,10 @@ export interface operations {
                 version_id?: string;
             };
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -4509,7 +4573,10 @@ export interface operations {
                 no_overwrite?: boolean;
             };
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody: {
@@ -4616,7 +4683,10 @@ export interface operations {
                 version_id?: string;
             };
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -4684,7 +4754,10 @@ export interface operations {
                 version_id?: string;
             };
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -4749,7 +4822,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody: {
@@ -4847,7 +4923,10 @@ export interface operations {
                 version_id?: string;
             };
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -4922,7 +5001,10 @@ export interface operations {
                 key: string;
             };
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody: {
@@ -5002,7 +5084,10 @@ export interface operations {
                 version_id?: string;
             };
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -5078,7 +5163,10 @@ export interface operations {
                 version_id?: string;
             };
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody: {
@@ -5157,7 +5245,10 @@ export interface operations {
                 key: string;
             };
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -5236,7 +5327,10 @@ export interface operations {
                 token?: string;
             };
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -5309,7 +5403,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody: {
@@ -5387,7 +5484,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody: {
@@ -5464,7 +5564,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody: {
@@ -5533,7 +5636,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody: {
@@ -5613,7 +5719,10 @@ export interface operations {
                 key: string[];
             };
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -5678,7 +5787,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -5751,7 +5863,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody: {
@@ -5828,7 +5943,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -5899,7 +6017,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -5972,7 +6093,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody: {
@@ -6049,7 +6173,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -6340,7 +6466,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                bid: string;
+                bucket: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -6516,7 +6645,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                akid: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -6578,7 +6709,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                akid: string;
+            };
             cookie?: never;
         };
         requestBody: {
@@ -6843,7 +6976,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                id: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
