@@ -21,11 +21,13 @@ ENV npm_config_audit=false \
     npm_config_update_notifier=false
 
 COPY package.json package-lock.json ./
+COPY web/package.json ./web/
 RUN npm ci
 
 COPY nest-cli.json tsconfig.json tsconfig.build.json ./
 COPY libs ./libs
 COPY src ./src
+COPY web ./web
 RUN npm run build
 
 # ---------------------------------------------------------------------------
@@ -38,7 +40,8 @@ ENV npm_config_audit=false \
     npm_config_update_notifier=false
 
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev
+COPY web/package.json ./web/
+RUN npm ci --omit=dev --workspaces=false --include-workspace-root
 
 # ---------------------------------------------------------------------------
 # runtime
@@ -74,6 +77,7 @@ WORKDIR /app
 # Application files stay owned by root: the process cannot modify its own code.
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/web/dist ./web/dist
 COPY package.json ./
 
 USER 10001:10001

@@ -276,7 +276,7 @@ export default function Browser() {
 
       <div className="flex min-h-0 flex-1 gap-3">
         <div className={`flex min-h-0 min-w-0 flex-1 flex-col rounded-lg border bg-panel ${dragging ? 'border-accent' : 'border-line'}`}>
-          <div className="grid grid-cols-[2rem_1fr_7rem_11rem] items-center gap-2 border-b border-line px-2 py-1.5 text-sm" role="row">
+          <div className="grid grid-cols-[2rem_1fr_7rem_11rem] items-center gap-2 border-b border-line px-2 py-1.5 text-sm">
             <input type="checkbox" aria-label={t('browser.selectAll')} checked={allSelected} onChange={() => setSelected(allSelected ? new Set() : new Set(rows.map((r) => r.key)))} />
             {header('name', t('common.name'), '')}
             {header('size', t('common.size'), '')}
