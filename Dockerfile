@@ -9,8 +9,8 @@
 # The entrypoint is the Stowage CLI, so the arguments are a command: `serve` (default),
 # `worker`, `migrate`, `migrate --revert`, `create-admin`, `hash-password` or `version`,
 # plus `--config FILE`. The root filesystem can be read-only: the process writes only to
-# /tmp (mount a tmpfs or an emptyDir there). The built web UI, when the repository has one
-# (web/dist), is copied to /app/web/dist.
+# /tmp (mount a tmpfs or an emptyDir there). The dashboard (web/) is built in the build stage and
+# served from /app/web/dist.
 
 # Node 22 LTS (Node 20 leaves maintenance in April 2026; the AWS SDK needs 22 from 2027).
 ARG NODE_IMAGE=node:22.23.5-bookworm-slim
@@ -25,11 +25,13 @@ ENV npm_config_audit=false \
     npm_config_update_notifier=false
 
 COPY package.json package-lock.json ./
+COPY web/package.json ./web/
 RUN npm ci --ignore-scripts
 
 COPY nest-cli.json tsconfig.json tsconfig.build.json ./
 COPY libs ./libs
 COPY src ./src
+COPY web ./web
 RUN npm run build
 
 # ---------------------------------------------------------------------------
@@ -42,16 +44,9 @@ ENV npm_config_audit=false \
     npm_config_update_notifier=false
 
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts \
+COPY web/package.json ./web/
+RUN npm ci --omit=dev --workspaces=false --include-workspace-root --ignore-scripts \
  && npm cache clean --force
-
-# ---------------------------------------------------------------------------
-# web: the built dashboard assets, when web/dist exists (the glob matches nothing otherwise)
-# ---------------------------------------------------------------------------
-FROM ${NODE_IMAGE} AS web
-WORKDIR /app
-COPY web/dis[t] ./web/dist/
-RUN mkdir -p web/dist
 
 # ---------------------------------------------------------------------------
 # runtime
@@ -95,7 +90,7 @@ WORKDIR /app
 # Application files stay owned by root: the process cannot modify its own code.
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-COPY --from=web /app/web/dist ./web/dist
+COPY --from=build /app/web/dist ./web/dist
 COPY package.json ./
 
 USER 10001:10001

@@ -23,6 +23,7 @@ import { SearchModule } from './search/search.module';
 import { SecretsModule } from './secrets/secrets.module';
 import { SharesModule } from './shares/shares.module';
 import { StorageBackendsModule } from './storage-backends/storage-backends.module';
+import { WebModule } from './web/web.module';
 
 export interface AppModuleOptions {
   config: StowageConfig;
@@ -59,6 +60,8 @@ export class AppModule {
         SharesModule,
         DashboardModule,
         ...(options.imports ?? []),
+        // Last: its wildcard route answers only what no other route does.
+        WebModule,
       ],
       providers: [DrainService],
     };

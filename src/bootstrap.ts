@@ -25,6 +25,7 @@ import { MetricsService } from './metrics/metrics.service';
 import { RequestStatsService } from './metrics/request-stats.service';
 import { BackendRegistry } from './storage-backends/backend-registry.service';
 import { VERSION } from './version';
+import { registerWebAssets } from './web/web-assets';
 
 export interface CreateAppOptions {
   config: StowageConfig;
@@ -73,6 +74,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     abortOnError: false,
   });
   await app.register(fastifyCookie);
+  await registerWebAssets(app, config);
   app.useGlobalPipes(createValidationPipe());
   // Nest also routes Fastify's own failures (body parsing, hooks) through global filters; the router's
   // (malformed URLs) come through `frameworkErrors` above.

@@ -39,6 +39,8 @@ export class ServerConfig {
   @Duration() @IsDurationMs({ min: 1000 }) idle_timeout = 60_000;
   /** A body of at most `json_body_limit` bytes must arrive whole within this; 0 disables. */
   @Duration() @IsDurationMs({ min: 0 }) small_body_timeout = 30_000;
+  /** The built dashboard (`index.html` and `assets/`); empty means the `web/dist` of this installation. */
+  @IsString() web_dir = '';
 }
 
 export class LogConfig {

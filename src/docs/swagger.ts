@@ -1,11 +1,13 @@
+import type { INestApplication } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../errors/error-response.dto';
 
 export const DOCS_PATH = 'api/docs';
 export const OPENAPI_JSON_PATH = 'api/docs/openapi.json';
 
-export function setupSwagger(app: NestFastifyApplication, version: string): void {
+/** The OpenAPI document of the dashboard API, built from the controllers' metadata alone. */
+export function buildOpenApiDocument(app: INestApplication, version: string): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Stowage API')
     .setDescription(
@@ -15,8 +17,11 @@ export function setupSwagger(app: NestFastifyApplication, version: string): void
     .setVersion(version)
     .addCookieAuth('stowage_session')
     .build();
-  const document = SwaggerModule.createDocument(app, config, { extraModels: [ErrorResponseDto] });
-  SwaggerModule.setup(DOCS_PATH, app, document, {
+  return SwaggerModule.createDocument(app, config, { extraModels: [ErrorResponseDto] });
+}
+
+export function setupSwagger(app: NestFastifyApplication, version: string): void {
+  SwaggerModule.setup(DOCS_PATH, app, buildOpenApiDocument(app, version), {
     jsonDocumentUrl: OPENAPI_JSON_PATH,
     yamlDocumentUrl: 'api/docs/openapi.yaml',
     customSiteTitle: 'Stowage API',

@@ -104,8 +104,10 @@ describe('foundation: errors, validation, headers, health, docs, metrics', () =>
     });
 
     it('answers unknown routes with 404 not_found', async () => {
+      // Other unknown GET paths are the dashboard's (test/e2e/web-app.e2e-spec.ts).
       for (const [method, path] of [
-        ['GET', '/nope'],
+        ['GET', '/api/nope'],
+        ['POST', '/nope'],
         ['POST', '/api/nope'],
         ['DELETE', '/healthz'],
       ]) {

@@ -127,6 +127,7 @@ export class ResetPasswordDto {
 }
 
 export class UserIdParam {
+  @ApiProperty({ format: 'uuid' })
   @IsUUID('all', { message: 'must be a user id (UUID)' }) id!: string;
 }
 

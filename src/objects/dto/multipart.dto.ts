@@ -32,8 +32,8 @@ export class ListUploadsQuery {
 }
 
 export class PartParams {
-  @IsString() @MaxLength(64) bid!: string;
-  @IsString() @MaxLength(255) bucket!: string;
+  @ApiProperty() @IsString() @MaxLength(64) bid!: string;
+  @ApiProperty() @IsString() @MaxLength(255) bucket!: string;
   @ApiProperty({ minimum: 1, maximum: MAX_PART_NUMBER })
   @QueryInt(1, MAX_PART_NUMBER)
   part!: number;

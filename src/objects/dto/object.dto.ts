@@ -118,6 +118,6 @@ export class CreateFolderDto {
 }
 
 export class ObjectParams {
-  @IsString() @MaxLength(64) bid!: string;
-  @IsString() @MaxLength(255) bucket!: string;
+  @ApiProperty() @IsString() @MaxLength(64) bid!: string;
+  @ApiProperty() @IsString() @MaxLength(255) bucket!: string;
 }

@@ -80,7 +80,7 @@ export class ListSharesQuery {
 }
 
 export class ShareIdParams {
-  @IsUUID() id!: string;
+  @ApiProperty({ format: 'uuid' }) @IsUUID() id!: string;
 }
 
 export class ShareInfoDto {

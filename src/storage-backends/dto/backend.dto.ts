@@ -138,12 +138,12 @@ export class TestEndpointResultDto {
 }
 
 export class BackendIdParam {
-  @IsBackendId() bid!: string;
+  @ApiProperty() @IsBackendId() bid!: string;
 }
 
 /** The path parameters naming one bucket of one backend. */
 export class BucketParams {
-  @IsBackendId() bid!: string;
+  @ApiProperty() @IsBackendId() bid!: string;
   /** Checked against the naming rules by the service (`invalid_bucket`). */
-  @IsString() @MaxLength(255) bucket!: string;
+  @ApiProperty() @IsString() @MaxLength(255) bucket!: string;
 }

@@ -1,0 +1,59 @@
+import type { QueryClient } from '@tanstack/react-query';
+import { createRootRouteWithContext, createRoute, createRouter, lazyRouteComponent, redirect } from '@tanstack/react-router';
+import { Layout } from './components/Layout';
+import { NotFound } from './screens/NotFound';
+import { SignIn } from './screens/SignIn';
+
+const root = createRootRouteWithContext<{ queryClient: QueryClient }>()({ component: Layout, notFoundComponent: NotFound });
+
+const parent = () => root;
+
+const index = createRoute({
+  getParentRoute: () => root,
+  path: '/',
+  beforeLoad: () => {
+    throw redirect({ to: '/backends' });
+  },
+});
+const signIn = createRoute({ getParentRoute: () => root, path: '/sign-in', component: SignIn });
+const changePassword = createRoute({ getParentRoute: parent, path: '/change-password', component: lazyRouteComponent(() => import('./screens/ChangePassword')) });
+const backends = createRoute({ getParentRoute: parent, path: '/backends', component: lazyRouteComponent(() => import('./screens/Backends')) });
+const buckets = createRoute({ getParentRoute: parent, path: '/b/$bid', component: lazyRouteComponent(() => import('./screens/Buckets')) });
+export const browser = createRoute({
+  getParentRoute: () => root,
+  path: '/b/$bid/$bucket',
+  validateSearch: (search: Record<string, unknown>): { prefix?: string } =>
+    typeof search.prefix === 'string' && search.prefix ? { prefix: search.prefix } : {},
+  component: lazyRouteComponent(() => import('./screens/Browser')),
+});
+const shares = createRoute({ getParentRoute: parent, path: '/shares', component: lazyRouteComponent(() => import('./screens/Shares')) });
+const credentials = createRoute({ getParentRoute: parent, path: '/credentials', component: lazyRouteComponent(() => import('./screens/Credentials')) });
+const users = createRoute({ getParentRoute: parent, path: '/admin/users', component: lazyRouteComponent(() => import('./screens/AdminUsers')) });
+const adminBackends = createRoute({ getParentRoute: parent, path: '/admin/backends', component: lazyRouteComponent(() => import('./screens/AdminBackends')) });
+const quotas = createRoute({ getParentRoute: parent, path: '/admin/quotas', component: lazyRouteComponent(() => import('./screens/Unavailable').then((m) => ({ default: m.Quotas }))) });
+const audit = createRoute({ getParentRoute: parent, path: '/admin/audit', component: lazyRouteComponent(() => import('./screens/Unavailable').then((m) => ({ default: m.Audit }))) });
+const dashboard = createRoute({ getParentRoute: parent, path: '/admin/dashboard', component: lazyRouteComponent(() => import('./screens/Unavailable').then((m) => ({ default: m.Dashboard }))) });
+
+const routeTree = root.addChildren([
+  index,
+  signIn,
+  changePassword,
+  backends,
+  buckets,
+  browser,
+  shares,
+  credentials,
+  users,
+  adminBackends,
+  quotas,
+  audit,
+  dashboard,
+]);
+
+export const router = createRouter({ routeTree, context: { queryClient: undefined! }, defaultPreload: 'intent' });
+
+declare module '@tanstack/react-router' {
+  interface Register {
+    router: typeof router;
+  }
+}

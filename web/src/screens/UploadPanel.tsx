@@ -1,0 +1,78 @@
+import { useState } from 'react';
+import { Button, Check, Meter, Modal } from '../components/ui';
+import { t, type MessageKey } from '../i18n';
+import { baseName, formatBytes } from '../lib/format';
+import { cancel, cancelAll, clearFinished, resolveConflict, useUploads } from '../lib/uploads';
+
+/** The upload queue (per-file and total progress) and the conflict dialog. */
+export function UploadPanel() {
+  const { items } = useUploads();
+  const [applyAll, setApplyAll] = useState(false);
+  if (items.length === 0) return null;
+  const total = items.reduce((s, i) => s + i.file.size, 0);
+  const sent = items.reduce((s, i) => s + (i.status === 'done' ? i.file.size : i.sent), 0);
+  const done = items.filter((i) => i.status === 'done').length;
+  const percent = total ? Math.floor((sent / total) * 100) : 100;
+  const conflict = items.find((i) => i.status === 'conflict');
+
+  return (
+    <aside aria-label={t('upload.title')} className="fixed bottom-3 right-3 z-10 w-96 rounded-lg border border-line bg-panel p-3 shadow-lg">
+      <div className="mb-2 flex items-center justify-between gap-2">
+        <h2 className="text-sm font-semibold">{t('upload.title')}</h2>
+        <div className="flex gap-1">
+          <Button variant="ghost" onClick={clearFinished}>
+            {t('upload.clear')}
+          </Button>
+          <Button variant="ghost" onClick={cancelAll}>
+            {t('upload.cancelAll')}
+          </Button>
+        </div>
+      </div>
+      <p className="mb-1 text-xs text-muted" data-testid="upload-total">
+        {t('upload.total', { done, total: items.length, percent })}
+      </p>
+      <Meter value={sent} max={total} label={t('upload.title')} />
+      <ul className="mt-2 max-h-56 overflow-auto text-sm">
+        {items.map((i) => (
+          <li key={i.id} className="border-b border-line py-1" data-status={i.status} data-key={i.key}>
+            <div className="flex items-center justify-between gap-2">
+              <span className="truncate" title={i.key}>
+                {baseName(i.key)}
+              </span>
+              <span className="shrink-0 text-xs text-muted">{t(`upload.${i.status}` as MessageKey)}</span>
+              {['queued', 'uploading', 'conflict'].includes(i.status) && (
+                <Button variant="ghost" onClick={() => cancel(i.id)} aria-label={t('upload.cancel', { name: baseName(i.key) })}>
+                  ✕
+                </Button>
+              )}
+            </div>
+            {i.status === 'uploading' && <Meter value={i.sent} max={i.file.size} label={baseName(i.key)} />}
+            <span className="text-xs text-muted">
+              {formatBytes(i.status === 'done' ? i.file.size : i.sent)} / {formatBytes(i.file.size)}
+            </span>
+            {i.status === 'failed' && i.error && (
+              <p role="alert" className="text-xs text-danger">
+                {i.error.readable}
+              </p>
+            )}
+          </li>
+        ))}
+      </ul>
+      <Modal
+        open={conflict !== undefined}
+        onOpenChange={(open) => !open && conflict && resolveConflict(conflict.id, 'skip', applyAll)}
+        title={t('conflict.title', { name: conflict ? baseName(conflict.key) : '' })}
+        description={t('conflict.body', { bucket: conflict?.bucket ?? '' })}
+      >
+        <Check label={t('conflict.applyAll')} checked={applyAll} onChange={(e) => setApplyAll(e.target.checked)} />
+        <div className="mt-4 flex justify-end gap-2">
+          <Button onClick={() => conflict && resolveConflict(conflict.id, 'skip', applyAll)}>{t('conflict.skip')}</Button>
+          <Button onClick={() => conflict && resolveConflict(conflict.id, 'keepBoth', applyAll)}>{t('conflict.keepBoth')}</Button>
+          <Button variant="primary" onClick={() => conflict && resolveConflict(conflict.id, 'replace', applyAll)}>
+            {t('conflict.replace')}
+          </Button>
+        </div>
+      </Modal>
+    </aside>
+  );
+}
