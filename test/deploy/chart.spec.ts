@@ -21,7 +21,15 @@ const ALL_ON = {
   commonLabels: { team: 'storage' },
   config: {
     s3_proxy: { enabled: true },
-    auth: { modes: ['local', 'oidc'], oidc: { issuer: 'https://idp.example.com/realms/main', client_id: 'stowage' } },
+    auth: {
+      modes: ['local', 'oidc'],
+      oidc: {
+        issuer: 'https://idp.example.com/realms/main',
+        client_id: 'stowage',
+        role_claim: 'groups',
+        role_mapping: { admin: ['stowage-admins'], user: ['stowage-users'] },
+      },
+    },
   },
   ingress: {
     enabled: true,
@@ -368,8 +376,6 @@ describe('Helm chart', () => {
   it('renders a configuration Stowage itself accepts', () => {
     for (const docs of [defaults, allOn, evaluation]) {
       const config = parse((find(docs, 'ConfigMap', FULL).data as Obj)['stowage.yaml']);
-      // `workers` belongs to the worker command's configuration; checked above.
-      delete config.workers;
       const env = { STOWAGE_STATIC_ADMIN_HASH: ADMIN_HASH, STOWAGE_OIDC_CLIENT_SECRET: OIDC_SECRET };
       expect(() => loadConfig({ overrides: config, env })).not.toThrow();
     }
