@@ -18,7 +18,7 @@ const DOCUMENT = join(ROOT, 'web', 'openapi.json');
 const TYPES = join(ROOT, 'web', 'src', 'api', 'schema.d.ts');
 
 async function generate() {
-  const { emitOpenApiDocument } = require(join(ROOT, 'dist', 'src', 'docs', 'emit-openapi.js'));
+  const { emitOpenApiDocument } = require(join(ROOT, 'dist', 'src', 'emit-openapi.js'));
   const document = await emitOpenApiDocument();
   const json = JSON.stringify(document, null, 2) + '\n';
   const { default: openapiTS, astToString } = await import('openapi-typescript');

@@ -3,9 +3,9 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { loadConfig } from '@stowage/config';
 import type { OpenAPIObject } from '@nestjs/swagger';
-import { AppModule } from '../app.module';
-import { createLogger } from '../logging/logger';
-import { buildOpenApiDocument } from './swagger';
+import { AppModule } from './app.module';
+import { createLogger } from './logging/logger';
+import { buildOpenApiDocument } from './docs/swagger';
 
 /**
  * The OpenAPI document without a database, Redis or S3 server: Nest's preview mode scans the
