@@ -52,13 +52,16 @@ export function testConfig(change: (config: StowageConfig) => void = () => undef
 export class AuditLog {
   readonly rows: Array<Record<string, unknown>> = [];
   readonly service = strictStub<AuditService>('AuditService', {
-    recordBy: async (actor: Actor, event: Record<string, unknown>) => {
-      this.rows.push({ ...event, userId: actor.identity.id });
-    },
-    record: async (event: Record<string, unknown>) => {
-      this.rows.push(event);
-    },
+    // Durable rows (record) and best-effort ones (note) land in the same list here.
+    recordBy: async (actor: Actor, event: Record<string, unknown>) => this.byActor(actor, event),
+    noteBy: async (actor: Actor, event: Record<string, unknown>) => this.byActor(actor, event),
+    record: async (event: Record<string, unknown>) => void this.rows.push(event),
+    note: async (event: Record<string, unknown>) => void this.rows.push(event),
   });
+
+  private byActor(actor: Actor, event: Record<string, unknown>): void {
+    this.rows.push({ ...event, userId: actor.identity.id });
+  }
 
   actions(): unknown[] {
     return this.rows.map((r) => r.action);
