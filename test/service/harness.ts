@@ -58,6 +58,12 @@ export class AuditLog {
     record: async (event: Record<string, unknown>) => {
       this.rows.push(event);
     },
+    noteBy: async (actor: Actor, event: Record<string, unknown>) => {
+      this.rows.push({ ...event, userId: actor.identity.id });
+    },
+    note: async (event: Record<string, unknown>) => {
+      this.rows.push(event);
+    },
   });
 
   actions(): unknown[] {
