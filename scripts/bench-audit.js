@@ -3,6 +3,13 @@
 /*
  * The audit log's costs, on a throwaway PostgreSQL database with Stowage's own schema (the
  * migrations of dist/, so `npm run bench:audit` builds first):
+ *   proxy PUT  what a durable audit row adds to a small S3-proxy PUT, end to end: Stowage (dist/)
+ *              with its S3 proxy in front of a throwaway S3 server (Ceph RGW when installed, else
+ *              s3rver), BENCH_PUTS (1000) PutObject of 1 KiB at one connection, then at
+ *              BENCH_PUT_CONNECTIONS (16): the PUT's p50/p99 as the client sees it, and the time
+ *              the server itself waited for each row's commit before answering
+ *              (`stowage_audit_commit_wait_seconds` read from /metrics before and after: p50
+ *              interpolated within its buckets as Prometheus' histogram_quantile does, and mean)
  *   commit     the time one durable audit row adds before a write is acknowledged: a
  *              group-committed INSERT of one row (no other writers: the worst case, each row its
  *              own commit), p50/p99 over BENCH_COMMITS (2000); then BENCH_WRITERS (32) writers
@@ -22,6 +29,15 @@ const ADMIN_URL = process.env.STOWAGE_BENCH_PG_ADMIN_URL ?? 'postgres://postgres
 const COMMITS = Number(process.env.BENCH_COMMITS ?? 2000);
 const WRITERS = Number(process.env.BENCH_WRITERS ?? 32);
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const PUTS = Number(process.env.BENCH_PUTS ?? 1000);
+const PUT_CONNECTIONS = Number(process.env.BENCH_PUT_CONNECTIONS ?? 16);
+// BENCH_SKIP: comma-separated parts to leave out (proxy, commit, query).
+const SKIP = new Set(
+  (process.env.BENCH_SKIP ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 
 const INSERT = `
   INSERT INTO audit_events (action, user_id, username, backend_id, bucket, object_key, request_id, ip, user_agent, status, detail)
@@ -50,7 +66,184 @@ const pct = (values, p) => {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 };
 
+/** The cumulative buckets, sum and count of one histogram series in a /metrics text. */
+function histogram(text, name, labels) {
+  const buckets = new Map();
+  let sum = 0;
+  let count = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name) || !line.includes(labels)) continue;
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (line.startsWith(`${name}_bucket`)) {
+      const le = /le="([^"]+)"/.exec(line)[1];
+      buckets.set(le === '+Inf' ? Infinity : Number(le), value);
+    } else if (line.startsWith(`${name}_sum`)) sum = value;
+    else if (line.startsWith(`${name}_count`)) count = value;
+  }
+  return { buckets, sum, count };
+}
+
+/** `after - before` of a histogram, its quantile `q` as histogram_quantile computes it, and its mean. */
+function histogramDelta(before, after, q) {
+  const bounds = [...after.buckets.keys()].sort((a, b) => a - b);
+  const cumulative = bounds.map((le) => (after.buckets.get(le) ?? 0) - (before.buckets.get(le) ?? 0));
+  const count = after.count - before.count;
+  const mean = count > 0 ? (after.sum - before.sum) / count : NaN;
+  if (count === 0) return { count, quantile: NaN, mean };
+  const rank = q * count;
+  let lower = 0;
+  let below = 0;
+  for (let i = 0; i < bounds.length; i++) {
+    if (cumulative[i] >= rank) {
+      const upper = bounds[i] === Infinity ? lower : bounds[i];
+      const inBucket = cumulative[i] - below;
+      return { count, quantile: lower + (upper - lower) * (inBucket > 0 ? (rank - below) / inBucket : 0), mean };
+    }
+    lower = bounds[i];
+    below = cumulative[i];
+  }
+  return { count, quantile: lower, mean };
+}
+
+/**
+ * Small PUTs through the S3 proxy of a real Stowage, and the server's own wait for each row's
+ * commit (every write's row is committed before its 200).
+ */
+async function proxyPuts() {
+  const http = require('node:http');
+  const { mkdtempSync } = require('node:fs');
+  const { tmpdir } = require('node:os');
+  const { bootStowage, cleanupRunner, freePort } = require('./lib/stowage-process');
+  const { startS3 } = require('./lib/s3-server');
+  const sigv4 = require(join(__dirname, '..', 'dist', 'libs', 'sigv4'));
+  const dir = mkdtempSync(join(tmpdir(), 'stowage-bench-audit-'));
+  const { cleanups, cleanup } = cleanupRunner(dir);
+  try {
+    const s3 = await startS3(dir, cleanups);
+    console.log(
+      `S3 server: ${s3.name}; ${require('node:os').cpus().length} CPUs, load average ${require('node:os')
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
+    const proxyPort = await freePort();
+    const password = 'bench password 1234';
+    const { base, auth } = await bootStowage({
+      dir,
+      cleanups,
+      pin: false,
+      password,
+      config: [
+        'log: { level: warn }',
+        'ratelimit: { api_per_minute: 0 }',
+        'backends:',
+        `  - { id: b, endpoint: "${s3.endpoint}", region: us-east-1, kind: ${s3.kind}, path_style: true,`,
+        '      access_key_env: BENCH_S3_ACCESS_KEY, secret_key_env: BENCH_S3_SECRET_KEY }',
+        `s3_proxy: { enabled: true, listen: "127.0.0.1:${proxyPort}" }`,
+      ],
+      env: {
+        BENCH_S3_ACCESS_KEY: s3.accessKey,
+        BENCH_S3_SECRET_KEY: s3.secretKey,
+        STOWAGE_SECRET_KEY: randomBytes(32).toString('hex'),
+      },
+    });
+    const bucket = `bench-audit-${randomBytes(4).toString('hex')}`;
+    const post = (path, body) =>
+      fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const created = await post('/api/backends/b/buckets', { name: bucket });
+    if (created.status !== 201) throw new Error(`creating the bucket answered ${created.status}`);
+    const minted = await post('/api/me/s3-credentials', { scopes: [{ backend_id: 'b', bucket }] });
+    if (minted.status !== 201) throw new Error(`minting a credential answered ${minted.status}`);
+    const { access_key: accessKey, secret_key: secretKey } = await minted.json();
+
+    const agent = new http.Agent({ keepAlive: true, maxSockets: PUT_CONNECTIONS });
+    const body = randomBytes(1024);
+    const payloadHash = sigv4.sha256Hex(body);
+    const put = (key) => {
+      const amzDate = new Date()
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}/, '');
+      const day = amzDate.slice(0, 8);
+      const path = `/${bucket}/${key}`;
+      const headers = {
+        host: `127.0.0.1:${proxyPort}`,
+        'x-amz-content-sha256': payloadHash,
+        'x-amz-date': amzDate,
+      };
+      const names = Object.keys(headers).sort();
+      const canonical = sigv4.buildCanonicalRequest({
+        method: 'PUT',
+        path,
+        query: '',
+        headers,
+        signedHeaders: names,
+        payloadHash,
+      });
+      const scope = `${day}/us-east-1/s3/aws4_request`;
+      const signature = sigv4.signString(
+        sigv4.deriveSigningKey(secretKey, day, 'us-east-1', 's3'),
+        sigv4.buildStringToSign(amzDate, scope, canonical),
+      );
+      headers.authorization = `AWS4-HMAC-SHA256 Credential=${accessKey}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`;
+      headers['content-length'] = String(body.length);
+      const started = performance.now();
+      return new Promise((resolve, reject) => {
+        const req = http.request(`http://127.0.0.1:${proxyPort}${path}`, { method: 'PUT', headers, agent }, (res) => {
+          res.resume();
+          res.on('end', () =>
+            res.statusCode === 200
+              ? resolve(performance.now() - started)
+              : reject(new Error(`PUT answered ${res.statusCode}`)),
+          );
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    };
+    const scrape = async () => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      return {
+        wait: histogram(text, 'stowage_audit_commit_wait_seconds', 'result="ok"'),
+        insert: histogram(text, 'stowage_audit_commit_duration_seconds', ''),
+      };
+    };
+
+    for (let i = 0; i < 50; i++) await put(`warm/${i}`);
+    const run = async (connections) => {
+      const before = await scrape();
+      const latencies = [];
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: connections }, async () => {
+          while (next < PUTS) latencies.push(await put(`k/${connections}/${next++}`));
+        }),
+      );
+      const after = await scrape();
+      const wait = histogramDelta(before.wait, after.wait, 0.5);
+      const insert = histogramDelta(before.insert, after.insert, 0.5);
+      console.log(
+        `proxy PUT 1 KiB, ${connections} connection(s), ${PUTS} PUTs: client p50 ${pct(latencies, 50).toFixed(2)} ms, ` +
+          `p99 ${pct(latencies, 99).toFixed(2)} ms; of which the durable audit row (server wait for its commit, ` +
+          `${wait.count} rows): p50 ${(wait.quantile * 1000).toFixed(3)} ms, mean ${(wait.mean * 1000).toFixed(3)} ms (target p50 <= 1 ms); ` +
+          `the group INSERT itself (${insert.count} INSERTs): p50 ~${(insert.quantile * 1000).toFixed(2)} ms, mean ${(insert.mean * 1000).toFixed(3)} ms`,
+      );
+    };
+    await run(1);
+    await run(PUT_CONNECTIONS);
+    agent.destroy();
+  } finally {
+    await cleanup();
+  }
+}
+
 async function main() {
+  if (!SKIP.has('proxy')) await proxyPuts();
+  if (SKIP.has('commit') && SKIP.has('query')) return;
   const name = `stowage_bench_audit_${randomBytes(4).toString('hex')}`;
   const admin = new Client({ connectionString: ADMIN_URL });
   await admin.connect();
@@ -72,6 +265,17 @@ async function main() {
     await ds.runMigrations();
     await ds.destroy();
 
+    if (!SKIP.has('commit')) await commits(db);
+    if (!SKIP.has('query')) await queries(db);
+  } finally {
+    await db.end().catch(() => undefined);
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+async function commits(db) {
+  {
     // One row, one commit: what a lone write waits for.
     const lone = [];
     for (let i = 0; i < COMMITS; i++) {
@@ -110,7 +314,11 @@ async function main() {
       `group commit, ${WRITERS} writers for 5 s: ${(rows / 5).toFixed(0)} rows/s, ${(rows / inserts).toFixed(1)} rows per INSERT, ` +
         `wait p50 ${pct(waits, 50).toFixed(3)} ms, p99 ${pct(waits, 99).toFixed(3)} ms`,
     );
+  }
+}
 
+async function queries(db) {
+  {
     // A million rows, then filtered pages.
     const made = performance.now();
     await db.query(`
@@ -149,10 +357,6 @@ async function main() {
       `query over ${ROWS} rows (user + action prefix + 10 days, 100 a page): first page p50 ${first.p50.toFixed(2)} ms, ` +
         `next page by cursor ${next.p50.toFixed(2)} ms, bounded total ${total.p50.toFixed(2)} ms; status=error page ${wide.p50.toFixed(2)} ms`,
     );
-  } finally {
-    await db.end().catch(() => undefined);
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.end();
   }
 }
 

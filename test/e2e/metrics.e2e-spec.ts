@@ -1,6 +1,6 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { spawn, spawnSync, ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestStack } from '../harness/app';
@@ -20,6 +20,7 @@ const EXPECTED = [
   'stowage_s3_credential_cache_size',
   'stowage_s3_inflight_requests',
   'stowage_audit_commit_duration_seconds_bucket',
+  'stowage_audit_commit_wait_seconds_bucket',
   'stowage_audit_pending_rows',
   'stowage_queue_jobs',
   'process_resident_memory_bytes',
@@ -39,6 +40,7 @@ describe('metrics', () => {
   let client: S3Client;
   let prometheus: ChildProcess | undefined;
   let dataDir: string | undefined;
+  let prometheusUrl = '';
 
   beforeAll(async () => {
     stack = await TestStack.start();
@@ -97,6 +99,7 @@ describe('metrics', () => {
       ],
       { stdio: 'ignore' },
     );
+    prometheusUrl = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 30_000;
     let result: Array<{ metric: Record<string, string>; value: [number, string] }> = [];
     while (Date.now() < deadline) {
@@ -117,4 +120,39 @@ describe('metrics', () => {
     expect(result[0].metric).toMatchObject({ job: 'stowage', operation: 'PutObject', method: 'PUT', status: '200' });
     expect(Number(result[0].value[1])).toBeGreaterThanOrEqual(1);
   }, 60_000);
+
+  it('backs every panel of the Grafana dashboard: each query parses, each metric it names is exported', async () => {
+    const dashboard = JSON.parse(
+      readFileSync(join(__dirname, '../../deploy/grafana/stowage-dashboard.json'), 'utf8'),
+    ) as {
+      panels: Array<{ title: string; targets?: Array<{ expr: string }> }>;
+    };
+    const exported = new Set(
+      (await http(fx.app.url, '/metrics')).text
+        .split('\n')
+        .filter((l) => l.startsWith('# TYPE '))
+        .flatMap((l) => {
+          const [, , name, type] = l.split(' ');
+          return type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name];
+        }),
+    );
+    const problems: string[] = [];
+    let queries = 0;
+    for (const panel of dashboard.panels) {
+      for (const { expr } of panel.targets ?? []) {
+        queries++;
+        for (const name of expr.match(/\b(?:stowage|process|nodejs)_[a-z0-9_]+/g) ?? []) {
+          if (!exported.has(name)) problems.push(`${panel.title}: ${name} is not exported`);
+        }
+        const query = expr
+          .replace(/\$__rate_interval|\$__range/g, '1m')
+          .replace(/\$(job|instance|route|method)\b/g, '.*');
+        const res = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(query)}`);
+        const body = (await res.json()) as { status: string; error?: string };
+        if (body.status !== 'success') problems.push(`${panel.title}: ${body.error}`);
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(queries).toBeGreaterThan(40);
+  });
 });

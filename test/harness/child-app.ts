@@ -28,6 +28,11 @@ export interface ChildApp {
   pid: number;
   /** Resident memory now and at its peak so far, in bytes (Linux /proc). */
   memory(): { rss: number; peak: number };
+  /**
+   * A full garbage collection in the child, then its heap figures in bytes: what it still holds.
+   * Only for an app started with `{ gcProbe: true }`.
+   */
+  gc(): Promise<{ heap_used: number; heap_total: number; external: number; rss: number }>;
 }
 
 /**
@@ -35,7 +40,11 @@ export interface ChildApp {
  * server (backend `local`), with the S3 proxy: for tests that kill it, or measure its memory
  * apart from the test's own.
  */
-export async function startChildApp(stack: TestStack, config: Record<string, unknown> = {}): Promise<ChildApp> {
+export async function startChildApp(
+  stack: TestStack,
+  config: Record<string, unknown> = {},
+  options: { gcProbe?: boolean } = {},
+): Promise<ChildApp> {
   const [port, proxyPort] = await Promise.all([freePort(), freePort()]);
   const s3 = stack.s3!;
   const file = join(mkdtempSync(join(tmpdir(), 'stowage-child-')), 'stowage.yaml');
@@ -61,15 +70,21 @@ export async function startChildApp(stack: TestStack, config: Record<string, unk
       ...config,
     }),
   );
-  const child = runTs('src/main.ts', ['serve', '--config', file], {
-    STOWAGE_CONFIG: file,
-    STOWAGE_SECRET_KEY: ROOT_KEY,
-    K: s3.accessKey,
-    S: s3.secretKey,
-    STOWAGE_LOG_LEVEL: 'info',
-  });
+  const child = runTs(
+    'src/main.ts',
+    ['serve', '--config', file],
+    {
+      STOWAGE_CONFIG: file,
+      STOWAGE_SECRET_KEY: ROOT_KEY,
+      K: s3.accessKey,
+      S: s3.secretKey,
+      STOWAGE_LOG_LEVEL: 'info',
+    },
+    options.gcProbe ? ['--expose-gc', '-r', join(__dirname, 'gc-probe.js')] : [],
+  );
   await child.waitForLog(/stowage is listening/, 60_000);
   const pid = child.process.pid!;
+  let probes = 0;
   const status = (field: string) => {
     const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) * 1024 : 0;
@@ -80,5 +95,12 @@ export async function startChildApp(stack: TestStack, config: Record<string, unk
     endpoint: `http://127.0.0.1:${proxyPort}`,
     pid,
     memory: () => ({ rss: status('VmRSS'), peak: status('VmHWM') }),
+    gc: async () => {
+      if (!options.gcProbe) throw new Error('started without { gcProbe: true }');
+      const seq = ++probes;
+      child.process.kill('SIGUSR2');
+      const line = await child.waitForLog(new RegExp(`^gc probe ${seq}$`), 30_000);
+      return line as unknown as { heap_used: number; heap_total: number; external: number; rss: number };
+    },
   };
 }

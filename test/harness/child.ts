@@ -13,10 +13,10 @@ export interface Child {
 }
 
 /** Runs a TypeScript entry point of the project in a child process (ts-node, transpile only). */
-export function runTs(entry: string, args: string[], env: Record<string, string>): Child {
+export function runTs(entry: string, args: string[], env: Record<string, string>, nodeArgs: string[] = []): Child {
   const child = spawn(
     process.execPath,
-    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, entry), ...args],
+    [...nodeArgs, '-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, entry), ...args],
     {
       cwd: ROOT,
       env: { ...process.env, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env },
