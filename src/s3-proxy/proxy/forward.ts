@@ -193,7 +193,10 @@ export class ProxyForwarder {
       response.body.on('error', () => undefined).destroy();
       return bodyError;
     }
-    if (response.statusCode < 300) quotaStep.committed();
+    if (response.statusCode < 300) {
+      const etag = response.headers.etag;
+      quotaStep.committed({ etag: typeof etag === 'string' ? etag : undefined });
+    }
     else quotaStep.failed();
     // A write's audit row is committed before its success goes out.
     const commit = this.recorder.committed(x, response.statusCode);

@@ -5,6 +5,7 @@ import { isStowageError } from '@stowage/errors';
 import { LOGGER } from '../../logging/logging.module';
 import { QuotaHold, QuotaOrigin, QuotaReservations, UsageChange } from '../../quotas/quota-reservations.service';
 import type { BucketRef } from '../../quotas/quota-store';
+import { ReplacedRead, replacedChange, WriteAnswer } from '../../quotas/replaced-size';
 import type { Backend } from '../../storage-backends/backend';
 import { BackendRegistry } from '../../storage-backends/backend-registry.service';
 import type { Exchange, Refusal } from './exchange';
@@ -13,8 +14,11 @@ import type { CopySource, RequestTarget } from './request-target';
 
 /** What a write or delete through the proxy does to its bucket's usage once the upstream says yes. */
 export interface ProxyQuotaStep {
-  /** The upstream answered 2xx: the change is committed (never throws, never waits the answer). */
-  committed(): void;
+  /**
+   * The upstream answered 2xx with `answer` (its ETag header, if any): the change is committed
+   * (never throws, never delays the answer).
+   */
+  committed(answer: WriteAnswer): void;
   /** The upstream refused, failed, or the client went away: what was reserved goes back. */
   failed(): void;
 }
@@ -27,7 +31,8 @@ const NOTHING: ProxyQuotaStep = { committed: () => undefined, failed: () => unde
  * source's size (or the copied range), CompleteMultipartUpload checks the bucket is not past its
  * cap (its parts already count). A write that does not fit gets `507 EntityTooLarge`. The
  * reservation becomes usage when the upstream answers 2xx (an overwrite frees the size it
- * replaced) and is released otherwise. Deletes and aborted uploads free what they removed.
+ * replaced) and is released otherwise. A PutObject learns the size it replaces from a HEAD sent
+ * beside it, never before it (see {@link replacedChange}). Deletes and aborted uploads free what they removed.
  * The proxy refuses bodies of unknown length (`MissingContentLength`), so every proxied write
  * reserves its full size up front.
  */
@@ -52,7 +57,7 @@ export class ProxyQuota {
     try {
       switch (x.operation) {
         case 'PutObject':
-          return await this.replace(x, ref, target.key, length);
+          return await this.put(x, ref, target.key, length);
         case 'UploadPart': {
           const hold = await this.reservations.reserve(ref, length);
           return this.step(x, ref, hold, async () => ({ bytes: length, objects: 0 }));
@@ -118,7 +123,28 @@ export class ProxyQuota {
     };
   }
 
-  /** A write that replaces whatever object is at `key` with `bytes` bytes. */
+  /**
+   * A PutObject of `bytes` bytes at `key`. The size it replaces is read by a HEAD that runs beside
+   * the reservation and the forward, and is awaited only when the write settles: the write waits
+   * for the reservation alone. That HEAD may see the new object; {@link replacedChange} then
+   * counts the write whole (never less than it adds) and the next scan corrects the difference.
+   */
+  private async put(x: Exchange, ref: BucketRef, key: string, bytes: number): Promise<ProxyQuotaStep> {
+    const backend = this.registry.forBucket(ref);
+    const startedAt = Date.now();
+    // Started with the reservation when the bucket is known to have a quota, else once it is.
+    const early = this.reservations.limitedHint(ref) ? readReplaced(backend, ref.bucket, key) : undefined;
+    const hold = await this.reservations.reserve(ref, bytes);
+    if (!hold.limited) return NOTHING;
+    const read = early ?? readReplaced(backend, ref.bucket, key);
+    return this.step(x, ref, hold, async (answer) => replacedChange(bytes, await read, answer, startedAt));
+  }
+
+  /**
+   * A write that replaces whatever object is at `key` with `bytes` bytes (a copy, a multipart
+   * completion), whose answer carries the new ETag in its body only: the size it replaces is
+   * read before it is forwarded.
+   */
   private async replace(x: Exchange, ref: BucketRef, key: string, bytes: number): Promise<ProxyQuotaStep> {
     const backend = this.registry.forBucket(ref);
     // The size being replaced is read beside the reservation when the bucket is known to have a quota.
@@ -146,13 +172,18 @@ export class ProxyQuota {
     }));
   }
 
-  private step(x: Exchange, ref: BucketRef, hold: QuotaHold, change: () => Promise<UsageChange>): ProxyQuotaStep {
+  private step(
+    x: Exchange,
+    ref: BucketRef,
+    hold: QuotaHold,
+    change: (answer: WriteAnswer) => Promise<UsageChange>,
+  ): ProxyQuotaStep {
     if (!hold.limited) return NOTHING;
     const origin: QuotaOrigin = { via: 's3', userId: x.userId ?? null, requestId: x.requestId, ip: x.ip };
     return {
       // Settled beside the answer, not before it: the reservation holds the room until then.
-      committed: () =>
-        void change()
+      committed: (answer) =>
+        void change(answer)
           .then((c) => hold.commit(c, origin))
           .catch((err: Error) => {
             this.logger.warn(
@@ -169,6 +200,14 @@ export class ProxyQuota {
     if (x.backendId === undefined || target.bucket === '') return undefined;
     return { backendId: x.backendId, bucket: target.bucket };
   }
+}
+
+/** A HEAD of the key a PutObject replaces, sent beside it: never rejects (see replacedChange). */
+function readReplaced(backend: Backend, bucket: string, key: string): Promise<ReplacedRead> {
+  return backend.headObject(bucket, key).then(
+    ({ size, etag, lastModified }) => ({ found: { size, etag, lastModified } }),
+    (err: unknown) => (isStowageError(err) && err.code === 'not_found' ? { found: undefined } : { failed: true }),
+  );
 }
 
 async function sizeIfExists(
