@@ -32,9 +32,10 @@ describe('replacedChange (a HEAD run beside the write it accounts for)', () => {
       bytes: 300,
       objects: 1,
     });
-    expect(replacedChange(300, { found: { size: 600, etag: '"x"', lastModified: sameSecond } }, {}, started)).toEqual(
-      { bytes: 300, objects: 1 },
-    );
+    expect(replacedChange(300, { found: { size: 600, etag: '"x"', lastModified: sameSecond } }, {}, started)).toEqual({
+      bytes: 300,
+      objects: 1,
+    });
     expect(replacedChange(300, { found: { size: 600 } }, {}, started)).toEqual({ bytes: 300, objects: 1 });
     expect(replacedChange(300, { found: { size: 600, lastModified: new Date(NaN) } }, {}, started)).toEqual({
       bytes: 300,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { DataSource } from 'typeorm';
+import { QuotaStore } from '../../src/quotas/quota-store';
 import { BackendRegistry } from '../../src/storage-backends/backend-registry.service';
 import { TestApp, TestStack } from '../harness/app';
 import { runTs } from '../harness/child';
@@ -32,6 +33,9 @@ describe('quotas and size tracking', () => {
     const s3 = stack.s3!;
     return {
       ratelimit: { login_per_ip: 0, api_per_minute: 0 },
+      // Room for the 20 concurrent uploads of the race on a slow machine: a starved pool answers
+      // 503, which says nothing of what fits.
+      db: { pool_size: 12 },
       quotas: { reservation_ttl: '2s', scan_interval: '-1s' },
       s3_proxy: { enabled: true, listen: '127.0.0.1:0' },
       backends: [
@@ -108,6 +112,16 @@ describe('quotas and size tracking', () => {
       await sleep(100);
     }
     return getQuota(name);
+  };
+
+  /** Waits until the bucket's first count (the scan a new quota starts) is done. */
+  const firstCount = async (name: string, backend = 'local') => {
+    for (let i = 0; i < 300; i++) {
+      const q = await getQuota(name, backend);
+      if (q.computed_at && !q.scan_running) return q;
+      await sleep(100);
+    }
+    throw new Error(`${name} was never counted`);
   };
 
   describe('routes', () => {
@@ -440,16 +454,86 @@ describe('quotas and size tracking', () => {
         object_count: 4,
       });
     });
+    it('keeps what was settled while a scan ran: growth is added to its count, never lost', async () => {
+      await createBucket('q-scan-delta');
+      await setQuota('q-scan-delta', { hard_bytes: 100_000 });
+      await firstCount('q-scan-delta');
+      expect((await upload(user, 'q-scan-delta', 'old.bin', Buffer.alloc(300))).status).toBe(201);
+      const store = a.app.get(QuotaStore);
+      const ref = { backendId: 'local', bucket: 'q-scan-delta' };
+      // A scan starts (the worker's first step) and its listing sees old.bin but not what follows.
+      await store.beginScan(ref, 60_000);
+      expect((await upload(user.on(b), 'q-scan-delta', 'during.bin', Buffer.alloc(700))).status).toBe(201);
+      expect((await upload(user, 'q-scan-delta', 'during-2.bin', Buffer.alloc(50))).status).toBe(201);
+      const del = await user.request(`${bucketPath('q-scan-delta')}/object?key=old.bin`, { method: 'DELETE' });
+      expect(del.status).toBe(204);
+      expect(await getQuota('q-scan-delta')).toMatchObject({ usage_bytes: 750, object_count: 2 });
+      await store.finishScan(ref, 300, 1, 10);
+      // The uploads settled during the scan survive it; the delete is left to the listing, which
+      // saw old.bin: counted until the next scan (never less than what is stored).
+      expect(await getQuota('q-scan-delta')).toMatchObject({ usage_bytes: 1050, object_count: 3 });
+      // Settled after the scan: counted once, not kept for the next scan.
+      expect((await upload(user, 'q-scan-delta', 'after.bin', Buffer.alloc(5))).status).toBe(201);
+      const recount = await admin.request(`${bucketPath('q-scan-delta')}/quota/recompute`, { method: 'POST' });
+      expect(recount.body).toMatchObject({ usage_bytes: 755, object_count: 3 });
+      const [row] = await a.app
+        .get(DataSource)
+        .query(`SELECT scan_delta_bytes, scan_delta_objects FROM bucket_usage WHERE bucket = 'q-scan-delta'`);
+      expect(row).toEqual({ scan_delta_bytes: '0', scan_delta_objects: '0' });
+    });
+
+    it('a real scan with uploads settling while it pages never counts less than what is stored', async () => {
+      await createBucket('q-scan-busy');
+      await setQuota('q-scan-busy', { hard_bytes: 10 * MiB });
+      await firstCount('q-scan-busy');
+      const backend = a.app.get(BackendRegistry).get('local');
+      const keys = Array.from({ length: 2100 }, (_, i) => `fill/${String(i).padStart(5, '0')}`);
+      for (let i = 0; i < keys.length; i += 50) {
+        await Promise.all(
+          keys
+            .slice(i, i + 50)
+            .map((key) =>
+              backend.putObject({ bucket: 'q-scan-busy', key, body: Readable.from([Buffer.alloc(10)]), size: 10 }),
+            ),
+        );
+      }
+      const recount = admin.request(`${bucketPath('q-scan-busy')}/quota/recompute`, { method: 'POST' });
+      const uploads: Array<Promise<{ status: number }>> = [];
+      for (let i = 0; i < 10; i++) {
+        uploads.push(upload(i % 2 ? user.on(b) : user, 'q-scan-busy', `a/${i}`, Buffer.alloc(1000)));
+        await sleep(20);
+      }
+      expect((await Promise.all(uploads)).map((r) => r.status)).toEqual(Array(10).fill(201));
+      expect((await recount).status).toBe(200);
+      const q = await firstCount('q-scan-busy');
+      expect(q.usage_bytes).toBeGreaterThanOrEqual(21_000 + 10_000);
+      expect(q.object_count).toBeGreaterThanOrEqual(2110);
+      // A scan with nothing settling beside it counts exactly.
+      const exact = await admin.request(`${bucketPath('q-scan-busy')}/quota/recompute`, { method: 'POST' });
+      expect(exact.body).toMatchObject({ usage_bytes: 31_000, object_count: 2110 });
+    }, 120_000);
   });
 
   describe('replicas', () => {
     it('lets exactly the writes that fit through when 20 concurrent uploads on two instances exceed the cap', async () => {
       await createBucket('q-race');
       await setQuota('q-race', { hard_bytes: 1000 });
+      // The count the new quota started is done first: a scan running beside the uploads may
+      // count some twice (it never undercounts), and the race is about reservations.
+      await firstCount('q-race');
+      // A 503 (a pool starved on a loaded machine) is neither "fits" nor "refused": asked again.
+      const uploadAnswered = async (session: Session, key: string) => {
+        for (let attempt = 0; ; attempt++) {
+          const res = await upload(session, 'q-race', key, Buffer.alloc(100));
+          if (res.status !== 503 || attempt === 5) return res;
+          await sleep(200 * (attempt + 1));
+        }
+      };
       const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => upload(i % 2 ? user.on(b) : user, 'q-race', `r/${i}`, Buffer.alloc(100))),
+        Array.from({ length: 20 }, (_, i) => uploadAnswered(i % 2 ? user.on(b) : user, `r/${i}`)),
       );
       const statuses = results.map((r) => r.status);
+      expect(statuses.filter((s) => s !== 201 && s !== 507)).toEqual([]);
       expect(statuses.filter((s) => s === 201)).toHaveLength(10);
       expect(statuses.filter((s) => s === 507)).toHaveLength(10);
       const stored = await a.app.get(BackendRegistry).get('local').listObjects({ bucket: 'q-race', prefix: 'r/' });

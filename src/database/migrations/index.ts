@@ -2,6 +2,7 @@ import { InitialSchema1795560778707 } from './1795560778707-initial-schema';
 import { CredentialDisabledBy1796621013987 } from './1796621013987-credential-disabled-by';
 import { QuotaReservations1797000000000 } from './1797000000000-quota-reservations';
 import { AuditQueryIndexes1797100000000 } from './1797100000000-audit-query-indexes';
+import { QuotaScanDelta1797200000000 } from './1797200000000-quota-scan-delta';
 
 /** Every migration, oldest first. Append only; never edit one that has been released. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   CredentialDisabledBy1796621013987,
   QuotaReservations1797000000000,
   AuditQueryIndexes1797100000000,
+  QuotaScanDelta1797200000000,
 ];
