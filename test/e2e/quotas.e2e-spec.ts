@@ -5,13 +5,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { DataSource } from 'typeorm';
 import { QuotaStore } from '../../src/quotas/quota-store';
 import { BackendRegistry } from '../../src/storage-backends/backend-registry.service';
 import { TestApp, TestStack } from '../harness/app';
 import { runTs } from '../harness/child';
 import { TEST_REDIS_URL } from '../harness/redis';
-import { mintCredential, proxyEndpoint, ROOT_KEY } from '../harness/s3-proxy';
+import { mintCredential, proxyClient, proxyEndpoint, ROOT_KEY } from '../harness/s3-proxy';
 import { startS3rver, TestS3 } from '../harness/s3rver';
 import { login, seedUser, Session } from '../harness/session';
 
@@ -409,6 +417,120 @@ describe('quotas and size tracking', () => {
         );
       expect(rows.map((r: { detail: { http_status: number } }) => r.detail.http_status)).toContain(507);
     }, 60_000);
+  });
+
+  describe('the S3 proxy', () => {
+    const MiB5 = 5 * MiB;
+    let s3: S3Client;
+    beforeAll(async () => {
+      await createBucket('q-proxy-sdk');
+      await createBucket('q-proxy-src');
+      const keys = await mintCredential(user, [
+        { backend_id: 'local', bucket: 'q-proxy-sdk' },
+        { backend_id: 'local', bucket: 'q-proxy-src' },
+      ]);
+      s3 = proxyClient(proxyEndpoint(a), keys);
+    });
+    afterAll(() => s3?.destroy());
+    const put = (key: string, size: number, bucket = 'q-proxy-sdk') =>
+      s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: Buffer.alloc(size, key.length) }));
+    const refusal = (promise: Promise<unknown>) =>
+      promise.then(
+        () => undefined,
+        (err: { name: string; $metadata?: { httpStatusCode?: number } }) => ({
+          name: err.name,
+          status: err.$metadata?.httpStatusCode,
+        }),
+      );
+    const refusalsCounted = async (plane: string) => {
+      const text = await (await fetch(`${a.url}/metrics`)).text();
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith(`stowage_quota_refusals_total{plane="${plane}",backend="local"}`));
+      return line ? Number(line.split(' ').pop()) : 0;
+    };
+
+    it('DeleteObjects frees the usage of what it deleted (verbose and quiet), nothing for what was not there', async () => {
+      await setQuota('q-proxy-sdk', { hard_bytes: 10_000 });
+      await firstCount('q-proxy-sdk');
+      await put('a.bin', 1000);
+      await put('b.bin', 2000);
+      await put('c.bin', 3000);
+      await put('keep.bin', 500);
+      expect(await usageSettles('q-proxy-sdk', (q) => q.usage_bytes === 6500)).toMatchObject({
+        usage_bytes: 6500,
+        object_count: 4,
+      });
+      const verbose = await s3.send(
+        new DeleteObjectsCommand({
+          Bucket: 'q-proxy-sdk',
+          Delete: { Objects: [{ Key: 'a.bin' }, { Key: 'b.bin' }, { Key: 'missing.bin' }] },
+        }),
+      );
+      expect((verbose.Deleted ?? []).map((d) => d.Key).sort()).toEqual(['a.bin', 'b.bin', 'missing.bin']);
+      expect(await usageSettles('q-proxy-sdk', (q) => q.usage_bytes === 3500)).toMatchObject({
+        usage_bytes: 3500,
+        object_count: 2,
+        reserved_bytes: 0,
+      });
+      await s3.send(
+        new DeleteObjectsCommand({ Bucket: 'q-proxy-sdk', Delete: { Objects: [{ Key: 'c.bin' }], Quiet: true } }),
+      );
+      expect(await usageSettles('q-proxy-sdk', (q) => q.usage_bytes === 500)).toMatchObject({
+        usage_bytes: 500,
+        object_count: 1,
+      });
+      // The room freed is usable: 9,500 more bytes fit, one more does not.
+      await put('big.bin', 9500);
+      expect(await usageSettles('q-proxy-sdk', (q) => q.usage_bytes === 10_000)).toMatchObject({ usage_bytes: 10_000 });
+      expect(await refusal(put('one-more.bin', 1))).toEqual({ name: 'EntityTooLarge', status: 507 });
+    });
+
+    it('counts every refusal in stowage_quota_refusals_total, by plane (API and proxy)', async () => {
+      const [s3Before, apiBefore] = [await refusalsCounted('s3'), await refusalsCounted('dashboard')];
+      expect(await refusal(put('over.bin', 100))).toEqual({ name: 'EntityTooLarge', status: 507 });
+      expect(await refusal(put('over-2.bin', 100))).toEqual({ name: 'EntityTooLarge', status: 507 });
+      const api = await upload(user, 'q-proxy-sdk', 'over-3.bin', Buffer.alloc(100));
+      expect(api.status).toBe(507);
+      expect(await refusalsCounted('s3')).toBe(s3Before + 2);
+      expect(await refusalsCounted('dashboard')).toBe(apiBefore + 1);
+    });
+
+    it('refuses a CompleteMultipartUpload while the bucket is past its cap (507 EntityTooLarge), leaving no object', async () => {
+      await setQuota('q-proxy-sdk', { hard_bytes: 100 * MiB });
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'q-proxy-sdk', Key: 'mp.bin' }));
+      const part = await s3.send(
+        new UploadPartCommand({
+          Bucket: 'q-proxy-sdk',
+          Key: 'mp.bin',
+          UploadId,
+          PartNumber: 1,
+          Body: Buffer.alloc(MiB5, 7),
+        }),
+      );
+      await usageSettles('q-proxy-sdk', (q) => q.usage_bytes === 10_000 + MiB5);
+      // The cap is lowered under what the bucket holds (its parts count): completing is refused.
+      await setQuota('q-proxy-sdk', { hard_bytes: MiB });
+      const complete = () =>
+        s3.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: 'q-proxy-sdk',
+            Key: 'mp.bin',
+            UploadId,
+            MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+          }),
+        );
+      expect(await refusal(complete())).toEqual({ name: 'EntityTooLarge', status: 507 });
+      expect(await exists('q-proxy-sdk', 'mp.bin')).toBe(false);
+      expect(await getQuota('q-proxy-sdk')).toMatchObject({ usage_bytes: 10_000 + MiB5, reserved_bytes: 0 });
+      // Under the cap again, it completes; the parts already counted are not counted twice.
+      await setQuota('q-proxy-sdk', { hard_bytes: 100 * MiB });
+      await complete();
+      expect(await exists('q-proxy-sdk', 'mp.bin')).toBe(true);
+      expect(
+        await usageSettles('q-proxy-sdk', (q) => q.object_count === 3 && q.usage_bytes === 10_000 + MiB5),
+      ).toMatchObject({ usage_bytes: 10_000 + MiB5, object_count: 3, reserved_bytes: 0 });
+    });
   });
 
   describe('the soft cap and scans', () => {

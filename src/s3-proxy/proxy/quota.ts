@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { QueryParam } from '@stowage/sigv4';
+import { parseDeleteResult, type DeleteListEntry } from '@stowage/s3-xml';
 import { isStowageError } from '@stowage/errors';
 import { LOGGER } from '../../logging/logging.module';
 import { QuotaHold, QuotaOrigin, QuotaReservations, UsageChange } from '../../quotas/quota-reservations.service';
@@ -12,18 +13,28 @@ import type { Exchange, Refusal } from './exchange';
 import { S3ProxyError } from './proxy-error';
 import type { CopySource, RequestTarget } from './request-target';
 
+/** The upstream's 2xx answer, as far as a quota step reads it. */
+export interface UpstreamAnswer extends WriteAnswer {
+  /** The answer's body, read whole, when the step asked for it (`readsBody`). */
+  body?: string;
+}
+
 /** What a write or delete through the proxy does to its bucket's usage once the upstream says yes. */
 export interface ProxyQuotaStep {
+  /** The step needs the body of a 2xx answer (a DeleteObjects result: what went, what did not). */
+  readonly readsBody?: boolean;
   /**
    * The upstream answered 2xx with `answer` (its ETag header, if any): the change is committed
    * (never throws, never delays the answer).
    */
-  committed(answer: WriteAnswer): void;
+  committed(answer: UpstreamAnswer): void;
   /** The upstream refused, failed, or the client went away: what was reserved goes back. */
   failed(): void;
 }
 
 const NOTHING: ProxyQuotaStep = { committed: () => undefined, failed: () => undefined };
+/** HEADs a DeleteObjects sends at once to learn the sizes of up to 1,000 keys. */
+const DELETE_HEADS_AT_ONCE = 16;
 
 /**
  * Hard quotas at the S3 proxy. Before the body of a PutObject or UploadPart moves (before even
@@ -59,7 +70,7 @@ export class ProxyQuota {
         case 'PutObject':
           return await this.put(x, ref, target.key, length);
         case 'UploadPart': {
-          const hold = await this.reservations.reserve(ref, length);
+          const hold = await this.reservations.reserve(ref, length, 's3');
           return this.step(x, ref, hold, async () => ({ bytes: length, objects: 0 }));
         }
         case 'CopyObject':
@@ -72,7 +83,7 @@ export class ProxyQuota {
               ? ((await sizeIfExists(backend, copySource.bucket, copySource.key, copySource.versionId)) ?? 0)
               : 0);
           if (x.operation === 'UploadPartCopy') {
-            const hold = await this.reservations.reserve(ref, size);
+            const hold = await this.reservations.reserve(ref, size, 's3');
             return this.step(x, ref, hold, async () => ({ bytes: size, objects: 0 }));
           }
           return await this.replace(x, ref, target.key, size);
@@ -124,6 +135,48 @@ export class ProxyQuota {
   }
 
   /**
+   * The step of a DeleteObjects of `entries` (checked by checkDeleteList): the sizes of the keys
+   * it names are read before the delete, and the usage of those the answer does not list as an
+   * `<Error>` is freed (so both verbose and quiet answers count). Entries naming a version are
+   * left to scans, as a DeleteObject of a version is; an answer that cannot be read frees nothing
+   * (usage then overcounts until the next scan, never undercounts).
+   */
+  async removeList(x: Exchange, target: RequestTarget, entries: readonly DeleteListEntry[]): Promise<ProxyQuotaStep> {
+    const ref = this.refOf(x, target);
+    if (!ref || !(await this.reservations.isLimited(ref))) return NOTHING;
+    const backend = this.registry.forBucket(ref);
+    const keys = [...new Set(entries.filter((e) => e.versionId === undefined).map((e) => e.key))];
+    const sizes = new Map<string, number>();
+    let next = 0;
+    const reader = async () => {
+      while (next < keys.length) {
+        const key = keys[next++];
+        const size = await sizeIfExists(backend, ref.bucket, key).catch(() => undefined);
+        if (size !== undefined) sizes.set(key, size);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(DELETE_HEADS_AT_ONCE, keys.length) }, reader));
+    if (sizes.size === 0) return NOTHING;
+    return {
+      readsBody: true,
+      committed: ({ body }) => {
+        const result = body === undefined ? undefined : parseDeleteResult(body);
+        if (!result || !('value' in result)) return;
+        for (const error of result.value.errors) if (error.versionId === undefined) sizes.delete(error.key);
+        const removed = { bytes: 0, objects: sizes.size };
+        for (const size of sizes.values()) removed.bytes += size;
+        if (removed.objects === 0) return;
+        void this.reservations
+          .removed(ref, removed)
+          .catch((err: Error) =>
+            this.logger.warn({ reqId: x.requestId, err: err.message }, 'could not count a multi-object delete'),
+          );
+      },
+      failed: () => undefined,
+    };
+  }
+
+  /**
    * A PutObject of `bytes` bytes at `key`. The size it replaces is read by a HEAD that runs beside
    * the reservation and the forward, and is awaited only when the write settles: the write waits
    * for the reservation alone. That HEAD may see the new object; {@link replacedChange} then
@@ -134,7 +187,7 @@ export class ProxyQuota {
     const startedAt = Date.now();
     // Started with the reservation when the bucket is known to have a quota, else once it is.
     const early = this.reservations.limitedHint(ref) ? readReplaced(backend, ref.bucket, key) : undefined;
-    const hold = await this.reservations.reserve(ref, bytes);
+    const hold = await this.reservations.reserve(ref, bytes, 's3');
     if (!hold.limited) return NOTHING;
     const read = early ?? readReplaced(backend, ref.bucket, key);
     return this.step(x, ref, hold, async (answer) => replacedChange(bytes, await read, answer, startedAt));
@@ -154,7 +207,7 @@ export class ProxyQuota {
           (err: unknown) => ({ err }),
         )
       : undefined;
-    const hold = await this.reservations.reserve(ref, bytes);
+    const hold = await this.reservations.reserve(ref, bytes, 's3');
     if (!hold.limited) return NOTHING;
     const read = await (early ??
       sizeIfExists(backend, ref.bucket, key).then(
