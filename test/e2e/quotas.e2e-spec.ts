@@ -12,6 +12,7 @@ import {
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { DataSource } from 'typeorm';
 import { QuotaStore } from '../../src/quotas/quota-store';
@@ -530,6 +531,32 @@ describe('quotas and size tracking', () => {
       expect(
         await usageSettles('q-proxy-sdk', (q) => q.object_count === 3 && q.usage_bytes === 10_000 + MiB5),
       ).toMatchObject({ usage_bytes: 10_000 + MiB5, object_count: 3, reserved_bytes: 0 });
+    });
+
+    it('refuses an UploadPartCopy past the cap (507 EntityTooLarge); a range that fits is held and counted', async () => {
+      const used = 10_000 + MiB5;
+      await setQuota('q-proxy-sdk', { hard_bytes: used + MiB });
+      await put('src.bin', 2 * MiB, 'q-proxy-src');
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'q-proxy-sdk', Key: 'pc.bin' }));
+      const copyPart = (range?: string) =>
+        s3.send(
+          new UploadPartCopyCommand({
+            Bucket: 'q-proxy-sdk',
+            Key: 'pc.bin',
+            UploadId,
+            PartNumber: 1,
+            CopySource: 'q-proxy-src/src.bin',
+            ...(range ? { CopySourceRange: range } : {}),
+          }),
+        );
+      expect(await refusal(copyPart())).toEqual({ name: 'EntityTooLarge', status: 507 });
+      expect(await getQuota('q-proxy-sdk')).toMatchObject({ usage_bytes: used, reserved_bytes: 0 });
+      await copyPart(`bytes=0-${MiB / 2 - 1}`);
+      expect(await usageSettles('q-proxy-sdk', (q) => q.usage_bytes === used + MiB / 2)).toMatchObject({
+        usage_bytes: used + MiB / 2,
+        reserved_bytes: 0,
+      });
+      // (s3rver answers AbortMultipartUpload with 405: freeing aborted parts is the s3-compat tier's.)
     });
   });
 
