@@ -45,7 +45,9 @@ describe('quotas and size tracking', () => {
       // Room for the 20 concurrent uploads of the race on a slow machine: a starved pool answers
       // 503, which says nothing of what fits.
       db: { pool_size: 12 },
-      quotas: { reservation_ttl: '2s', scan_interval: '-1s' },
+      // Live reservations are renewed every third of this: long enough that a loaded machine never
+      // lets one expire under a write still running (the killed replica's child has its own 2s).
+      quotas: { reservation_ttl: '15s', scan_interval: '-1s' },
       s3_proxy: { enabled: true, listen: '127.0.0.1:0' },
       backends: [
         {
