@@ -61,6 +61,8 @@ export class QuotaMetrics {
       },
     });
     void hard;
+    // Every refusal by a hard quota, API and proxy, by plane and backend (both bounded sets).
+    reservations.onRefused(({ backendId, plane }) => metrics.quotaRefusals.inc({ plane, backend: backendId }));
     new Counter({
       name: 'stowage_quota_reservation_refusals_total',
       help: 'Writes refused because they would pass a hard quota (this replica).',

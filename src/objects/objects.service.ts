@@ -17,8 +17,9 @@ import {
   toObjectInfoDto,
 } from './dto/object.dto';
 import { QuotaReservations } from '../quotas/quota-reservations.service';
+import { replacedChange } from '../quotas/replaced-size';
 import { FormUploadService } from './form-upload.service';
-import { mapBounded, quotaOrigin, replacing, sizeIfExists } from './quota-accounting';
+import { mapBounded, quotaOrigin, readReplaced, replacing, sizeIfExists } from './quota-accounting';
 import { assertKey, MAX_SINGLE_UPLOAD_BYTES } from './object-rules';
 
 export { assertKey, MAX_SINGLE_UPLOAD_BYTES };
@@ -108,9 +109,11 @@ export class ObjectsService {
     }
     // The declared size is held against the hard quota before a byte of the body is read.
     const hold = await this.quotas.reserve(target, upload.size);
+    // The size the upload replaces is read beside it, not before it (see replacedChange).
+    const startedAt = Date.now();
+    const replaced = hold.limited ? readReplaced(backend, target.bucket, upload.key) : undefined;
     let info;
     try {
-      const replaced = hold.limited ? await sizeIfExists(backend, target.bucket, upload.key) : undefined;
       info = await backend.putObject({
         bucket: target.bucket,
         key: upload.key,
@@ -119,7 +122,12 @@ export class ObjectsService {
         contentType: upload.contentType,
         ifNoneMatch: upload.noOverwrite,
       });
-      await hold.commit(replacing(upload.size, replaced), quotaOrigin(actor));
+      if (replaced) {
+        await hold.commit(
+          replacedChange(upload.size, await replaced, { etag: info.etag }, startedAt),
+          quotaOrigin(actor),
+        );
+      }
     } catch (err) {
       await hold.release();
       throw err;

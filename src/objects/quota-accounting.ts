@@ -1,6 +1,7 @@
 import { isStowageError } from '@stowage/errors';
 import type { Actor } from '../access/actor';
 import type { QuotaOrigin, UsageChange } from '../quotas/quota-reservations.service';
+import type { ReplacedRead } from '../quotas/replaced-size';
 import type { Backend } from '../storage-backends/backend';
 
 /** The size of the object a write is about to replace, or undefined when there is none. */
@@ -11,6 +12,14 @@ export async function sizeIfExists(backend: Backend, bucket: string, key: string
     if (isStowageError(err) && err.code === 'not_found') return undefined;
     throw err;
   }
+}
+
+/** A HEAD of the key a write replaces, run beside the write: never rejects (see replacedChange). */
+export function readReplaced(backend: Backend, bucket: string, key: string): Promise<ReplacedRead> {
+  return backend.headObject(bucket, key).then(
+    ({ size, etag, lastModified }) => ({ found: { size, etag, lastModified } }),
+    (err: unknown) => (isStowageError(err) && err.code === 'not_found' ? { found: undefined } : { failed: true }),
+  );
 }
 
 /** What writing `bytes` over an object of `replaced` bytes (or none) does to a bucket's usage. */

@@ -25,5 +25,8 @@ export class BucketUsageEntity {
   @Column('bigint', { name: 'scan_bytes', default: 0, transformer: bigintAsNumber }) scanBytes!: number;
   @Column('bigint', { name: 'scan_objects', default: 0, transformer: bigintAsNumber }) scanObjects!: number;
   @Column('timestamptz', { name: 'scan_started_at', nullable: true }) scanStartedAt!: Date | null;
+  /** Growth settled while the scan in progress runs: added to its count when it finishes. */
+  @Column('bigint', { name: 'scan_delta_bytes', default: 0, transformer: bigintAsNumber }) scanDeltaBytes!: number;
+  @Column('bigint', { name: 'scan_delta_objects', default: 0, transformer: bigintAsNumber }) scanDeltaObjects!: number;
   @Column('timestamptz', { name: 'updated_at', default: () => 'now()' }) updatedAt!: Date;
 }

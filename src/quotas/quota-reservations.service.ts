@@ -24,6 +24,14 @@ export interface UsageChange {
   objects: number;
 }
 
+/** Which door a write came through: the dashboard API or the S3 proxy. */
+export type QuotaPlane = 'dashboard' | 's3';
+
+/** A write refused because it would pass a bucket's hard quota. */
+export interface QuotaRefusal extends BucketRef {
+  plane: QuotaPlane;
+}
+
 export interface SoftCrossing extends BucketRef {
   usedBytes: number;
   softBytes: number;
@@ -68,6 +76,7 @@ export class QuotaReservations implements OnModuleInit, OnApplicationShutdown {
   private readonly live = new Set<string>();
   private readonly limits = new Map<string, { limited: boolean; at: number }>();
   private readonly softListeners = new Set<(crossing: SoftCrossing) => void>();
+  private readonly refusalListeners = new Set<(refusal: QuotaRefusal) => void>();
   private renewTimer?: NodeJS.Timeout;
   private sweepTimer?: NodeJS.Timeout;
   private readonly ttlMs: number;
@@ -100,22 +109,39 @@ export class QuotaReservations implements OnModuleInit, OnApplicationShutdown {
     return () => this.softListeners.delete(listener);
   }
 
+  /** Calls `listener` for every write refused by a hard quota on this replica (for the metrics). */
+  onRefused(listener: (refusal: QuotaRefusal) => void): () => void {
+    this.refusalListeners.add(listener);
+    return () => this.refusalListeners.delete(listener);
+  }
+
   /**
-   * Reserves `bytes` on the bucket before a write: answers the hold, or throws quota_exceeded
-   * (nothing reserved) when they do not fit under the hard quota.
+   * Reserves `bytes` on the bucket before a write coming through `plane`: answers the hold, or
+   * throws quota_exceeded (nothing reserved) when they do not fit under the hard quota.
    */
-  async reserve(ref: BucketRef, bytes: number): Promise<QuotaHold> {
+  async reserve(ref: BucketRef, bytes: number, plane: QuotaPlane = 'dashboard'): Promise<QuotaHold> {
     const id = randomUUID();
     const outcome = await this.store.reserve(ref, id, bytes, this.ttlMs);
     this.noteLimit(ref, outcome.outcome !== 'unlimited');
     if (outcome.outcome === 'unlimited') return EMPTY_HOLD;
-    if (outcome.outcome !== 'reserved') {
-      this.stats.refused++;
-      throw exceeded(ref, bytes, outcome);
-    }
+    if (outcome.outcome !== 'reserved') throw this.refused(ref, bytes, outcome, plane);
     this.stats.reserved++;
     this.live.add(id);
-    return this.holdFor(ref, id);
+    return this.holdFor(ref, id, plane);
+  }
+
+  /** Counts and announces a refusal; answers the quota_exceeded error to throw. */
+  private refused(ref: BucketRef, bytes: number, outcome: ReserveOutcome, plane: QuotaPlane): StowageError {
+    this.stats.refused++;
+    const refusal: QuotaRefusal = { backendId: ref.backendId, bucket: ref.bucket, plane };
+    for (const listener of this.refusalListeners) {
+      try {
+        listener(refusal);
+      } catch (err) {
+        this.logger.warn({ err: (err as Error).message }, 'quota refusal listener failed');
+      }
+    }
+    return exceeded(ref, bytes, outcome);
   }
 
   /**
@@ -173,7 +199,7 @@ export class QuotaReservations implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  private holdFor(ref: BucketRef, id: string): QuotaHold {
+  private holdFor(ref: BucketRef, id: string, plane: QuotaPlane): QuotaHold {
     let done = false;
     return {
       limited: true,
@@ -181,10 +207,7 @@ export class QuotaReservations implements OnModuleInit, OnApplicationShutdown {
         if (done) throw new Error('the reservation is already settled');
         if (bytes <= 0) return;
         const outcome = await this.store.grow(id, bytes, this.ttlMs);
-        if (outcome.outcome !== 'reserved') {
-          this.stats.refused++;
-          throw exceeded(ref, bytes, outcome);
-        }
+        if (outcome.outcome !== 'reserved') throw this.refused(ref, bytes, outcome, plane);
       },
       commit: async (change: UsageChange, origin: QuotaOrigin) => {
         if (done) return;

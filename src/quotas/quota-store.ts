@@ -263,7 +263,9 @@ export class QuotaStore {
          scan_token = CASE WHEN resumable THEN scan_token ELSE NULL END,
          scan_bytes = CASE WHEN resumable THEN scan_bytes ELSE 0 END,
          scan_objects = CASE WHEN resumable THEN scan_objects ELSE 0 END,
-         scan_started_at = CASE WHEN resumable THEN scan_started_at ELSE now() END
+         scan_started_at = CASE WHEN resumable THEN scan_started_at ELSE now() END,
+         scan_delta_bytes = CASE WHEN resumable THEN scan_delta_bytes ELSE 0 END,
+         scan_delta_objects = CASE WHEN resumable THEN scan_delta_objects ELSE 0 END
        FROM (SELECT scan_token IS NOT NULL AND scan_started_at > now() - $3 * interval '1 millisecond' AS resumable
              FROM bucket_usage WHERE backend_id = $1 AND bucket = $2) r
        WHERE backend_id = $1 AND bucket = $2
@@ -293,15 +295,21 @@ export class QuotaStore {
     );
   }
 
-  /** A scan's result replaces the counters; answers whether the soft quota was crossed by it. */
+  /**
+   * A scan's result replaces the counters, plus the growth settled while it ran (see migration
+   * 1797200000000); answers whether the soft quota was crossed by it.
+   */
   async finishScan(ref: BucketRef, bytes: number, objects: number, durationMs: number): Promise<SettleOutcome> {
     const [row] = (await this.dataSource
       .query(
         `WITH q AS (SELECT soft_bytes FROM bucket_quotas WHERE backend_id = $1 AND bucket = $2),
        before AS (SELECT soft_exceeded_at FROM bucket_usage WHERE backend_id = $1 AND bucket = $2 FOR UPDATE)
-       UPDATE bucket_usage u SET bytes = $3, objects = $4, scanned_at = now(), scan_duration_ms = $5,
+       UPDATE bucket_usage u SET bytes = $3 + u.scan_delta_bytes, objects = $4 + u.scan_delta_objects,
+         scanned_at = now(), scan_duration_ms = $5,
          last_error = NULL, scan_token = NULL, scan_bytes = 0, scan_objects = 0, scan_started_at = NULL,
-         soft_exceeded_at = CASE WHEN (SELECT soft_bytes FROM q) IS NOT NULL AND $3::bigint > (SELECT soft_bytes FROM q)
+         scan_delta_bytes = 0, scan_delta_objects = 0,
+         soft_exceeded_at = CASE WHEN (SELECT soft_bytes FROM q) IS NOT NULL
+                                      AND $3::bigint + u.scan_delta_bytes > (SELECT soft_bytes FROM q)
                                  THEN coalesce(u.soft_exceeded_at, now()) ELSE NULL END,
          updated_at = now()
        WHERE u.backend_id = $1 AND u.bucket = $2

@@ -5,12 +5,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+  UploadPartCopyCommand,
+} from '@aws-sdk/client-s3';
 import { DataSource } from 'typeorm';
+import { QuotaStore } from '../../src/quotas/quota-store';
 import { BackendRegistry } from '../../src/storage-backends/backend-registry.service';
 import { TestApp, TestStack } from '../harness/app';
 import { runTs } from '../harness/child';
 import { TEST_REDIS_URL } from '../harness/redis';
-import { mintCredential, proxyEndpoint, ROOT_KEY } from '../harness/s3-proxy';
+import { mintCredential, proxyClient, proxyEndpoint, ROOT_KEY } from '../harness/s3-proxy';
 import { startS3rver, TestS3 } from '../harness/s3rver';
 import { login, seedUser, Session } from '../harness/session';
 
@@ -32,7 +42,12 @@ describe('quotas and size tracking', () => {
     const s3 = stack.s3!;
     return {
       ratelimit: { login_per_ip: 0, api_per_minute: 0 },
-      quotas: { reservation_ttl: '2s', scan_interval: '-1s' },
+      // Room for the 20 concurrent uploads of the race on a slow machine: a starved pool answers
+      // 503, which says nothing of what fits.
+      db: { pool_size: 12 },
+      // Live reservations are renewed every third of this: long enough that a loaded machine never
+      // lets one expire under a write still running (the killed replica's child has its own 2s).
+      quotas: { reservation_ttl: '15s', scan_interval: '-1s' },
       s3_proxy: { enabled: true, listen: '127.0.0.1:0' },
       backends: [
         {
@@ -108,6 +123,16 @@ describe('quotas and size tracking', () => {
       await sleep(100);
     }
     return getQuota(name);
+  };
+
+  /** Waits until the bucket's first count (the scan a new quota starts) is done. */
+  const firstCount = async (name: string, backend = 'local') => {
+    for (let i = 0; i < 300; i++) {
+      const q = await getQuota(name, backend);
+      if (q.computed_at && !q.scan_running) return q;
+      await sleep(100);
+    }
+    throw new Error(`${name} was never counted`);
   };
 
   describe('routes', () => {
@@ -397,6 +422,146 @@ describe('quotas and size tracking', () => {
     }, 60_000);
   });
 
+  describe('the S3 proxy', () => {
+    const MiB5 = 5 * MiB;
+    let s3: S3Client;
+    beforeAll(async () => {
+      await createBucket('q-proxy-sdk');
+      await createBucket('q-proxy-src');
+      const keys = await mintCredential(user, [
+        { backend_id: 'local', bucket: 'q-proxy-sdk' },
+        { backend_id: 'local', bucket: 'q-proxy-src' },
+      ]);
+      s3 = proxyClient(proxyEndpoint(a), keys);
+    });
+    afterAll(() => s3?.destroy());
+    const put = (key: string, size: number, bucket = 'q-proxy-sdk') =>
+      s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: Buffer.alloc(size, key.length) }));
+    const refusal = (promise: Promise<unknown>) =>
+      promise.then(
+        () => undefined,
+        (err: { name: string; $metadata?: { httpStatusCode?: number } }) => ({
+          name: err.name,
+          status: err.$metadata?.httpStatusCode,
+        }),
+      );
+    const refusalsCounted = async (plane: string) => {
+      const text = await (await fetch(`${a.url}/metrics`)).text();
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith(`stowage_quota_refusals_total{plane="${plane}",backend="local"}`));
+      return line ? Number(line.split(' ').pop()) : 0;
+    };
+
+    it('DeleteObjects frees the usage of what it deleted (verbose and quiet), nothing for what was not there', async () => {
+      await setQuota('q-proxy-sdk', { hard_bytes: 10_000 });
+      await firstCount('q-proxy-sdk');
+      await put('a.bin', 1000);
+      await put('b.bin', 2000);
+      await put('c.bin', 3000);
+      await put('keep.bin', 500);
+      expect(await usageSettles('q-proxy-sdk', (q) => q.usage_bytes === 6500)).toMatchObject({
+        usage_bytes: 6500,
+        object_count: 4,
+      });
+      const verbose = await s3.send(
+        new DeleteObjectsCommand({
+          Bucket: 'q-proxy-sdk',
+          Delete: { Objects: [{ Key: 'a.bin' }, { Key: 'b.bin' }, { Key: 'missing.bin' }] },
+        }),
+      );
+      expect((verbose.Deleted ?? []).map((d) => d.Key).sort()).toEqual(['a.bin', 'b.bin', 'missing.bin']);
+      expect(await usageSettles('q-proxy-sdk', (q) => q.usage_bytes === 3500)).toMatchObject({
+        usage_bytes: 3500,
+        object_count: 2,
+        reserved_bytes: 0,
+      });
+      await s3.send(
+        new DeleteObjectsCommand({ Bucket: 'q-proxy-sdk', Delete: { Objects: [{ Key: 'c.bin' }], Quiet: true } }),
+      );
+      expect(await usageSettles('q-proxy-sdk', (q) => q.usage_bytes === 500)).toMatchObject({
+        usage_bytes: 500,
+        object_count: 1,
+      });
+      // The room freed is usable: 9,500 more bytes fit, one more does not.
+      await put('big.bin', 9500);
+      expect(await usageSettles('q-proxy-sdk', (q) => q.usage_bytes === 10_000)).toMatchObject({ usage_bytes: 10_000 });
+      expect(await refusal(put('one-more.bin', 1))).toEqual({ name: 'EntityTooLarge', status: 507 });
+    });
+
+    it('counts every refusal in stowage_quota_refusals_total, by plane (API and proxy)', async () => {
+      const [s3Before, apiBefore] = [await refusalsCounted('s3'), await refusalsCounted('dashboard')];
+      expect(await refusal(put('over.bin', 100))).toEqual({ name: 'EntityTooLarge', status: 507 });
+      expect(await refusal(put('over-2.bin', 100))).toEqual({ name: 'EntityTooLarge', status: 507 });
+      const api = await upload(user, 'q-proxy-sdk', 'over-3.bin', Buffer.alloc(100));
+      expect(api.status).toBe(507);
+      expect(await refusalsCounted('s3')).toBe(s3Before + 2);
+      expect(await refusalsCounted('dashboard')).toBe(apiBefore + 1);
+    });
+
+    it('refuses a CompleteMultipartUpload while the bucket is past its cap (507 EntityTooLarge), leaving no object', async () => {
+      await setQuota('q-proxy-sdk', { hard_bytes: 100 * MiB });
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'q-proxy-sdk', Key: 'mp.bin' }));
+      const part = await s3.send(
+        new UploadPartCommand({
+          Bucket: 'q-proxy-sdk',
+          Key: 'mp.bin',
+          UploadId,
+          PartNumber: 1,
+          Body: Buffer.alloc(MiB5, 7),
+        }),
+      );
+      await usageSettles('q-proxy-sdk', (q) => q.usage_bytes === 10_000 + MiB5);
+      // The cap is lowered under what the bucket holds (its parts count): completing is refused.
+      await setQuota('q-proxy-sdk', { hard_bytes: MiB });
+      const complete = () =>
+        s3.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: 'q-proxy-sdk',
+            Key: 'mp.bin',
+            UploadId,
+            MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+          }),
+        );
+      expect(await refusal(complete())).toEqual({ name: 'EntityTooLarge', status: 507 });
+      expect(await exists('q-proxy-sdk', 'mp.bin')).toBe(false);
+      expect(await getQuota('q-proxy-sdk')).toMatchObject({ usage_bytes: 10_000 + MiB5, reserved_bytes: 0 });
+      // Under the cap again, it completes; the parts already counted are not counted twice.
+      await setQuota('q-proxy-sdk', { hard_bytes: 100 * MiB });
+      await complete();
+      expect(await exists('q-proxy-sdk', 'mp.bin')).toBe(true);
+      expect(
+        await usageSettles('q-proxy-sdk', (q) => q.object_count === 3 && q.usage_bytes === 10_000 + MiB5),
+      ).toMatchObject({ usage_bytes: 10_000 + MiB5, object_count: 3, reserved_bytes: 0 });
+    });
+
+    it('refuses an UploadPartCopy past the cap (507 EntityTooLarge); a range that fits is held and counted', async () => {
+      const used = 10_000 + MiB5;
+      await setQuota('q-proxy-sdk', { hard_bytes: used + MiB });
+      await put('src.bin', 2 * MiB, 'q-proxy-src');
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'q-proxy-sdk', Key: 'pc.bin' }));
+      const copyPart = (range?: string) =>
+        s3.send(
+          new UploadPartCopyCommand({
+            Bucket: 'q-proxy-sdk',
+            Key: 'pc.bin',
+            UploadId,
+            PartNumber: 1,
+            CopySource: 'q-proxy-src/src.bin',
+            ...(range ? { CopySourceRange: range } : {}),
+          }),
+        );
+      expect(await refusal(copyPart())).toEqual({ name: 'EntityTooLarge', status: 507 });
+      expect(await getQuota('q-proxy-sdk')).toMatchObject({ usage_bytes: used, reserved_bytes: 0 });
+      await copyPart(`bytes=0-${MiB / 2 - 1}`);
+      expect(await usageSettles('q-proxy-sdk', (q) => q.usage_bytes === used + MiB / 2)).toMatchObject({
+        usage_bytes: used + MiB / 2,
+        reserved_bytes: 0,
+      });
+      // (s3rver answers AbortMultipartUpload with 405: freeing aborted parts is the s3-compat tier's.)
+    });
+  });
+
   describe('the soft cap and scans', () => {
     it('flags a bucket past its soft cap and audits the crossing once', async () => {
       await createBucket('q-soft');
@@ -440,16 +605,86 @@ describe('quotas and size tracking', () => {
         object_count: 4,
       });
     });
+    it('keeps what was settled while a scan ran: growth is added to its count, never lost', async () => {
+      await createBucket('q-scan-delta');
+      await setQuota('q-scan-delta', { hard_bytes: 100_000 });
+      await firstCount('q-scan-delta');
+      expect((await upload(user, 'q-scan-delta', 'old.bin', Buffer.alloc(300))).status).toBe(201);
+      const store = a.app.get(QuotaStore);
+      const ref = { backendId: 'local', bucket: 'q-scan-delta' };
+      // A scan starts (the worker's first step) and its listing sees old.bin but not what follows.
+      await store.beginScan(ref, 60_000);
+      expect((await upload(user.on(b), 'q-scan-delta', 'during.bin', Buffer.alloc(700))).status).toBe(201);
+      expect((await upload(user, 'q-scan-delta', 'during-2.bin', Buffer.alloc(50))).status).toBe(201);
+      const del = await user.request(`${bucketPath('q-scan-delta')}/object?key=old.bin`, { method: 'DELETE' });
+      expect(del.status).toBe(204);
+      expect(await getQuota('q-scan-delta')).toMatchObject({ usage_bytes: 750, object_count: 2 });
+      await store.finishScan(ref, 300, 1, 10);
+      // The uploads settled during the scan survive it; the delete is left to the listing, which
+      // saw old.bin: counted until the next scan (never less than what is stored).
+      expect(await getQuota('q-scan-delta')).toMatchObject({ usage_bytes: 1050, object_count: 3 });
+      // Settled after the scan: counted once, not kept for the next scan.
+      expect((await upload(user, 'q-scan-delta', 'after.bin', Buffer.alloc(5))).status).toBe(201);
+      const recount = await admin.request(`${bucketPath('q-scan-delta')}/quota/recompute`, { method: 'POST' });
+      expect(recount.body).toMatchObject({ usage_bytes: 755, object_count: 3 });
+      const [row] = await a.app
+        .get(DataSource)
+        .query(`SELECT scan_delta_bytes, scan_delta_objects FROM bucket_usage WHERE bucket = 'q-scan-delta'`);
+      expect(row).toEqual({ scan_delta_bytes: '0', scan_delta_objects: '0' });
+    });
+
+    it('a real scan with uploads settling while it pages never counts less than what is stored', async () => {
+      await createBucket('q-scan-busy');
+      await setQuota('q-scan-busy', { hard_bytes: 10 * MiB });
+      await firstCount('q-scan-busy');
+      const backend = a.app.get(BackendRegistry).get('local');
+      const keys = Array.from({ length: 2100 }, (_, i) => `fill/${String(i).padStart(5, '0')}`);
+      for (let i = 0; i < keys.length; i += 50) {
+        await Promise.all(
+          keys
+            .slice(i, i + 50)
+            .map((key) =>
+              backend.putObject({ bucket: 'q-scan-busy', key, body: Readable.from([Buffer.alloc(10)]), size: 10 }),
+            ),
+        );
+      }
+      const recount = admin.request(`${bucketPath('q-scan-busy')}/quota/recompute`, { method: 'POST' });
+      const uploads: Array<Promise<{ status: number }>> = [];
+      for (let i = 0; i < 10; i++) {
+        uploads.push(upload(i % 2 ? user.on(b) : user, 'q-scan-busy', `a/${i}`, Buffer.alloc(1000)));
+        await sleep(20);
+      }
+      expect((await Promise.all(uploads)).map((r) => r.status)).toEqual(Array(10).fill(201));
+      expect((await recount).status).toBe(200);
+      const q = await firstCount('q-scan-busy');
+      expect(q.usage_bytes).toBeGreaterThanOrEqual(21_000 + 10_000);
+      expect(q.object_count).toBeGreaterThanOrEqual(2110);
+      // A scan with nothing settling beside it counts exactly.
+      const exact = await admin.request(`${bucketPath('q-scan-busy')}/quota/recompute`, { method: 'POST' });
+      expect(exact.body).toMatchObject({ usage_bytes: 31_000, object_count: 2110 });
+    }, 120_000);
   });
 
   describe('replicas', () => {
     it('lets exactly the writes that fit through when 20 concurrent uploads on two instances exceed the cap', async () => {
       await createBucket('q-race');
       await setQuota('q-race', { hard_bytes: 1000 });
+      // The count the new quota started is done first: a scan running beside the uploads may
+      // count some twice (it never undercounts), and the race is about reservations.
+      await firstCount('q-race');
+      // A 503 (a pool starved on a loaded machine) is neither "fits" nor "refused": asked again.
+      const uploadAnswered = async (session: Session, key: string) => {
+        for (let attempt = 0; ; attempt++) {
+          const res = await upload(session, 'q-race', key, Buffer.alloc(100));
+          if (res.status !== 503 || attempt === 5) return res;
+          await sleep(200 * (attempt + 1));
+        }
+      };
       const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => upload(i % 2 ? user.on(b) : user, 'q-race', `r/${i}`, Buffer.alloc(100))),
+        Array.from({ length: 20 }, (_, i) => uploadAnswered(i % 2 ? user.on(b) : user, `r/${i}`)),
       );
       const statuses = results.map((r) => r.status);
+      expect(statuses.filter((s) => s !== 201 && s !== 507)).toEqual([]);
       expect(statuses.filter((s) => s === 201)).toHaveLength(10);
       expect(statuses.filter((s) => s === 507)).toHaveLength(10);
       const stored = await a.app.get(BackendRegistry).get('local').listObjects({ bucket: 'q-race', prefix: 'r/' });

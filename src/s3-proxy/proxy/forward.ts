@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { EMPTY_SHA256, UNSIGNED_PAYLOAD } from '@stowage/sigv4';
@@ -138,7 +138,9 @@ export class ProxyForwarder {
         if (x.operation === 'DeleteObjects') {
           // The keys of the body are targets too: checked, and exactly the bytes checked go on.
           body = await readBody(req, verified, length, DELETE_BODY_BYTES);
-          checkDeleteList(body);
+          const entries = checkDeleteList(body);
+          // The sizes of what it deletes are read before it goes (buckets with a quota only).
+          quotaStep = await this.quota.removeList(x, target, entries);
         } else if (length > 0 || payload !== 'signed') {
           if (payload === 'unsigned' || !verified) {
             body = req;
@@ -193,22 +195,66 @@ export class ProxyForwarder {
       response.body.on('error', () => undefined).destroy();
       return bodyError;
     }
-    if (response.statusCode < 300) quotaStep.committed();
-    else quotaStep.failed();
+    let answer: Relayed = response;
+    if (response.statusCode < 300) {
+      const etag = typeof response.headers.etag === 'string' ? response.headers.etag : undefined;
+      if (quotaStep.readsBody) {
+        // A small XML result (at most 1,000 entries): read whole, then relayed from memory.
+        const read = await readAnswerBody(response.body);
+        // An answer that could not be read whole is cut off for the client too (relay ends it).
+        answer = { ...response, body: read ? Readable.from([read]) : failedBody() };
+        quotaStep.committed({ etag, body: read?.toString('utf8') });
+      } else {
+        quotaStep.committed({ etag });
+      }
+    } else quotaStep.failed();
     // A write's audit row is committed before its success goes out.
     const commit = this.recorder.committed(x, response.statusCode);
     const unaudited = commit && (await commit);
     if (unaudited) {
-      response.body.on('error', () => undefined).destroy();
+      answer.body.on('error', () => undefined).destroy();
       return unaudited;
     }
-    relay(x, response);
+    relay(x, answer);
     return undefined;
   }
 }
 
+/** An upstream answer as relayed: its body as received, or read whole and replayed. */
+type Relayed = Pick<Dispatcher.ResponseData, 'statusCode' | 'headers'> & { body: Readable };
+
+/** A DeleteObjects answer carries at most 1,000 entries; past this it is not read for accounting. */
+const ANSWER_BODY_BYTES = 4 * 1024 * 1024;
+
+/** The whole body of an upstream answer, or undefined when it fails or runs past ANSWER_BODY_BYTES (then nothing more is relayed). */
+async function readAnswerBody(body: Readable): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      size += (chunk as Buffer).length;
+      if (size > ANSWER_BODY_BYTES) {
+        body.destroy();
+        return undefined;
+      }
+      chunks.push(chunk as Buffer);
+    }
+  } catch {
+    return undefined;
+  }
+  return Buffer.concat(chunks);
+}
+
+function failedBody(): Readable {
+  return new Readable({
+    read() {
+      this.destroy(new Error('the upstream answer could not be read'));
+    },
+  });
+}
+
 /** The upstream's answer to the client: status and headers (with ours), then the body, piped. */
-function relay(x: Exchange, response: Dispatcher.ResponseData): void {
+function relay(x: Exchange, response: Relayed): void {
   const { res } = x;
   const upstreamBody = response.body;
   // Destroying the body (client gone) makes undici emit an abort error: expected, not a crash.

@@ -1,25 +1,40 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { QueryParam } from '@stowage/sigv4';
+import { parseDeleteResult, type DeleteListEntry } from '@stowage/s3-xml';
 import { isStowageError } from '@stowage/errors';
 import { LOGGER } from '../../logging/logging.module';
 import { QuotaHold, QuotaOrigin, QuotaReservations, UsageChange } from '../../quotas/quota-reservations.service';
 import type { BucketRef } from '../../quotas/quota-store';
+import { ReplacedRead, replacedChange, WriteAnswer } from '../../quotas/replaced-size';
 import type { Backend } from '../../storage-backends/backend';
 import { BackendRegistry } from '../../storage-backends/backend-registry.service';
 import type { Exchange, Refusal } from './exchange';
 import { S3ProxyError } from './proxy-error';
 import type { CopySource, RequestTarget } from './request-target';
 
+/** The upstream's 2xx answer, as far as a quota step reads it. */
+export interface UpstreamAnswer extends WriteAnswer {
+  /** The answer's body, read whole, when the step asked for it (`readsBody`). */
+  body?: string;
+}
+
 /** What a write or delete through the proxy does to its bucket's usage once the upstream says yes. */
 export interface ProxyQuotaStep {
-  /** The upstream answered 2xx: the change is committed (never throws, never waits the answer). */
-  committed(): void;
+  /** The step needs the body of a 2xx answer (a DeleteObjects result: what went, what did not). */
+  readonly readsBody?: boolean;
+  /**
+   * The upstream answered 2xx with `answer` (its ETag header, if any): the change is committed
+   * (never throws, never delays the answer).
+   */
+  committed(answer: UpstreamAnswer): void;
   /** The upstream refused, failed, or the client went away: what was reserved goes back. */
   failed(): void;
 }
 
 const NOTHING: ProxyQuotaStep = { committed: () => undefined, failed: () => undefined };
+/** HEADs a DeleteObjects sends at once to learn the sizes of up to 1,000 keys. */
+const DELETE_HEADS_AT_ONCE = 16;
 
 /**
  * Hard quotas at the S3 proxy. Before the body of a PutObject or UploadPart moves (before even
@@ -27,7 +42,8 @@ const NOTHING: ProxyQuotaStep = { committed: () => undefined, failed: () => unde
  * source's size (or the copied range), CompleteMultipartUpload checks the bucket is not past its
  * cap (its parts already count). A write that does not fit gets `507 EntityTooLarge`. The
  * reservation becomes usage when the upstream answers 2xx (an overwrite frees the size it
- * replaced) and is released otherwise. Deletes and aborted uploads free what they removed.
+ * replaced) and is released otherwise. A PutObject learns the size it replaces from a HEAD sent
+ * beside it, never before it (see {@link replacedChange}). Deletes and aborted uploads free what they removed.
  * The proxy refuses bodies of unknown length (`MissingContentLength`), so every proxied write
  * reserves its full size up front.
  */
@@ -52,9 +68,9 @@ export class ProxyQuota {
     try {
       switch (x.operation) {
         case 'PutObject':
-          return await this.replace(x, ref, target.key, length);
+          return await this.put(x, ref, target.key, length);
         case 'UploadPart': {
-          const hold = await this.reservations.reserve(ref, length);
+          const hold = await this.reservations.reserve(ref, length, 's3');
           return this.step(x, ref, hold, async () => ({ bytes: length, objects: 0 }));
         }
         case 'CopyObject':
@@ -67,7 +83,7 @@ export class ProxyQuota {
               ? ((await sizeIfExists(backend, copySource.bucket, copySource.key, copySource.versionId)) ?? 0)
               : 0);
           if (x.operation === 'UploadPartCopy') {
-            const hold = await this.reservations.reserve(ref, size);
+            const hold = await this.reservations.reserve(ref, size, 's3');
             return this.step(x, ref, hold, async () => ({ bytes: size, objects: 0 }));
           }
           return await this.replace(x, ref, target.key, size);
@@ -118,7 +134,70 @@ export class ProxyQuota {
     };
   }
 
-  /** A write that replaces whatever object is at `key` with `bytes` bytes. */
+  /**
+   * The step of a DeleteObjects of `entries` (checked by checkDeleteList): the sizes of the keys
+   * it names are read before the delete, and the usage of those the answer does not list as an
+   * `<Error>` is freed (so both verbose and quiet answers count). Entries naming a version are
+   * left to scans, as a DeleteObject of a version is; an answer that cannot be read frees nothing
+   * (usage then overcounts until the next scan, never undercounts).
+   */
+  async removeList(x: Exchange, target: RequestTarget, entries: readonly DeleteListEntry[]): Promise<ProxyQuotaStep> {
+    const ref = this.refOf(x, target);
+    if (!ref || !(await this.reservations.isLimited(ref))) return NOTHING;
+    const backend = this.registry.forBucket(ref);
+    const keys = [...new Set(entries.filter((e) => e.versionId === undefined).map((e) => e.key))];
+    const sizes = new Map<string, number>();
+    let next = 0;
+    const reader = async () => {
+      while (next < keys.length) {
+        const key = keys[next++];
+        const size = await sizeIfExists(backend, ref.bucket, key).catch(() => undefined);
+        if (size !== undefined) sizes.set(key, size);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(DELETE_HEADS_AT_ONCE, keys.length) }, reader));
+    if (sizes.size === 0) return NOTHING;
+    return {
+      readsBody: true,
+      committed: ({ body }) => {
+        const result = body === undefined ? undefined : parseDeleteResult(body);
+        if (!result || !('value' in result)) return;
+        for (const error of result.value.errors) if (error.versionId === undefined) sizes.delete(error.key);
+        const removed = { bytes: 0, objects: sizes.size };
+        for (const size of sizes.values()) removed.bytes += size;
+        if (removed.objects === 0) return;
+        void this.reservations
+          .removed(ref, removed)
+          .catch((err: Error) =>
+            this.logger.warn({ reqId: x.requestId, err: err.message }, 'could not count a multi-object delete'),
+          );
+      },
+      failed: () => undefined,
+    };
+  }
+
+  /**
+   * A PutObject of `bytes` bytes at `key`. The size it replaces is read by a HEAD that runs beside
+   * the reservation and the forward, and is awaited only when the write settles: the write waits
+   * for the reservation alone. That HEAD may see the new object; {@link replacedChange} then
+   * counts the write whole (never less than it adds) and the next scan corrects the difference.
+   */
+  private async put(x: Exchange, ref: BucketRef, key: string, bytes: number): Promise<ProxyQuotaStep> {
+    const backend = this.registry.forBucket(ref);
+    const startedAt = Date.now();
+    // Started with the reservation when the bucket is known to have a quota, else once it is.
+    const early = this.reservations.limitedHint(ref) ? readReplaced(backend, ref.bucket, key) : undefined;
+    const hold = await this.reservations.reserve(ref, bytes, 's3');
+    if (!hold.limited) return NOTHING;
+    const read = early ?? readReplaced(backend, ref.bucket, key);
+    return this.step(x, ref, hold, async (answer) => replacedChange(bytes, await read, answer, startedAt));
+  }
+
+  /**
+   * A write that replaces whatever object is at `key` with `bytes` bytes (a copy, a multipart
+   * completion), whose answer carries the new ETag in its body only: the size it replaces is
+   * read before it is forwarded.
+   */
   private async replace(x: Exchange, ref: BucketRef, key: string, bytes: number): Promise<ProxyQuotaStep> {
     const backend = this.registry.forBucket(ref);
     // The size being replaced is read beside the reservation when the bucket is known to have a quota.
@@ -128,7 +207,7 @@ export class ProxyQuota {
           (err: unknown) => ({ err }),
         )
       : undefined;
-    const hold = await this.reservations.reserve(ref, bytes);
+    const hold = await this.reservations.reserve(ref, bytes, 's3');
     if (!hold.limited) return NOTHING;
     const read = await (early ??
       sizeIfExists(backend, ref.bucket, key).then(
@@ -146,13 +225,18 @@ export class ProxyQuota {
     }));
   }
 
-  private step(x: Exchange, ref: BucketRef, hold: QuotaHold, change: () => Promise<UsageChange>): ProxyQuotaStep {
+  private step(
+    x: Exchange,
+    ref: BucketRef,
+    hold: QuotaHold,
+    change: (answer: WriteAnswer) => Promise<UsageChange>,
+  ): ProxyQuotaStep {
     if (!hold.limited) return NOTHING;
     const origin: QuotaOrigin = { via: 's3', userId: x.userId ?? null, requestId: x.requestId, ip: x.ip };
     return {
       // Settled beside the answer, not before it: the reservation holds the room until then.
-      committed: () =>
-        void change()
+      committed: (answer) =>
+        void change(answer)
           .then((c) => hold.commit(c, origin))
           .catch((err: Error) => {
             this.logger.warn(
@@ -169,6 +253,14 @@ export class ProxyQuota {
     if (x.backendId === undefined || target.bucket === '') return undefined;
     return { backendId: x.backendId, bucket: target.bucket };
   }
+}
+
+/** A HEAD of the key a PutObject replaces, sent beside it: never rejects (see replacedChange). */
+function readReplaced(backend: Backend, bucket: string, key: string): Promise<ReplacedRead> {
+  return backend.headObject(bucket, key).then(
+    ({ size, etag, lastModified }) => ({ found: { size, etag, lastModified } }),
+    (err: unknown) => (isStowageError(err) && err.code === 'not_found' ? { found: undefined } : { failed: true }),
+  );
 }
 
 async function sizeIfExists(
