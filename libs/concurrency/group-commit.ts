@@ -62,7 +62,8 @@ export class GroupCommit<T> {
   private async drain(): Promise<void> {
     try {
       while (this.waiting.length > 0) {
-        const batch = this.waiting.length <= this.options.maxBatch ? this.waiting : this.waiting.slice(0, this.options.maxBatch);
+        const batch =
+          this.waiting.length <= this.options.maxBatch ? this.waiting : this.waiting.slice(0, this.options.maxBatch);
         this.waiting = batch === this.waiting ? [] : this.waiting.slice(this.options.maxBatch);
         let failure: { err: unknown } | undefined;
         let failures: readonly unknown[] | void = undefined;

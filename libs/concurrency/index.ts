@@ -1,2 +1,3 @@
 export * from './semaphore';
 export * from './group-commit';
+export * from './map-bounded';

@@ -6,8 +6,8 @@ import busboy from 'busboy';
 import { StowageError } from '@stowage/errors';
 import type { QuotaHold } from '../quotas/quota-reservations.service';
 import { Backend, CompletedPart } from '../storage-backends/backend';
-import { sizeIfExists } from './quota-accounting';
 import { assertKey, assertMediaType, MAX_SINGLE_UPLOAD_BYTES, mediaTypeProblem } from './object-rules';
+import { sizeIfExists } from '../storage-backends/object-lookup';
 
 /** Uploads are staged under this prefix, then copied to their key and removed. */
 export const STAGING_PREFIX = '.stowage-uploads/';

@@ -17,7 +17,8 @@ import {
   UploadedPartResultDto,
 } from './dto/multipart.dto';
 import { assertKey, ObjectTarget } from './objects.service';
-import { quotaOrigin, replacing, sizeIfExists } from './quota-accounting';
+import { quotaOrigin, replacing } from './quota-accounting';
+import { sizeIfExists } from '../storage-backends/object-lookup';
 
 /** S3's floor for every part of a multipart upload but the last. */
 export const MIN_PART_SIZE_BYTES = 5 * 1024 * 1024;

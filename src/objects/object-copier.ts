@@ -6,7 +6,8 @@ import { LOGGER } from '../logging/logging.module';
 import { QuotaOrigin, QuotaReservations } from '../quotas/quota-reservations.service';
 import { Backend, CompletedPart, ObjectInfo } from '../storage-backends/backend';
 import { BackendRegistry } from '../storage-backends/backend-registry.service';
-import { replacing, sizeIfExists } from './quota-accounting';
+import { replacing } from './quota-accounting';
+import { sizeIfExists } from '../storage-backends/object-lookup';
 
 const MiB = 1024 * 1024;
 

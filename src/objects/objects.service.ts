@@ -19,11 +19,13 @@ import {
 import { QuotaReservations } from '../quotas/quota-reservations.service';
 import { replacedChange } from '../quotas/replaced-size';
 import { FormUploadService } from './form-upload.service';
-import { mapBounded, quotaOrigin, readReplaced, replacing, sizeIfExists } from './quota-accounting';
+import { quotaOrigin, replacing } from './quota-accounting';
 import { assertKey, MAX_SINGLE_UPLOAD_BYTES } from './object-rules';
 
 export { assertKey, MAX_SINGLE_UPLOAD_BYTES };
 import { absoluteRange } from '../storage-backends/drivers/range';
+import { readReplaced, sizeIfExists } from '../storage-backends/object-lookup';
+import { mapBounded } from '@stowage/concurrency';
 
 export interface ObjectTarget {
   backendId: string;

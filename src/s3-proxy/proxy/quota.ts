@@ -3,12 +3,13 @@ import type { Logger } from 'pino';
 import type { QueryParam } from '@stowage/sigv4';
 import { parseDeleteResult, type DeleteListEntry } from '@stowage/s3-xml';
 import { isStowageError } from '@stowage/errors';
+import { mapBounded } from '@stowage/concurrency';
 import { LOGGER } from '../../logging/logging.module';
 import { QuotaHold, QuotaOrigin, QuotaReservations, UsageChange } from '../../quotas/quota-reservations.service';
 import type { BucketRef } from '../../quotas/quota-store';
-import { ReplacedRead, replacedChange, WriteAnswer } from '../../quotas/replaced-size';
-import type { Backend } from '../../storage-backends/backend';
+import { replacedChange, WriteAnswer } from '../../quotas/replaced-size';
 import { BackendRegistry } from '../../storage-backends/backend-registry.service';
+import { readReplaced, sizeIfExists } from '../../storage-backends/object-lookup';
 import type { Exchange, Refusal } from './exchange';
 import { S3ProxyError } from './proxy-error';
 import type { CopySource, RequestTarget } from './request-target';
@@ -146,16 +147,11 @@ export class ProxyQuota {
     if (!ref || !(await this.reservations.isLimited(ref))) return NOTHING;
     const backend = this.registry.forBucket(ref);
     const keys = [...new Set(entries.filter((e) => e.versionId === undefined).map((e) => e.key))];
+    const found = await mapBounded(keys, DELETE_HEADS_AT_ONCE, (key) =>
+      sizeIfExists(backend, ref.bucket, key).catch(() => undefined),
+    );
     const sizes = new Map<string, number>();
-    let next = 0;
-    const reader = async () => {
-      while (next < keys.length) {
-        const key = keys[next++];
-        const size = await sizeIfExists(backend, ref.bucket, key).catch(() => undefined);
-        if (size !== undefined) sizes.set(key, size);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(DELETE_HEADS_AT_ONCE, keys.length) }, reader));
+    keys.forEach((key, i) => found[i] !== undefined && sizes.set(key, found[i]));
     if (sizes.size === 0) return NOTHING;
     return {
       readsBody: true,
@@ -252,28 +248,6 @@ export class ProxyQuota {
   private refOf(x: Exchange, target: RequestTarget): BucketRef | undefined {
     if (x.backendId === undefined || target.bucket === '') return undefined;
     return { backendId: x.backendId, bucket: target.bucket };
-  }
-}
-
-/** A HEAD of the key a PutObject replaces, sent beside it: never rejects (see replacedChange). */
-function readReplaced(backend: Backend, bucket: string, key: string): Promise<ReplacedRead> {
-  return backend.headObject(bucket, key).then(
-    ({ size, etag, lastModified }) => ({ found: { size, etag, lastModified } }),
-    (err: unknown) => (isStowageError(err) && err.code === 'not_found' ? { found: undefined } : { failed: true }),
-  );
-}
-
-async function sizeIfExists(
-  backend: Backend,
-  bucket: string,
-  key: string,
-  versionId?: string,
-): Promise<number | undefined> {
-  try {
-    return (await backend.headObject(bucket, key, versionId)).size;
-  } catch (err) {
-    if (isStowageError(err) && err.code === 'not_found') return undefined;
-    throw err;
   }
 }
 
