@@ -17,6 +17,7 @@ import { installJsonBodyParser } from './http/json-body';
 import { enableRawBodyRoutes } from './http/raw-body';
 import { generateRequestId, REQUEST_ID_HEADER } from './http/request-id';
 import { securityHeadersHook } from './http/security-headers';
+import { MAX_PATH_PARAM_LENGTH } from './http/route-config';
 import { createTimedServer, dashboardTimeouts } from './http/server-timeouts';
 import { refuseUnstorableText } from './http/storable-text';
 import { trustProxySetting } from './http/trusted-proxies';
@@ -49,7 +50,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     serverFactory: (handler: RequestListener) =>
       createTimedServer(handler, dashboardTimeouts(config), logger, 'dashboard'),
     // The dashboard client calls collection routes with a trailing slash (`/api/admin/users/`).
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PATH_PARAM_LENGTH },
     // Failures of the router itself (undecodable or over-long path parameters) get the usual error body.
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
       void reply.header(REQUEST_ID_HEADER, request.id);

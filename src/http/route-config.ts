@@ -12,3 +12,9 @@ export function MergeRouteConfig(config: Record<string, unknown>): MethodDecorat
     return descriptor;
   };
 }
+
+/**
+ * The longest path parameter the router matches (Fastify's own default, stated so the app's
+ * fallback route can tell an over-long parameter from an unknown path).
+ */
+export const MAX_PATH_PARAM_LENGTH = 100;

@@ -3,6 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { StowageError } from '@stowage/errors';
 import { Public } from '../access/public.decorator';
+import { MAX_PATH_PARAM_LENGTH } from '../http/route-config';
 import { DASHBOARD_CSP, INDEX_CACHE_CONTROL, isAppPath, notBuiltPage, WEB_APP, WebApp } from './web-app';
 
 /**
@@ -19,9 +20,22 @@ export class WebController {
 
   @Get('*')
   page(@Req() request: FastifyRequest, @Res() reply: FastifyReply): FastifyReply {
-    if (!isAppPath(request.url)) throw new StowageError('not_found');
+    if (!isAppPath(request.url)) throw unknownApiPath(request.url);
     void reply.header('Cache-Control', INDEX_CACHE_CONTROL).header('Content-Type', 'text/html; charset=utf-8');
     if (!this.web.index) return reply.status(404).send(notBuiltPage(this.web.dir));
     return reply.header('Content-Security-Policy', DASHBOARD_CSP).send(this.web.index);
   }
+}
+
+/**
+ * Why a path under a reserved prefix reached the fallback: no route has its shape (404), or a
+ * segment is longer than the router matches a parameter to. The router answers the latter 400
+ * itself when no wildcard route stands behind the parametric ones; this keeps that answer.
+ */
+function unknownApiPath(url: string): StowageError {
+  const path = url.split('?', 1)[0]!;
+  if (path.split('/').some((segment) => segment.length > MAX_PATH_PARAM_LENGTH)) {
+    return new StowageError('bad_request', 'A path segment of the request URL is too long.');
+  }
+  return new StowageError('not_found');
 }
