@@ -1,4 +1,4 @@
-import { RefusalError, StowageError } from '@stowage/errors';
+import { dependencyOutage, OUTAGE_RETRY_AFTER_SECONDS, RefusalError, StowageError } from '@stowage/errors';
 import { isSigV4Error } from '@stowage/sigv4';
 
 /** S3 error codes the proxy itself answers with, and their HTTP status. */
@@ -86,6 +86,16 @@ export function describeError(err: unknown): {
       status: 429,
       message: 'Please reduce your request rate.',
       retryAfterSeconds: err.retryAfterSeconds ?? 1,
+    };
+  }
+  // PostgreSQL or Redis away (a quota reservation, a credential lookup): the request may succeed
+  // once it is back, so it is the service that is unavailable, not an internal fault.
+  if ((err instanceof StowageError && err.code === 'store_unavailable') || dependencyOutage(err) !== undefined) {
+    return {
+      code: 'ServiceUnavailable',
+      status: 503,
+      message: 'Please reduce your request rate or try again shortly.',
+      retryAfterSeconds: OUTAGE_RETRY_AFTER_SECONDS,
     };
   }
   return { code: 'InternalError', status: 500, message: 'We encountered an internal error. Please try again.' };
