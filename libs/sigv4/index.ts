@@ -6,3 +6,4 @@ export * from './parse';
 export * from './signing';
 export * from './verify';
 export * from './presign';
+export * from './sigv2';

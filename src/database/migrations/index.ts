@@ -3,6 +3,7 @@ import { CredentialDisabledBy1796621013987 } from './1796621013987-credential-di
 import { OidcIdentity1796900000000 } from './1796900000000-oidc-identity';
 import { QuotaReservations1797000000000 } from './1797000000000-quota-reservations';
 import { AuditQueryIndexes1797100000000 } from './1797100000000-audit-query-indexes';
+import { CredentialNamespaces1797200000000 } from './1797200000000-credential-namespaces';
 
 /** Every migration, oldest first. Append only; never edit one that has been released. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   OidcIdentity1796900000000,
   QuotaReservations1797000000000,
   AuditQueryIndexes1797100000000,
+  CredentialNamespaces1797200000000,
 ];

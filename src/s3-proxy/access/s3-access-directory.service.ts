@@ -44,13 +44,13 @@ interface CredentialRow {
   user_enabled: boolean;
   expires_at: Date | null;
   created_at: Date;
-  scopes: Array<{ backend_id: string; bucket: string }>;
+  scopes: Array<{ backend_id: string; bucket: string; kind: string; key_prefix: string | null }>;
 }
 
 const CREDENTIALS_SQL = `
   SELECT c.access_key, c.secret_key_sealed, c.user_id, c.enabled, c.expires_at, c.created_at,
          (u.id IS NULL OR u.enabled) AS user_enabled,
-         COALESCE((SELECT json_agg(json_build_object('backend_id', s.backend_id, 'bucket', s.bucket) ORDER BY s.bucket)
+         COALESCE((SELECT json_agg(json_build_object('backend_id', s.backend_id, 'bucket', s.bucket, 'kind', s.kind, 'key_prefix', s.key_prefix) ORDER BY s.bucket)
                    FROM s3_credential_scopes s WHERE s.access_key = c.access_key), '[]'::json) AS scopes
     FROM s3_credentials c
     LEFT JOIN users u ON u.id = c.user_id
@@ -246,7 +246,7 @@ export class S3AccessDirectoryService implements S3AccessDirectory, OnModuleInit
       this.logger.error({ accessKey, err: (err as Error).message }, 'cannot open an s3 credential secret');
       return null;
     }
-    const scopes: BucketScope[] = row.scopes.map((s) => ({ backendId: s.backend_id, bucket: s.bucket }));
+    const scopes: BucketScope[] = row.scopes.map(scopeOfRow);
     return {
       accessKey: row.access_key,
       secretKey,
@@ -286,8 +286,20 @@ function sameCredential(a: VirtualCredential | null, b: VirtualCredential | null
     a.enabled === b.enabled &&
     (a.expiresAt?.getTime() ?? null) === (b.expiresAt?.getTime() ?? null) &&
     a.scopes.length === b.scopes.length &&
-    a.scopes.every((scope, i) => scope.backendId === b.scopes[i].backendId && scope.bucket === b.scopes[i].bucket)
+    a.scopes.every(
+      (scope, i) =>
+        scope.backendId === b.scopes[i].backendId &&
+        scope.bucket === b.scopes[i].bucket &&
+        scope.namespace === b.scopes[i].namespace &&
+        scope.keyPrefix === b.scopes[i].keyPrefix,
+    )
   );
+}
+
+function scopeOfRow(s: CredentialRow['scopes'][number]): BucketScope {
+  if (s.kind === 'namespace') return { backendId: s.backend_id, bucket: s.bucket, namespace: true };
+  if (s.key_prefix !== null) return { backendId: s.backend_id, bucket: s.bucket, keyPrefix: s.key_prefix };
+  return { backendId: s.backend_id, bucket: s.bucket };
 }
 
 /** A cached "none" (null) as undefined, keeping a cache hit synchronous. */

@@ -70,7 +70,7 @@ export class ProxyForwarder {
   async forward(
     x: Exchange,
     { target, params }: Route,
-    { spec, verified, copySource }: ForwardDecision,
+    { spec, verified, copySource, keyPrefix }: ForwardDecision,
   ): Promise<Refusal | undefined> {
     const { req, res } = x;
     const method = req.method ?? 'GET';
@@ -138,7 +138,7 @@ export class ProxyForwarder {
         if (x.operation === 'DeleteObjects') {
           // The keys of the body are targets too: checked, and exactly the bytes checked go on.
           body = await readBody(req, verified, length, DELETE_BODY_BYTES);
-          checkDeleteList(body);
+          checkDeleteList(body, keyPrefix);
         } else if (length > 0 || payload !== 'signed') {
           if (payload === 'unsigned' || !verified) {
             body = req;

@@ -27,6 +27,7 @@ export class S3ProxyHandler {
   private requestCounter = 0;
   private readonly trust: ((addr: string, i: number) => boolean) | undefined;
   private readonly hostSuffixes: readonly string[];
+  private readonly sigv2Enabled: boolean;
 
   constructor(
     config: StowageConfig,
@@ -39,6 +40,7 @@ export class S3ProxyHandler {
     const trusted = config.server.trusted_proxies;
     this.trust = trusted.length > 0 ? proxyAddr.compile(trusted) : undefined;
     this.hostSuffixes = config.s3_proxy.host_suffixes;
+    this.sigv2Enabled = config.s3_proxy.sigv2_enabled;
   }
 
   handle(req: IncomingMessage, res: ServerResponse, expectContinue = false): void {
@@ -67,10 +69,10 @@ export class S3ProxyHandler {
   }
 
   private run(x: Exchange): void | Promise<void> {
-    const routed = route(x, this.hostSuffixes);
+    const routed = route(x, this.hostSuffixes, this.sigv2Enabled);
     if (routed instanceof Error) return this.fail(x, routed);
     if (routed.entry !== 'signed') return this.gated(x, routed, undefined);
-    const auth = this.authenticator.authenticate(x, routed.target);
+    const auth = this.authenticator.authenticate(x, routed.target, routed.sigv2);
     if (auth instanceof Promise) return auth.then((a) => this.authenticated(x, routed, a));
     return this.authenticated(x, routed, auth);
   }
