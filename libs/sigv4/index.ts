@@ -7,3 +7,4 @@ export * from './signing';
 export * from './verify';
 export * from './presign';
 export * from './sigv2';
+export * from './post-policy';

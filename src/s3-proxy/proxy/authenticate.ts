@@ -4,13 +4,16 @@ import type { Logger } from 'pino';
 import { StowageConfig } from '@stowage/config';
 import { StowageError } from '@stowage/errors';
 import {
+  CheckedPostSignature,
   CheckedRequest,
+  checkPostSignature,
   checkRequest,
   CheckedSigV2Request,
   checkSigV2Request,
   isSigV4Error,
   SigningKeyCache,
   SigV2Mode,
+  SigV4Error,
   VerifiedRequest,
 } from '@stowage/sigv4';
 import { LOGGER } from '../../logging/logging.module';
@@ -31,6 +34,7 @@ import { SigningRegions } from './signing-regions';
 export class ProxyAuthenticator {
   private readonly signingKeys = new SigningKeyCache(10_000);
   private readonly regions: SigningRegions;
+  private readonly sigv2Enabled: boolean;
 
   constructor(
     config: StowageConfig,
@@ -39,6 +43,7 @@ export class ProxyAuthenticator {
     private readonly metrics: ProxyMetrics,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
+    this.sigv2Enabled = config.s3_proxy.sigv2_enabled;
     this.regions = new SigningRegions(config.s3_proxy.regions, () => registry.list().map((entry) => entry.spec.region));
   }
 
@@ -81,6 +86,39 @@ export class ProxyAuthenticator {
     return this.admit(x, checked, found);
   }
 
+  /** The signature of a PostObject form's policy, checked against the same credentials. */
+  authenticatePostForm(x: Exchange, fields: ReadonlyMap<string, string>): Step<Authenticated> {
+    let found: VirtualCredential | undefined;
+    let checked: CheckedPostSignature | SigV4Error | Promise<CheckedPostSignature | SigV4Error>;
+    try {
+      checked = checkPostSignature(
+        fields,
+        (accessKey) => {
+          x.accessKey = accessKey;
+          const answer = this.directory.credential(accessKey);
+          if (!(answer instanceof Promise)) {
+            found = answer;
+            return answer;
+          }
+          return answer.then((credential) => {
+            found = credential;
+            return credential;
+          });
+        },
+        { region: this.regions.check, sigv2: this.sigv2Enabled },
+      );
+    } catch (err) {
+      return this.lookupFailed(x, err);
+    }
+    if (checked instanceof Promise) {
+      return checked.then(
+        (c) => this.admit(x, c, found, true),
+        (err: unknown) => this.lookupFailed(x, err),
+      );
+    }
+    return this.admit(x, checked, found, true);
+  }
+
   /** A SigV2 request (header or presigned URL), checked against the same credentials. */
   private authenticateV2(x: Exchange, target: RequestTarget): Step<Authenticated> {
     let found: VirtualCredential | undefined;
@@ -120,7 +158,7 @@ export class ProxyAuthenticator {
   /** The verdict on a checked request: a refusal, or the request with its credential. */
   private admit(
     x: Exchange,
-    checked: CheckedRequest | CheckedSigV2Request,
+    checked: CheckedRequest | CheckedSigV2Request | CheckedPostSignature,
     found: VirtualCredential | undefined,
     sigv2 = false,
   ): Authenticated | Refusal {

@@ -104,6 +104,8 @@ export interface ForwardDecision {
   readonly copySource?: CopySource;
   /** A key-prefix scope's prefix: every key the request names (a DeleteObjects body's too) must be under it. */
   readonly keyPrefix?: string;
+  /** The credential owns the bucket (a namespace's): ACL headers go upstream as sent. */
+  readonly owner?: boolean;
 }
 
 /**

@@ -70,7 +70,7 @@ export class ProxyForwarder {
   async forward(
     x: Exchange,
     { target, params }: Route,
-    { spec, verified, copySource, keyPrefix }: ForwardDecision,
+    { spec, verified, copySource, keyPrefix, owner }: ForwardDecision,
   ): Promise<Refusal | undefined> {
     const { req, res } = x;
     const method = req.method ?? 'GET';
@@ -83,7 +83,7 @@ export class ProxyForwarder {
       if (name.startsWith('x-amz-')) {
         if (DROPPED_AMZ_HEADERS.has(name)) continue;
         if (trailerChecksum && name === 'x-amz-sdk-checksum-algorithm') continue;
-        if ((name === 'x-amz-acl' && !HARMLESS_ACLS.has(value)) || name.startsWith('x-amz-grant-')) {
+        if (!owner && ((name === 'x-amz-acl' && !HARMLESS_ACLS.has(value)) || name.startsWith('x-amz-grant-'))) {
           return new S3ProxyError('AccessDenied', 'Object ACLs are managed through Stowage.', 'operation_refused');
         }
         // The copy source goes upstream only as the one that was checked, encoded afresh.

@@ -90,7 +90,7 @@ export class ProxyGate {
       if (copySource instanceof Error) return copySource;
       const spec = this.specOf(scope.backendId);
       if (spec instanceof Error) return spec;
-      return { kind: 'forward', spec, verified, copySource, keyPrefix: scope.keyPrefix };
+      return { kind: 'forward', spec, verified, copySource, keyPrefix: scope.keyPrefix, owner: scope.namespace };
     });
   }
 
@@ -329,25 +329,50 @@ function hasNamespace(credential: VirtualCredential): boolean {
 }
 
 /**
- * The bucket configuration a namespace's owner may read and change through the proxy, besides
- * creating and deleting its buckets. ACLs, replication, notifications and the rest stay refused.
+ * The configuration a namespace's owner may read and change on its buckets through the proxy,
+ * besides creating and deleting them: what S3 lets a bucket's owner set on the bucket itself
+ * (ACLs and policies included, which reach only that bucket). Refused: the settings that name
+ * another bucket or an outside endpoint as a destination (replication, logging, inventory,
+ * analytics and metrics exports, notifications), which would reach beyond the namespace.
  */
-const OWNER_CONFIGURATION: ReadonlySet<string> = new Set(['versioning', 'cors', 'lifecycle', 'policy', 'tagging']);
-const OTHER_CONFIGURATION =
-  /^(accelerate|acl|analytics|encryption|intelligent-tiering|inventory|logging|metrics|notification|object-lock|ownershipControls|policyStatus|publicAccessBlock|replication|requestPayment|website)$/;
+const OWNER_CONFIGURATION: ReadonlySet<string> = new Set([
+  'accelerate',
+  'acl',
+  'cors',
+  'encryption',
+  'intelligent-tiering',
+  'lifecycle',
+  'object-lock',
+  'ownershipControls',
+  'policy',
+  'policyStatus',
+  'publicAccessBlock',
+  'requestPayment',
+  'tagging',
+  'versioning',
+  'website',
+]);
+const BEYOND_NAMESPACE = /^(analytics|inventory|logging|metrics|notification|replication)$/;
 
 /**
  * Whether an operation the proxy refuses to ordinary scopes is one a namespace's owner makes on a
- * bucket of the namespace: CreateBucket, DeleteBucket, and the configuration above.
+ * bucket of the namespace: CreateBucket, DeleteBucket, the configuration above, and an object's
+ * ACL, retention, legal hold, restore and select.
  */
 function ownerOperation({ classified, target, params }: Route, credential: VirtualCredential): boolean {
   const { operation } = classified;
-  if (operation !== 'PutBucket' && operation !== 'DeleteBucket' && operation !== 'BucketConfiguration') return false;
+  if (
+    operation !== 'PutBucket' &&
+    operation !== 'DeleteBucket' &&
+    operation !== 'BucketConfiguration' &&
+    operation !== 'ObjectConfiguration'
+  )
+    return false;
   if (!scopeFor(credential, target.bucket)?.namespace) return false;
   if (operation !== 'BucketConfiguration') return true;
   let owned = false;
   for (const param of params) {
-    if (OTHER_CONFIGURATION.test(param.key)) return false;
+    if (BEYOND_NAMESPACE.test(param.key)) return false;
     if (OWNER_CONFIGURATION.has(param.key)) owned = true;
   }
   return owned;

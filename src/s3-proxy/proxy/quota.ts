@@ -52,6 +52,7 @@ export class ProxyQuota {
     try {
       switch (x.operation) {
         case 'PutObject':
+        case 'PostObject':
           return await this.replace(x, ref, target.key, length);
         case 'UploadPart': {
           const hold = await this.reservations.reserve(ref, length);

@@ -9,14 +9,18 @@ export interface Route {
   readonly target: RequestTarget;
   readonly params: QueryParam[];
   readonly classified: Classified;
-  /** `signed`: SigV4 or SigV2, header or presigned URL; `preflight`: a CORS OPTIONS request. */
-  readonly entry: 'signed' | 'anonymous' | 'preflight';
+  /**
+   * `signed`: SigV4 or SigV2, header or presigned URL; `preflight`: a CORS OPTIONS request;
+   * `post-form`: a browser upload (PostObject), signed by the policy inside its form.
+   */
+  readonly entry: 'signed' | 'anonymous' | 'preflight' | 'post-form';
   /** How a request signed with SigV2 is signed; absent for SigV4. */
   readonly sigv2?: SigV2Mode;
 }
 
 const NO_QUERY: ReadonlySet<string> = new Set();
 const PREFLIGHT: Classified = { operation: 'Unknown', disposition: 'forward', access: 'read' };
+const POST_OBJECT: Classified = { operation: 'PostObject', disposition: 'forward', access: 'write' };
 const SIGV2_REFUSED =
   'Signature Version 2 is turned off on this endpoint (s3_proxy.sigv2_enabled). Please use AWS4-HMAC-SHA256 (SigV4).';
 
@@ -51,6 +55,19 @@ export function route(x: Exchange, hostSuffixes: readonly string[], sigv2Enabled
   const method = req.method ?? 'GET';
   if (method === 'OPTIONS') return { target, params, classified: PREFLIGHT, entry: 'preflight' };
 
+  if (
+    method === 'POST' &&
+    target.key === '' &&
+    target.bucket !== '' &&
+    names.size === 0 &&
+    req.headers.authorization === undefined &&
+    /^multipart\/form-data/i.test(req.headers['content-type'] ?? '')
+  ) {
+    x.operation = POST_OBJECT.operation;
+    x.access = POST_OBJECT.access;
+    x.authMode = 'post-policy';
+    return { target, params, classified: POST_OBJECT, entry: 'post-form' };
+  }
   const classified = classifyOperation(
     method,
     target.bucket,

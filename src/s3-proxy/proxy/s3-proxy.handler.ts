@@ -11,6 +11,7 @@ import { ProxyAuthenticator } from './authenticate';
 import { Authenticated, Decision, Exchange, newExchange, Refusal } from './exchange';
 import { ProxyForwarder } from './forward';
 import { ProxyGate } from './gate';
+import { ProxyPostObject } from './post-object';
 import { ProxyRecorder } from './record';
 import { Route, route } from './route';
 
@@ -35,6 +36,7 @@ export class S3ProxyHandler {
     private readonly gate: ProxyGate,
     private readonly forwarder: ProxyForwarder,
     private readonly recorder: ProxyRecorder,
+    private readonly postObject: ProxyPostObject,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     const trusted = config.server.trusted_proxies;
@@ -71,6 +73,11 @@ export class S3ProxyHandler {
   private run(x: Exchange): void | Promise<void> {
     const routed = route(x, this.hostSuffixes, this.sigv2Enabled);
     if (routed instanceof Error) return this.fail(x, routed);
+    if (routed.entry === 'post-form') {
+      return this.postObject.handle(x, routed).then((refusal) => {
+        if (refusal) this.fail(x, refusal);
+      });
+    }
     if (routed.entry !== 'signed') return this.gated(x, routed, undefined);
     const auth = this.authenticator.authenticate(x, routed.target, routed.sigv2);
     if (auth instanceof Promise) return auth.then((a) => this.authenticated(x, routed, a));
