@@ -211,7 +211,8 @@ function prepareV2(
     const date = single(input.headers, 'date');
     const dated = amzDate ?? date;
     const requestMs = dated === undefined ? undefined : parseRequestDate(dated);
-    if (requestMs === undefined) {
+    // A date before the epoch is no valid date at all (S3 says AccessDenied, not a skew).
+    if (requestMs === undefined || requestMs < 0) {
       throw new SigV4Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
     }
     const maxSkewMs = options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;

@@ -11,6 +11,7 @@ import { LOGGER } from '../../logging/logging.module';
 import { RedisService } from '../../redis/redis.service';
 import { RootKeyService } from '../../secrets/root-key.service';
 import type { CorsRule } from '../../storage-backends/backend';
+import { BackendRegistry } from '../../storage-backends/backend-registry.service';
 import { AnonymousBinding, BucketScope, MaybePromise, S3AccessDirectory, VirtualCredential } from './access.types';
 import { credentialSecretContext, isIssuedAccessKeyShape } from './access-keys';
 import { ExpiringCache } from './expiring-cache';
@@ -89,6 +90,7 @@ export class S3AccessDirectoryService implements S3AccessDirectory, OnModuleInit
     private readonly rootKey: RootKeyService,
     private readonly redis: RedisService,
     private readonly events: ChangeAnnouncer,
+    private readonly registry: BackendRegistry,
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
   ) {
@@ -267,13 +269,33 @@ export class S3AccessDirectoryService implements S3AccessDirectory, OnModuleInit
     return { backendId: row.backend_id, bucket: row.bucket, mode: 'ReadOnly', perSourceIpRps: row.per_source_ip_rps };
   }
 
+  /**
+   * A bucket's CORS rules: those set in the dashboard; for a bucket inside some credential's
+   * namespace without any, the bucket's own (upstream) rules, which its owner sets through the
+   * proxy. Either way cached like every answer here, so a change shows within a second.
+   */
   private async loadCors(key: string): Promise<readonly CorsRule[] | null> {
     const [backendId, bucket] = key.split('\n');
     const [row] = await this.query<{ rules: CorsRule[] }>(
       'SELECT rules FROM s3_bucket_cors WHERE backend_id = $1 AND bucket = $2',
       [backendId, bucket],
     );
-    return row ? row.rules : null;
+    if (row) return row.rules;
+    if (!isValidBucketName(bucket)) return null;
+    const [namespace] = await this.query<{ found: number }>(
+      `SELECT 1 AS found FROM s3_credential_scopes
+        WHERE kind = 'namespace' AND backend_id = $1 AND starts_with($2, bucket) AND length($2) > length(bucket)
+        LIMIT 1`,
+      [backendId, bucket],
+    );
+    const backend = namespace ? this.registry.entry(backendId)?.backend : undefined;
+    if (!backend) return null;
+    try {
+      const rules = await backend.getBucketCors(bucket);
+      return rules.length > 0 ? rules : null;
+    } catch {
+      return null; // no configuration, or no bucket
+    }
   }
 }
 

@@ -46,6 +46,20 @@ export class ProxyGate {
 
   private signed(x: Exchange, route: Route, auth: Authenticated): Step<Decision> {
     const { classified, target } = route;
+    if (classified.operation === 'PutBucket') {
+      // S3 checks a new bucket's name before anything else.
+      const problem = bucketNameProblem(target.bucket);
+      if (problem) {
+        return new S3ProxyError(
+          'InvalidBucketName',
+          `The specified bucket is not valid: it ${problem}.`,
+          'invalid_request',
+          {
+            extra: { BucketName: target.bucket },
+          },
+        );
+      }
+    }
     if (classified.disposition === 'refuse' && !ownerOperation(route, auth.virtual)) {
       return refusalOf(classified, target, auth.virtual);
     }
@@ -70,19 +84,6 @@ export class ProxyGate {
     if (scope.keyPrefix !== undefined) {
       const outside = this.outsideKeyPrefix(route, scope.keyPrefix);
       if (outside) return outside;
-    }
-    if (classified.operation === 'PutBucket' && scope.namespace) {
-      const problem = bucketNameProblem(target.bucket);
-      if (problem) {
-        return new S3ProxyError(
-          'InvalidBucketName',
-          `The specified bucket is not valid: it ${problem}.`,
-          'invalid_request',
-          {
-            extra: { BucketName: target.bucket },
-          },
-        );
-      }
     }
     x.backendId = scope.backendId;
     return this.applyCors(x, scope.backendId, target.bucket).then((): Decision | Refusal => {

@@ -168,7 +168,8 @@ export function checkDeleteList(body: Buffer, keyPrefix?: string): DeleteListEnt
   for (const entry of entries) {
     checkKey(entry.key, 'Key');
     const trimmed = entry.key.trim();
-    if (trimmed !== entry.key) checkKey(trimmed, 'Key');
+    // A key of spaces only trims to nothing, which names no other key.
+    if (trimmed !== entry.key && trimmed !== '') checkKey(trimmed, 'Key');
     if (entry.versionId !== undefined) checkToken(entry.versionId, 'VersionId', true);
   }
   if (keyPrefix === undefined) return entries;
