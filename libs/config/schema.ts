@@ -237,6 +237,8 @@ export class S3ProxyConfig {
   @IsNumber() @Min(0) global_rps = 0;
   @IsNumber() @Min(0) per_key_rps = 0;
   @IsBoolean() anonymous_enabled = false;
+  /** Accept AWS Signature Version 2 (header and presigned URL) from legacy clients; on by default. */
+  @IsBoolean() sigv2_enabled = true;
   @IsNumber() @Min(0) anonymous_rps = 20;
   /** As `server.headers_timeout`, `server.idle_timeout` and `server.small_body_timeout` (bodies up to 1 MiB). */
   @Duration() @IsDurationMs({ min: 1000 }) headers_timeout = 30_000;

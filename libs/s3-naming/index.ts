@@ -26,6 +26,26 @@ export function isValidBucketName(name: string): boolean {
   return bucketNameProblem(name) === undefined;
 }
 
+const BUCKET_PREFIX_CHARS = /^[a-z0-9][a-z0-9.-]{0,48}-$/;
+
+/**
+ * Why a bucket-name prefix (a tenant namespace such as `team-a-`) is unusable, or undefined.
+ * It is the start of a valid bucket name and ends with a hyphen, so it matches only names that
+ * continue after a separator: `team-a-` covers `team-a-x`, never `team-a` nor `team-ab`. At most
+ * 50 characters, leaving room for a name of its own.
+ */
+export function bucketPrefixProblem(prefix: string): string | undefined {
+  if (prefix.length < 2 || prefix.length > 50) return 'must be 2 to 50 characters long';
+  if (!BUCKET_PREFIX_CHARS.test(prefix)) {
+    return 'must use lower-case letters, digits, dots and hyphens, start with a letter or digit and end with "-"';
+  }
+  if (prefix.includes('..')) return 'must not contain two adjacent dots';
+  if (prefix.includes('.-') || prefix.includes('-.')) return 'must not have a dot next to a hyphen';
+  if (RESERVED_PREFIXES.some((p) => prefix.startsWith(p) || p.startsWith(prefix)))
+    return 'must not start or be the start of a reserved prefix';
+  return undefined;
+}
+
 export const MAX_KEY_BYTES = 1024;
 
 /** Why an object key is unusable, or undefined when it is valid. */
@@ -43,6 +63,22 @@ export function objectKeyProblem(key: string): string | undefined {
 /** Why a listing prefix is unusable (empty is fine), or undefined when it is valid. */
 export function prefixProblem(prefix: string): string | undefined {
   return prefix === '' ? undefined : objectKeyProblem(prefix);
+}
+
+export const MAX_KEY_PREFIX_BYTES = 512;
+
+/**
+ * Why a key prefix a credential is confined to (`home/alice/`) is unusable, or undefined: a
+ * valid object key of at most 512 bytes that ends with `/`, so `home/alice/` never covers
+ * `home/alice2/`.
+ */
+export function keyPrefixProblem(prefix: string): string | undefined {
+  const problem = objectKeyProblem(prefix);
+  if (problem !== undefined) return problem;
+  if (Buffer.byteLength(prefix, 'utf8') > MAX_KEY_PREFIX_BYTES) return `must be at most ${MAX_KEY_PREFIX_BYTES} bytes`;
+  if (prefix.includes('\\')) return 'must not contain "\\"';
+  if (!prefix.endsWith('/')) return 'must end with "/"';
+  return undefined;
 }
 
 /** The longest upload id, version id or continuation token accepted from a client. */

@@ -6,3 +6,5 @@ export * from './parse';
 export * from './signing';
 export * from './verify';
 export * from './presign';
+export * from './sigv2';
+export * from './post-policy';

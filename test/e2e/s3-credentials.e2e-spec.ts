@@ -93,6 +93,7 @@ describe('S3 virtual credentials and anonymous bindings', () => {
         secret_key: expect.stringMatching(SECRET),
         backend_id: 'local',
         buckets: ['team-a', 'team-b'],
+        namespaces: [],
         scopes: [
           { backend_id: 'local', bucket: 'team-a' },
           { backend_id: 'local', bucket: 'team-b' },

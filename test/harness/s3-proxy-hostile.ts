@@ -72,6 +72,11 @@ export interface HostileTarget {
   hostSuffix: string;
   /** The S3 server's data directory, when it keeps one (s3rver): nothing may appear around it. */
   dataDirectory?: () => string | undefined;
+  /**
+   * The key prefix the credential is confined to in bucket a (`home/alice/`): every hostile key
+   * then starts with it, so its dot segments try to climb out of the prefix as well.
+   */
+  keyPrefix?: string;
 }
 
 export interface RawResponse {
@@ -155,8 +160,8 @@ export function strayEntries(directory: string, token: string): string[] {
 }
 
 const md5 = (text: string) => createHash('md5').update(text).digest('base64');
-const deleteBody = (xmlKey: string) =>
-  `<Delete><Object><Key>harmless</Key></Object><Object><Key>${xmlKey}</Key></Object></Delete>`;
+const deleteBody = (xmlKey: string, keyPrefix = '') =>
+  `<Delete><Object><Key>${keyPrefix}harmless</Key></Object><Object><Key>${xmlKey}</Key></Object></Delete>`;
 
 const TAGGING = '<Tagging><TagSet><Tag><Key>owned</Key><Value>yes</Value></Tag></TagSet></Tagging>';
 
@@ -186,7 +191,7 @@ export const HOSTILE_OPERATIONS: readonly Operation[] = [
   {
     name: 'CopyObject source',
     send: (t, k) =>
-      signedRaw(t.endpoint(), t.keys(), 'PUT', `/${t.bucket}/hostile-copy-target`, {
+      signedRaw(t.endpoint(), t.keys(), 'PUT', `/${t.bucket}/${t.keyPrefix ?? ''}hostile-copy-target`, {
         headers: { 'x-amz-copy-source': `${t.bucket}/${k}` },
       }),
   },
@@ -201,8 +206,8 @@ export const HOSTILE_OPERATIONS: readonly Operation[] = [
     name: 'DeleteObjects body',
     send: (t, _k, x) =>
       signedRaw(t.endpoint(), t.keys(), 'POST', `/${t.bucket}?delete`, {
-        body: deleteBody(x),
-        headers: { 'content-md5': md5(deleteBody(x)) },
+        body: deleteBody(x, t.keyPrefix),
+        headers: { 'content-md5': md5(deleteBody(x, t.keyPrefix)) },
       }),
   },
   {
@@ -247,6 +252,7 @@ export function describeHostileTargets(t: HostileTarget): void {
   describe('hostile object keys and tokens (bucket scope escape)', () => {
     const token = `stowage-escape-${randomBytes(4).toString('hex')}`;
     const key = (text: string) => text.replace(/TOKEN/g, token).replace(/\{b\}/g, t.foreignBucket);
+    const prefixed = (text: string) => (t.keyPrefix ?? '') + key(text);
     const escapeKey = (text: string) => {
       // Character references stay; everything else is escaped as XML text.
       const parts = key(text).split(/(&#x?[0-9A-Fa-f]+;)/);
@@ -270,7 +276,9 @@ export function describeHostileTargets(t: HostileTarget): void {
       HOSTILE_KEYS.map((hostile) => [operation.name, hostile.name, operation, hostile] as const),
     );
     it.each(cases)('%s with a %s key', async (_op, _key, operation, hostile) => {
-      const res = await operation.send(t, key(hostile.raw), escapeKey(hostile.xml));
+      // Behind a key prefix a leading space is no longer leading: the key's own form is tested.
+      const xml = t.keyPrefix ? escapeXml(t.keyPrefix) + escapeKey(hostile.xml.trimStart()) : escapeKey(hostile.xml);
+      const res = await operation.send(t, prefixed(hostile.raw), xml);
       if (hostile.refused) {
         expect([res.status, res.code]).toEqual([
           400,

@@ -1,6 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -33,6 +33,29 @@ import { proxyClient, VirtualKeys } from './s3-proxy';
 
 const run = promisify(execFile);
 export const AWS_CLI = '/usr/bin/aws';
+
+/**
+ * The aws CLI v1 (Debian's /usr/bin/aws is v2, which presigns with SigV4 only): STOWAGE_AWS_CLI_V1,
+ * or one installed under pyenv or /usr/local. Undefined when there is none.
+ */
+export const AWS_CLI_V1: string | undefined = (() => {
+  const pyenv = '/root/.pyenv/versions';
+  const candidates = [
+    process.env.STOWAGE_AWS_CLI_V1,
+    ...(existsSync(pyenv) ? readdirSync(pyenv).map((v) => join(pyenv, v, 'bin/aws')) : []),
+    '/usr/local/bin/aws',
+  ];
+  for (const candidate of candidates) {
+    if (!candidate || !existsSync(candidate)) continue;
+    try {
+      const version = execFileSync(candidate, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      if (version.startsWith('aws-cli/1.')) return candidate;
+    } catch {
+      // not a working aws CLI
+    }
+  }
+  return undefined;
+})();
 export const S3CMD = '/usr/bin/s3cmd';
 export const RCLONE = '/usr/bin/rclone';
 const MiB = 1024 * 1024;
@@ -80,9 +103,18 @@ export class S3Cli {
     this.setup = configure(this.home);
   }
 
-  static aws(endpoint: string, keys: VirtualKeys): S3Cli {
-    return new S3Cli(AWS_CLI, (home) => {
-      writeFileSync(join(home, 'config'), '[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n');
+  /**
+   * `defaults`: no configuration beyond the region (in the environment), as a user has it out of
+   * the box; the aws CLI v1 (`v1`) then presigns with SigV2.
+   */
+  static aws(endpoint: string, keys: VirtualKeys, options: { defaults?: boolean; v1?: boolean } = {}): S3Cli {
+    const binary = options.v1 ? AWS_CLI_V1 : AWS_CLI;
+    if (!binary) throw new Error('no aws CLI v1 is installed (set STOWAGE_AWS_CLI_V1)');
+    return new S3Cli(binary, (home) => {
+      writeFileSync(
+        join(home, 'config'),
+        options.defaults ? '[default]\n' : '[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n',
+      );
       return {
         args: ['--endpoint-url', endpoint],
         env: {
@@ -91,14 +123,15 @@ export class S3Cli {
           AWS_ACCESS_KEY_ID: keys.accessKeyId,
           AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
           AWS_EC2_METADATA_DISABLED: 'true',
+          ...(options.defaults ? { AWS_DEFAULT_REGION: 'us-east-1' } : {}),
           AWS_PAGER: '',
         },
       };
     });
   }
 
-  /** s3cmd signing with SigV4; uploads above 5 MiB go in 5 MiB parts. */
-  static s3cmd(endpoint: string, keys: VirtualKeys): S3Cli {
+  /** s3cmd signing with SigV4 (or SigV2 with `signatureV2`); uploads above 5 MiB go in 5 MiB parts. */
+  static s3cmd(endpoint: string, keys: VirtualKeys, options: { signatureV2?: boolean } = {}): S3Cli {
     return new S3Cli(S3CMD, (home) => {
       const host = new URL(endpoint).host;
       const config = join(home, 's3cfg');
@@ -111,7 +144,7 @@ export class S3Cli {
           `host_base = ${host}`,
           `host_bucket = ${host}`,
           'use_https = False',
-          'signature_v2 = False',
+          `signature_v2 = ${options.signatureV2 ? 'True' : 'False'}`,
           'bucket_location = us-east-1',
           'multipart_chunk_size_mb = 5',
           'progress_meter = False',

@@ -14,6 +14,7 @@ import {
 } from '../harness/s3-proxy';
 import { describeProxyMatrix } from '../harness/s3-proxy-matrix';
 import { describeHostileTargets } from '../harness/s3-proxy-hostile';
+import { describeNamespaces, dropBucket, mintAs } from '../harness/s3-proxy-namespaces';
 
 const HOST_SUFFIX = 's3.stowage.test';
 
@@ -69,6 +70,41 @@ describe('the S3 proxy in front of Ceph RGW', () => {
     foreignBucket,
     backend: () => backend,
     hostSuffix: HOST_SUFFIX,
+  });
+
+  describeNamespaces({
+    endpoint: () => fx.endpoint,
+    admin: () => fx.admin,
+    user: () => fx.user,
+    backendId: 'local',
+    backend: () => backend,
+    tag: suffix.replace(/[^a-z0-9]/g, '').slice(-10),
+    versioning: true,
+  });
+
+  describe('a namespace credential on Ceph', () => {
+    let nsKeys: VirtualKeys;
+    // `stowage-px3-<suffix>` (out of scope) is the foreign bucket; the namespace is `stowage-pxn-<suffix>-`.
+    const inside = `stowage-pxn-${suffix}-a`;
+    beforeAll(async () => {
+      const minted = await mintAs(fx.admin, '/api/admin/s3-credentials', [
+        { backend_id: 'local', bucket_prefix: `stowage-pxn-${suffix}-` },
+      ]);
+      nsKeys = minted.keys as VirtualKeys;
+      await createBucket(fx.admin, 'local', inside);
+    });
+    afterAll(async () => {
+      await dropBucket(backend, inside);
+    });
+
+    describeHostileTargets({
+      endpoint: () => fx.endpoint,
+      keys: () => nsKeys,
+      bucket: inside,
+      foreignBucket,
+      backend: () => backend,
+      hostSuffix: HOST_SUFFIX,
+    });
   });
 
   it('stores nothing when a client hangs up in the middle of an upload', async () => {

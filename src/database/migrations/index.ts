@@ -4,6 +4,7 @@ import { OidcIdentity1796900000000 } from './1796900000000-oidc-identity';
 import { QuotaReservations1797000000000 } from './1797000000000-quota-reservations';
 import { AuditQueryIndexes1797100000000 } from './1797100000000-audit-query-indexes';
 import { QuotaScanDelta1797200000000 } from './1797200000000-quota-scan-delta';
+import { CredentialNamespaces1797300000000 } from './1797300000000-credential-namespaces';
 
 /** Every migration, oldest first. Append only; never edit one that has been released. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   QuotaReservations1797000000000,
   AuditQueryIndexes1797100000000,
   QuotaScanDelta1797200000000,
+  CredentialNamespaces1797300000000,
 ];

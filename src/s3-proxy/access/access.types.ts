@@ -1,9 +1,20 @@
 import type { CorsRule } from '../../storage-backends/backend';
 
-/** One bucket a virtual credential may reach through the S3 proxy. */
+/**
+ * What a virtual credential may reach through the S3 proxy, in one of three forms:
+ * - a bucket: `{backendId, bucket}`, every object of one bucket;
+ * - a key prefix inside a bucket: `{backendId, bucket, keyPrefix: 'home/alice/'}`, only the
+ *   objects under it (listings must name a prefix inside it);
+ * - a namespace: `{backendId, bucket: 'team-a-', namespace: true}`, every bucket whose name
+ *   starts with the prefix, which the credential may also create, configure and delete.
+ */
 export interface BucketScope {
   readonly backendId: string;
+  /** The bucket's name; for a namespace, the bucket-name prefix (it ends with `-`). */
   readonly bucket: string;
+  readonly namespace?: boolean;
+  /** Confines the scope to keys under this prefix (ends with `/`); absent: the whole bucket. */
+  readonly keyPrefix?: string;
 }
 
 /**
@@ -18,7 +29,7 @@ export interface VirtualCredential {
   readonly expiresAt: Date | null;
   /** When it was minted: the creation date its synthesised ListBuckets gives each bucket. */
   readonly createdAt: Date;
-  /** At most one scope per bucket name: the bucket name alone picks the backend. */
+  /** At most one scope matches any bucket name: the bucket name alone picks the backend. */
   readonly scopes: readonly BucketScope[];
 }
 

@@ -11,6 +11,7 @@ import { LOGGER } from '../../logging/logging.module';
 import { RedisService } from '../../redis/redis.service';
 import { RootKeyService } from '../../secrets/root-key.service';
 import type { CorsRule } from '../../storage-backends/backend';
+import { BackendRegistry } from '../../storage-backends/backend-registry.service';
 import { AnonymousBinding, BucketScope, MaybePromise, S3AccessDirectory, VirtualCredential } from './access.types';
 import { credentialSecretContext, isIssuedAccessKeyShape } from './access-keys';
 import { ExpiringCache } from './expiring-cache';
@@ -44,13 +45,13 @@ interface CredentialRow {
   user_enabled: boolean;
   expires_at: Date | null;
   created_at: Date;
-  scopes: Array<{ backend_id: string; bucket: string }>;
+  scopes: Array<{ backend_id: string; bucket: string; kind: string; key_prefix: string | null }>;
 }
 
 const CREDENTIALS_SQL = `
   SELECT c.access_key, c.secret_key_sealed, c.user_id, c.enabled, c.expires_at, c.created_at,
          (u.id IS NULL OR u.enabled) AS user_enabled,
-         COALESCE((SELECT json_agg(json_build_object('backend_id', s.backend_id, 'bucket', s.bucket) ORDER BY s.bucket)
+         COALESCE((SELECT json_agg(json_build_object('backend_id', s.backend_id, 'bucket', s.bucket, 'kind', s.kind, 'key_prefix', s.key_prefix) ORDER BY s.bucket)
                    FROM s3_credential_scopes s WHERE s.access_key = c.access_key), '[]'::json) AS scopes
     FROM s3_credentials c
     LEFT JOIN users u ON u.id = c.user_id
@@ -89,6 +90,7 @@ export class S3AccessDirectoryService implements S3AccessDirectory, OnModuleInit
     private readonly rootKey: RootKeyService,
     private readonly redis: RedisService,
     private readonly events: ChangeAnnouncer,
+    private readonly registry: BackendRegistry,
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
   ) {
@@ -246,7 +248,7 @@ export class S3AccessDirectoryService implements S3AccessDirectory, OnModuleInit
       this.logger.error({ accessKey, err: (err as Error).message }, 'cannot open an s3 credential secret');
       return null;
     }
-    const scopes: BucketScope[] = row.scopes.map((s) => ({ backendId: s.backend_id, bucket: s.bucket }));
+    const scopes: BucketScope[] = row.scopes.map(scopeOfRow);
     return {
       accessKey: row.access_key,
       secretKey,
@@ -267,13 +269,33 @@ export class S3AccessDirectoryService implements S3AccessDirectory, OnModuleInit
     return { backendId: row.backend_id, bucket: row.bucket, mode: 'ReadOnly', perSourceIpRps: row.per_source_ip_rps };
   }
 
+  /**
+   * A bucket's CORS rules: those set in the dashboard; for a bucket inside some credential's
+   * namespace without any, the bucket's own (upstream) rules, which its owner sets through the
+   * proxy. Either way cached like every answer here, so a change shows within a second.
+   */
   private async loadCors(key: string): Promise<readonly CorsRule[] | null> {
     const [backendId, bucket] = key.split('\n');
     const [row] = await this.query<{ rules: CorsRule[] }>(
       'SELECT rules FROM s3_bucket_cors WHERE backend_id = $1 AND bucket = $2',
       [backendId, bucket],
     );
-    return row ? row.rules : null;
+    if (row) return row.rules;
+    if (!isValidBucketName(bucket)) return null;
+    const [namespace] = await this.query<{ found: number }>(
+      `SELECT 1 AS found FROM s3_credential_scopes
+        WHERE kind = 'namespace' AND backend_id = $1 AND starts_with($2, bucket) AND length($2) > length(bucket)
+        LIMIT 1`,
+      [backendId, bucket],
+    );
+    const backend = namespace ? this.registry.entry(backendId)?.backend : undefined;
+    if (!backend) return null;
+    try {
+      const rules = await backend.getBucketCors(bucket);
+      return rules.length > 0 ? rules : null;
+    } catch {
+      return null; // no configuration, or no bucket
+    }
   }
 }
 
@@ -286,8 +308,20 @@ function sameCredential(a: VirtualCredential | null, b: VirtualCredential | null
     a.enabled === b.enabled &&
     (a.expiresAt?.getTime() ?? null) === (b.expiresAt?.getTime() ?? null) &&
     a.scopes.length === b.scopes.length &&
-    a.scopes.every((scope, i) => scope.backendId === b.scopes[i].backendId && scope.bucket === b.scopes[i].bucket)
+    a.scopes.every(
+      (scope, i) =>
+        scope.backendId === b.scopes[i].backendId &&
+        scope.bucket === b.scopes[i].bucket &&
+        scope.namespace === b.scopes[i].namespace &&
+        scope.keyPrefix === b.scopes[i].keyPrefix,
+    )
   );
+}
+
+function scopeOfRow(s: CredentialRow['scopes'][number]): BucketScope {
+  if (s.kind === 'namespace') return { backendId: s.backend_id, bucket: s.bucket, namespace: true };
+  if (s.key_prefix !== null) return { backendId: s.backend_id, bucket: s.bucket, keyPrefix: s.key_prefix };
+  return { backendId: s.backend_id, bucket: s.bucket };
 }
 
 /** A cached "none" (null) as undefined, keeping a cache hit synchronous. */

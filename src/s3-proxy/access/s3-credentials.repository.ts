@@ -129,8 +129,14 @@ export class S3CredentialsRepository {
 
   private async insertScopes(manager: EntityManager, accessKey: string, scopes: readonly BucketScope[]) {
     if (scopes.length === 0) return;
-    await manager
-      .getRepository(S3CredentialScopeEntity)
-      .insert(scopes.map((s) => ({ accessKey, backendId: s.backendId, bucket: s.bucket })));
+    await manager.getRepository(S3CredentialScopeEntity).insert(
+      scopes.map((s) => ({
+        accessKey,
+        backendId: s.backendId,
+        bucket: s.bucket,
+        kind: s.namespace ? ('namespace' as const) : ('bucket' as const),
+        keyPrefix: s.keyPrefix ?? null,
+      })),
+    );
   }
 }

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { StowageError } from '@stowage/errors';
-import { bucketNameProblem } from '@stowage/s3-naming';
 import { AuditService } from '../../audit/audit.service';
 import { Actor } from '../../access/actor';
 import { RootKeyService } from '../../secrets/root-key.service';
@@ -8,6 +7,7 @@ import { BackendRegistry } from '../../storage-backends/backend-registry.service
 import { UsersRepository } from '../../users/users.repository';
 import { S3CredentialEntity } from '../s3-credential.entity';
 import { BucketScope } from './access.types';
+import { scopesProblem } from './scopes';
 import { credentialSecretContext, generateAccessKey, generateSecretKey } from './access-keys';
 import {
   CreateS3CredentialDto,
@@ -15,6 +15,7 @@ import {
   S3CredentialDto,
   S3CredentialViewDto,
   ScopeInputDto,
+  BucketScopeDto,
 } from './dto/s3-credential.dto';
 import { ChangeAnnouncer } from '../../change-announcer/change-announcer.service';
 import {
@@ -32,14 +33,20 @@ const adminDisabled = () =>
   new StowageError('forbidden', 'An administrator disabled this credential; only an administrator can enable it.');
 
 export function toCredentialDto(row: S3CredentialEntity): S3CredentialDto {
-  const scopes = [...(row.scopes ?? [])]
-    .sort((a, b) => a.bucket.localeCompare(b.bucket) || a.backendId.localeCompare(b.backendId))
-    .map((s) => ({ backend_id: s.backendId, bucket: s.bucket }));
+  const sorted = [...(row.scopes ?? [])].sort(
+    (a, b) => a.bucket.localeCompare(b.bucket) || a.backendId.localeCompare(b.backendId),
+  );
+  const scopes = sorted.map((s) =>
+    s.kind === 'namespace'
+      ? { backend_id: s.backendId, bucket_prefix: s.bucket }
+      : { backend_id: s.backendId, bucket: s.bucket, ...(s.keyPrefix !== null ? { key_prefix: s.keyPrefix } : {}) },
+  );
   const backends = new Set(scopes.map((s) => s.backend_id));
   return {
     access_key: row.accessKey,
     backend_id: backends.size === 1 ? scopes[0].backend_id : '',
-    buckets: scopes.map((s) => s.bucket),
+    buckets: sorted.filter((s) => s.kind !== 'namespace').map((s) => s.bucket),
+    namespaces: sorted.filter((s) => s.kind === 'namespace').map((s) => s.bucket),
     scopes,
     ...(row.userId ? { user_id: row.userId } : {}),
     description: row.description,
@@ -85,7 +92,7 @@ export class S3CredentialsService {
    */
   async create(input: CreateS3CredentialDto, ownerId: string | null, actor: Actor, self: boolean) {
     const sealer = this.rootKey.require();
-    const scopes = this.resolveScopes(input);
+    const scopes = this.resolveScopes(input, undefined, self);
     if (!scopes) throw new StowageError('bad_request', undefined, 'buckets: at least one bucket is required');
     const expiresAt = this.futureDate(input.expires_at);
     if (ownerId && !self && !(await this.users.findById(ownerId)))
@@ -129,7 +136,7 @@ export class S3CredentialsService {
     const current = await this.repository.find(accessKey, owner);
     if (!current) throw notFound();
     const backends = new Set((current.scopes ?? []).map((s) => s.backendId));
-    const scopes = this.resolveScopes(input, backends.size === 1 ? [...backends][0] : undefined);
+    const scopes = this.resolveScopes(input, backends.size === 1 ? [...backends][0] : undefined, owner !== 'any');
     const expiresAt =
       input.expires_at === undefined ? undefined : input.expires_at ? this.futureDate(input.expires_at) : null;
     if (owner !== 'any' && input.enabled === true && current.disabledBy === 'admin') throw adminDisabled();
@@ -172,12 +179,12 @@ export class S3CredentialsService {
    * The scopes a request asks for, checked: names valid, backends known, one scope per bucket
    * name (the proxy picks the backend from the bucket name alone). Undefined when not given.
    */
-  private resolveScopes(input: ScopeInputDto, currentBackend?: string): BucketScope[] | undefined {
+  private resolveScopes(input: ScopeInputDto, currentBackend?: string, self = false): BucketScope[] | undefined {
     let scopes: BucketScope[];
     if (input.scopes != null) {
       if (input.buckets != null || input.backend_id != null)
         throw new StowageError('bad_request', undefined, 'scopes: give either scopes, or backend_id with buckets');
-      scopes = input.scopes.map((s) => ({ backendId: s.backend_id, bucket: s.bucket }));
+      scopes = input.scopes.map((s) => scopeOfInput(s, self));
     } else if (input.buckets != null) {
       const backendId = input.backend_id ?? currentBackend;
       if (!backendId) throw new StowageError('bad_request', undefined, 'backend_id: required with buckets');
@@ -193,10 +200,9 @@ export class S3CredentialsService {
         throw new StowageError('bad_request', undefined, `buckets: ${bucket} is listed more than once`);
       seen.add(bucket);
     }
-    for (const { bucket } of scopes) {
-      const problem = bucketNameProblem(bucket);
-      if (problem) throw new StowageError('invalid_bucket_name', undefined, `${bucket}: ${problem}`);
-    }
+    const problem = scopesProblem(scopes);
+    if (problem?.field === 'name') throw new StowageError('invalid_bucket_name', undefined, problem.message);
+    if (problem) throw new StowageError('bad_request', undefined, `scopes: ${problem.message}`);
     for (const backendId of new Set(scopes.map((s) => s.backendId))) this.registry.get(backendId);
     return scopes;
   }
@@ -224,9 +230,34 @@ export class S3CredentialsService {
       detail: {
         access_key: accessKey,
         ...(ownerId ? { owner_id: ownerId } : {}),
-        ...(scopes ? { scopes: scopes.map((s) => ({ backend_id: s.backendId, bucket: s.bucket })) } : {}),
+        ...(scopes ? { scopes: scopes.map(scopeDetail) } : {}),
         ...detail,
       },
     });
   }
+}
+
+/** One scope of a request, as the proxy keeps it; a namespace is for administrators to grant. */
+function scopeOfInput(s: BucketScopeDto, self: boolean): BucketScope {
+  if ((s.bucket == null) === (s.bucket_prefix == null))
+    throw new StowageError('bad_request', undefined, 'scopes: each scope names either bucket or bucket_prefix');
+  if (s.bucket_prefix != null) {
+    if (s.key_prefix != null)
+      throw new StowageError('bad_request', undefined, 'scopes: key_prefix goes with bucket, not bucket_prefix');
+    if (self) throw new StowageError('forbidden', 'Only an administrator can grant a namespace (bucket_prefix).');
+    return { backendId: s.backend_id, bucket: s.bucket_prefix, namespace: true };
+  }
+  const bucket = s.bucket as string;
+  return s.key_prefix != null
+    ? { backendId: s.backend_id, bucket, keyPrefix: s.key_prefix }
+    : { backendId: s.backend_id, bucket };
+}
+
+function scopeDetail(s: BucketScope): Record<string, string> {
+  if (s.namespace) return { backend_id: s.backendId, bucket_prefix: s.bucket };
+  return {
+    backend_id: s.backendId,
+    bucket: s.bucket,
+    ...(s.keyPrefix !== undefined ? { key_prefix: s.keyPrefix } : {}),
+  };
 }

@@ -3,7 +3,19 @@ import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { StowageConfig } from '@stowage/config';
 import { StowageError } from '@stowage/errors';
-import { CheckedRequest, checkRequest, isSigV4Error, SigningKeyCache } from '@stowage/sigv4';
+import {
+  CheckedPostSignature,
+  CheckedRequest,
+  checkPostSignature,
+  checkRequest,
+  CheckedSigV2Request,
+  checkSigV2Request,
+  isSigV4Error,
+  SigningKeyCache,
+  SigV2Mode,
+  SigV4Error,
+  VerifiedRequest,
+} from '@stowage/sigv4';
 import { LOGGER } from '../../logging/logging.module';
 import { BackendRegistry } from '../../storage-backends/backend-registry.service';
 import type { S3AccessDirectory, VirtualCredential } from '../access/access.types';
@@ -22,6 +34,7 @@ import { SigningRegions } from './signing-regions';
 export class ProxyAuthenticator {
   private readonly signingKeys = new SigningKeyCache(10_000);
   private readonly regions: SigningRegions;
+  private readonly sigv2Enabled: boolean;
 
   constructor(
     config: StowageConfig,
@@ -30,10 +43,12 @@ export class ProxyAuthenticator {
     private readonly metrics: ProxyMetrics,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
+    this.sigv2Enabled = config.s3_proxy.sigv2_enabled;
     this.regions = new SigningRegions(config.s3_proxy.regions, () => registry.list().map((entry) => entry.spec.region));
   }
 
-  authenticate(x: Exchange, target: RequestTarget): Step<Authenticated> {
+  authenticate(x: Exchange, target: RequestTarget, sigv2?: SigV2Mode): Step<Authenticated> {
+    if (sigv2 !== undefined) return this.authenticateV2(x, target);
     let found: VirtualCredential | undefined;
     let checked: CheckedRequest | Promise<CheckedRequest>;
     try {
@@ -71,8 +86,82 @@ export class ProxyAuthenticator {
     return this.admit(x, checked, found);
   }
 
+  /** The signature of a PostObject form's policy, checked against the same credentials. */
+  authenticatePostForm(x: Exchange, fields: ReadonlyMap<string, string>): Step<Authenticated> {
+    let found: VirtualCredential | undefined;
+    let checked: CheckedPostSignature | SigV4Error | Promise<CheckedPostSignature | SigV4Error>;
+    try {
+      checked = checkPostSignature(
+        fields,
+        (accessKey) => {
+          x.accessKey = accessKey;
+          const answer = this.directory.credential(accessKey);
+          if (!(answer instanceof Promise)) {
+            found = answer;
+            return answer;
+          }
+          return answer.then((credential) => {
+            found = credential;
+            return credential;
+          });
+        },
+        { region: this.regions.check, sigv2: this.sigv2Enabled },
+      );
+    } catch (err) {
+      return this.lookupFailed(x, err);
+    }
+    if (checked instanceof Promise) {
+      return checked.then(
+        (c) => this.admit(x, c, found, true),
+        (err: unknown) => this.lookupFailed(x, err),
+      );
+    }
+    return this.admit(x, checked, found, true);
+  }
+
+  /** A SigV2 request (header or presigned URL), checked against the same credentials. */
+  private authenticateV2(x: Exchange, target: RequestTarget): Step<Authenticated> {
+    let found: VirtualCredential | undefined;
+    let checked: CheckedSigV2Request | Promise<CheckedSigV2Request>;
+    try {
+      checked = checkSigV2Request({
+        method: x.req.method ?? 'GET',
+        path: target.rawPath,
+        query: target.rawQuery,
+        headers: headersOf(x.req),
+        virtualHostedBucket: target.virtualHosted ? target.bucket : undefined,
+        lookupSecret: (accessKey) => {
+          x.accessKey = accessKey;
+          const answer = this.directory.credential(accessKey);
+          if (!(answer instanceof Promise)) {
+            found = answer;
+            return answer;
+          }
+          return answer.then((credential) => {
+            found = credential;
+            return credential;
+          });
+        },
+      });
+    } catch (err) {
+      return this.lookupFailed(x, err);
+    }
+    if (checked instanceof Promise) {
+      return checked.then(
+        (c) => this.admit(x, c, found, true),
+        (err: unknown) => this.lookupFailed(x, err),
+      );
+    }
+    return this.admit(x, checked, found, true);
+  }
+
   /** The verdict on a checked request: a refusal, or the request with its credential. */
-  private admit(x: Exchange, checked: CheckedRequest, found: VirtualCredential | undefined): Authenticated | Refusal {
+  private admit(
+    x: Exchange,
+    checked: CheckedRequest | CheckedSigV2Request | CheckedPostSignature,
+    found: VirtualCredential | undefined,
+    sigv2 = false,
+  ): Authenticated | Refusal {
     if (isSigV4Error(checked)) {
       this.refuse(x, authFailureReason(checked.code));
       return checked;
@@ -88,7 +177,7 @@ export class ProxyAuthenticator {
       return new S3ProxyError('AccessDenied', 'The credential has expired.', 'expired');
     }
     this.directory.touch(virtual.accessKey);
-    return { verified: checked, virtual };
+    return sigv2 ? { virtual } : { verified: checked as VerifiedRequest, virtual };
   }
 
   /** The credential directory could not answer (PostgreSQL down, or too many lookups at once). */

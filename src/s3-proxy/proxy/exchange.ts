@@ -9,7 +9,7 @@ import type { CopySource } from './request-target';
 /** Injection token of the credential, binding and CORS lookups the proxy makes per request. */
 export const S3_ACCESS_DIRECTORY = Symbol('S3_ACCESS_DIRECTORY');
 
-export type AuthMode = 'sigv4' | 'presigned' | 'anonymous' | 'none';
+export type AuthMode = 'sigv4' | 'presigned' | 'sigv2' | 'sigv2-presigned' | 'post-policy' | 'anonymous' | 'none';
 export type Result = 'ok' | 'error' | 'denied' | 'aborted';
 
 /**
@@ -90,7 +90,8 @@ export type Step<T> = T | Refusal | Promise<T | Refusal>;
 
 /** A request whose signature and credential passed. */
 export interface Authenticated {
-  readonly verified: VerifiedRequest;
+  /** The SigV4 verdict (body verification follows it); absent for SigV2, which signs no body. */
+  readonly verified?: VerifiedRequest;
   readonly virtual: VirtualCredential;
 }
 
@@ -101,6 +102,10 @@ export interface ForwardDecision {
   /** Absent for anonymous requests. */
   readonly verified?: VerifiedRequest;
   readonly copySource?: CopySource;
+  /** A key-prefix scope's prefix: every key the request names (a DeleteObjects body's too) must be under it. */
+  readonly keyPrefix?: string;
+  /** The credential owns the bucket (a namespace's): ACL headers go upstream as sent. */
+  readonly owner?: boolean;
 }
 
 /**

@@ -70,7 +70,7 @@ export class ProxyForwarder {
   async forward(
     x: Exchange,
     { target, params }: Route,
-    { spec, verified, copySource }: ForwardDecision,
+    { spec, verified, copySource, keyPrefix, owner }: ForwardDecision,
   ): Promise<Refusal | undefined> {
     const { req, res } = x;
     const method = req.method ?? 'GET';
@@ -83,7 +83,7 @@ export class ProxyForwarder {
       if (name.startsWith('x-amz-')) {
         if (DROPPED_AMZ_HEADERS.has(name)) continue;
         if (trailerChecksum && name === 'x-amz-sdk-checksum-algorithm') continue;
-        if ((name === 'x-amz-acl' && !HARMLESS_ACLS.has(value)) || name.startsWith('x-amz-grant-')) {
+        if (!owner && ((name === 'x-amz-acl' && !HARMLESS_ACLS.has(value)) || name.startsWith('x-amz-grant-'))) {
           return new S3ProxyError('AccessDenied', 'Object ACLs are managed through Stowage.', 'operation_refused');
         }
         // The copy source goes upstream only as the one that was checked, encoded afresh.
@@ -138,7 +138,7 @@ export class ProxyForwarder {
         if (x.operation === 'DeleteObjects') {
           // The keys of the body are targets too: checked, and exactly the bytes checked go on.
           body = await readBody(req, verified, length, DELETE_BODY_BYTES);
-          const entries = checkDeleteList(body);
+          const entries = checkDeleteList(body, keyPrefix);
           // The sizes of what it deletes are read before it goes (buckets with a quota only).
           quotaStep = await this.quota.removeList(x, target, entries);
         } else if (length > 0 || payload !== 'signed') {

@@ -1,9 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { StowageConfig } from '@stowage/config';
+import { bucketNameProblem } from '@stowage/s3-naming';
 import { listBucketsXml } from '@stowage/s3-xml';
+import { percentDecode } from '@stowage/sigv4';
 import type { BackendSpec } from '../../storage-backends/backend-spec';
 import { BackendRegistry } from '../../storage-backends/backend-registry.service';
 import type { BucketScope, S3AccessDirectory, VirtualCredential } from '../access/access.types';
+import { keyInScope, scopeOf } from '../access/scopes';
 import { corsHeaders, matchCorsRule, requestedHeaders } from './cors';
 import { Authenticated, Decision, Exchange, Refusal, S3_ACCESS_DIRECTORY, Step } from './exchange';
 import { ANONYMOUS_OPERATIONS, Classified } from './operations';
@@ -43,7 +46,23 @@ export class ProxyGate {
 
   private signed(x: Exchange, route: Route, auth: Authenticated): Step<Decision> {
     const { classified, target } = route;
-    if (classified.disposition === 'refuse') return refusalOf(classified, target, auth.virtual);
+    if (classified.operation === 'PutBucket') {
+      // S3 checks a new bucket's name before anything else.
+      const problem = bucketNameProblem(target.bucket);
+      if (problem) {
+        return new S3ProxyError(
+          'InvalidBucketName',
+          `The specified bucket is not valid: it ${problem}.`,
+          'invalid_request',
+          {
+            extra: { BucketName: target.bucket },
+          },
+        );
+      }
+    }
+    if (classified.disposition === 'refuse' && !ownerOperation(route, auth.virtual)) {
+      return refusalOf(classified, target, auth.virtual);
+    }
     const limited = this.limit(auth.virtual);
     if (limited) return limited.then((refusal) => refusal ?? this.inScope(x, route, auth));
     return this.inScope(x, route, auth);
@@ -51,8 +70,10 @@ export class ProxyGate {
 
   private inScope(x: Exchange, route: Route, { verified, virtual }: Authenticated): Step<Decision> {
     const { classified, target } = route;
-    if (classified.disposition === 'synthesise')
+    if (classified.disposition === 'synthesise') {
+      if (hasNamespace(virtual)) return this.listNamespaceBuckets(virtual);
       return { kind: 'answer', status: 200, body: this.listBuckets(virtual) };
+    }
     const scope = scopeFor(virtual, target.bucket);
     if (!scope) {
       this.metrics.scopeViolations.inc();
@@ -60,14 +81,96 @@ export class ProxyGate {
         extra: { BucketName: target.bucket },
       });
     }
+    if (scope.keyPrefix !== undefined) {
+      const outside = this.outsideKeyPrefix(route, scope.keyPrefix);
+      if (outside) return outside;
+    }
     x.backendId = scope.backendId;
     return this.applyCors(x, scope.backendId, target.bucket).then((): Decision | Refusal => {
       const copySource = this.copySourceOf(x, virtual, scope);
       if (copySource instanceof Error) return copySource;
       const spec = this.specOf(scope.backendId);
       if (spec instanceof Error) return spec;
-      return { kind: 'forward', spec, verified, copySource };
+      return { kind: 'forward', spec, verified, copySource, keyPrefix: scope.keyPrefix, owner: scope.namespace };
     });
+  }
+
+  /**
+   * A key-prefix scope, as an S3 policy on `home/alice/*` with an `s3:prefix` condition behaves:
+   * objects outside the prefix are refused, and so are listings that do not name a prefix inside
+   * it. The bucket's own metadata (HeadBucket, location, versioning) stays readable.
+   */
+  private outsideKeyPrefix({ classified, target, params }: Route, keyPrefix: string): Refusal | undefined {
+    if (target.key !== '') {
+      if (target.key.startsWith(keyPrefix)) return undefined;
+      return this.keyRefusal(target.bucket, target.key, 'The credential is not authorised for this key.');
+    }
+    switch (classified.operation) {
+      case 'ListObjects':
+      case 'ListObjectsV2':
+      case 'ListObjectVersions':
+      case 'ListMultipartUploads': {
+        const raw = params.find((p) => p.key === 'prefix')?.raw ?? '';
+        const prefix = percentDecode(raw);
+        if (prefix.startsWith(keyPrefix)) return undefined;
+        return this.keyRefusal(
+          target.bucket,
+          prefix,
+          `The credential may list only under the prefix "${keyPrefix}"; name it (or a longer one) as the prefix.`,
+        );
+      }
+      case 'HeadBucket':
+      case 'GetBucketLocation':
+      case 'GetBucketVersioning':
+      case 'DeleteObjects': // each key of the body is checked by the forward stage
+        return undefined;
+      default:
+        return this.keyRefusal(target.bucket, '', 'The credential is confined to a key prefix of this bucket.');
+    }
+  }
+
+  private keyRefusal(bucket: string, key: string, message: string): Refusal {
+    this.metrics.scopeViolations.inc();
+    return new S3ProxyError('AccessDenied', message, 'scope_violation', {
+      extra: { BucketName: bucket, ...(key ? { Key: key.slice(0, 256) } : {}) },
+    });
+  }
+
+  /**
+   * ListBuckets of a credential with a namespace: its fixed buckets, and the buckets of each
+   * namespace that exist upstream (asked afresh, so a bucket just made shows at once).
+   */
+  private async listNamespaceBuckets(credential: VirtualCredential): Promise<Decision | Refusal> {
+    const names = new Map<string, Date>();
+    for (const scope of credential.scopes) if (!scope.namespace) names.set(scope.bucket, credential.createdAt);
+    const namespaces = credential.scopes.filter((scope) => scope.namespace);
+    for (const backendId of new Set(namespaces.map((scope) => scope.backendId))) {
+      const entry = this.registry.entry(backendId);
+      if (!entry) continue;
+      let buckets;
+      try {
+        buckets = await entry.backend.listBuckets(AbortSignal.timeout(LIST_BUCKETS_TIMEOUT_MS));
+      } catch {
+        return new S3ProxyError(
+          'ServiceUnavailable',
+          'The storage behind this namespace did not answer. Please try again.',
+          'upstream_unavailable',
+          { retryAfterSeconds: 1 },
+        );
+      }
+      for (const bucket of buckets) {
+        const scope = scopeOf(credential.scopes, bucket.name);
+        if (scope?.namespace && scope.backendId === backendId) {
+          names.set(bucket.name, bucket.createdAt ?? credential.createdAt);
+        }
+      }
+    }
+    const sorted = [...names.keys()].sort();
+    const body = listBucketsXml(
+      { id: credential.accessKey, displayName: credential.accessKey },
+      sorted.map((name) => ({ name, creationDate: names.get(name) as Date })),
+    );
+    return { kind: 'answer', status: 200, body };
   }
 
   /** The copy source of a copy request, which must be in scope and on the same backend. */
@@ -83,7 +186,7 @@ export class ProxyGate {
       return new S3ProxyError('InvalidRequest', 'The x-amz-copy-source header is malformed.', 'invalid_request');
     }
     const sourceScope = scopeFor(credential, source.bucket);
-    if (!sourceScope) {
+    if (!sourceScope || !keyInScope(sourceScope, source.key)) {
       this.metrics.scopeViolations.inc();
       return new S3ProxyError(
         'AccessDenied',
@@ -210,7 +313,70 @@ function slowDown(waitSeconds: number): Refusal {
 
 /** The credential's scope on `bucket`, if it has one. */
 function scopeFor(credential: VirtualCredential, bucket: string): BucketScope | undefined {
-  return credential.scopes.find((scope) => scope.bucket === bucket);
+  return scopeOf(credential.scopes, bucket);
+}
+
+const LIST_BUCKETS_TIMEOUT_MS = 10_000;
+const namespaceOf = new WeakMap<VirtualCredential, boolean>();
+
+/** Whether any scope of the credential is a namespace (remembered per credential object). */
+function hasNamespace(credential: VirtualCredential): boolean {
+  let answer = namespaceOf.get(credential);
+  if (answer === undefined) {
+    answer = credential.scopes.some((scope) => scope.namespace === true);
+    namespaceOf.set(credential, answer);
+  }
+  return answer;
+}
+
+/**
+ * The configuration a namespace's owner may read and change on its buckets through the proxy,
+ * besides creating and deleting them: what S3 lets a bucket's owner set on the bucket itself
+ * (ACLs and policies included, which reach only that bucket). Refused: the settings that name
+ * another bucket or an outside endpoint as a destination (replication, logging, inventory,
+ * analytics and metrics exports, notifications), which would reach beyond the namespace.
+ */
+const OWNER_CONFIGURATION: ReadonlySet<string> = new Set([
+  'accelerate',
+  'acl',
+  'cors',
+  'encryption',
+  'intelligent-tiering',
+  'lifecycle',
+  'object-lock',
+  'ownershipControls',
+  'policy',
+  'policyStatus',
+  'publicAccessBlock',
+  'requestPayment',
+  'tagging',
+  'versioning',
+  'website',
+]);
+const BEYOND_NAMESPACE = /^(analytics|inventory|logging|metrics|notification|replication)$/;
+
+/**
+ * Whether an operation the proxy refuses to ordinary scopes is one a namespace's owner makes on a
+ * bucket of the namespace: CreateBucket, DeleteBucket, the configuration above, and an object's
+ * ACL, retention, legal hold, restore and select.
+ */
+function ownerOperation({ classified, target, params }: Route, credential: VirtualCredential): boolean {
+  const { operation } = classified;
+  if (
+    operation !== 'PutBucket' &&
+    operation !== 'DeleteBucket' &&
+    operation !== 'BucketConfiguration' &&
+    operation !== 'ObjectConfiguration'
+  )
+    return false;
+  if (!scopeFor(credential, target.bucket)?.namespace) return false;
+  if (operation !== 'BucketConfiguration') return true;
+  let owned = false;
+  for (const param of params) {
+    if (BEYOND_NAMESPACE.test(param.key)) return false;
+    if (OWNER_CONFIGURATION.has(param.key)) owned = true;
+  }
+  return owned;
 }
 
 /**

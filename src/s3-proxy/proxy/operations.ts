@@ -15,6 +15,7 @@ export type S3Operation =
   | 'GetObjectAttributes'
   | 'ListParts'
   | 'PutObject'
+  | 'PostObject'
   | 'CopyObject'
   | 'UploadPart'
   | 'UploadPartCopy'

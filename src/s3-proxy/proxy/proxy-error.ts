@@ -10,6 +10,7 @@ export const PROXY_ERROR_STATUS = {
   EntityTooLarge: 507,
   InternalError: 500,
   InvalidArgument: 400,
+  InvalidBucketName: 400,
   InvalidRequest: 400,
   InvalidURI: 400,
   MalformedXML: 400,

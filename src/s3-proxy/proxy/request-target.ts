@@ -153,9 +153,10 @@ export function formatCopySource(source: CopySource): string {
  * Checks the objects of a DeleteObjects body, refusing the whole request for any key or version
  * id the proxy will not act on. The body is forwarded as it was read here, so the upstream acts
  * on exactly these keys (a Content-MD5 or checksum the client sent stays valid). A key is also
- * checked with its surrounding spaces trimmed, as some servers' XML parsers read it.
+ * checked with its surrounding spaces trimmed, as some servers' XML parsers read it. With a
+ * credential confined to `keyPrefix`, one key outside it refuses the whole request.
  */
-export function checkDeleteList(body: Buffer): DeleteListEntry[] {
+export function checkDeleteList(body: Buffer, keyPrefix?: string): DeleteListEntry[] {
   const entries = parseDeleteObjects(body.toString('utf8'));
   if (!entries) {
     throw new S3ProxyError(
@@ -167,8 +168,22 @@ export function checkDeleteList(body: Buffer): DeleteListEntry[] {
   for (const entry of entries) {
     checkKey(entry.key, 'Key');
     const trimmed = entry.key.trim();
-    if (trimmed !== entry.key) checkKey(trimmed, 'Key');
+    // A key of spaces only trims to nothing, which names no other key.
+    if (trimmed !== entry.key && trimmed !== '') checkKey(trimmed, 'Key');
     if (entry.versionId !== undefined) checkToken(entry.versionId, 'VersionId', true);
+  }
+  if (keyPrefix === undefined) return entries;
+  for (const entry of entries) {
+    if (!(entry.key.startsWith(keyPrefix) && entry.key.trim().startsWith(keyPrefix))) {
+      throw new S3ProxyError(
+        'AccessDenied',
+        'The credential is not authorised for a key of this request.',
+        'scope_violation',
+        {
+          extra: { Key: entry.key.slice(0, 256) },
+        },
+      );
+    }
   }
   return entries;
 }

@@ -1,4 +1,4 @@
-import { parseQuery, QueryParam } from '@stowage/sigv4';
+import { parseQuery, QueryParam, SIGV2_QUERY_PARAMS, sigV2Mode, SigV2Mode } from '@stowage/sigv4';
 import type { Exchange, Refusal } from './exchange';
 import { Classified, classifyOperation } from './operations';
 import { S3ProxyError } from './proxy-error';
@@ -9,19 +9,26 @@ export interface Route {
   readonly target: RequestTarget;
   readonly params: QueryParam[];
   readonly classified: Classified;
-  /** `signed`: SigV4 header or presigned URL; `preflight`: a CORS OPTIONS request. */
-  readonly entry: 'signed' | 'anonymous' | 'preflight';
+  /**
+   * `signed`: SigV4 or SigV2, header or presigned URL; `preflight`: a CORS OPTIONS request;
+   * `post-form`: a browser upload (PostObject), signed by the policy inside its form.
+   */
+  readonly entry: 'signed' | 'anonymous' | 'preflight' | 'post-form';
+  /** How a request signed with SigV2 is signed; absent for SigV4. */
+  readonly sigv2?: SigV2Mode;
 }
 
 const NO_QUERY: ReadonlySet<string> = new Set();
 const PREFLIGHT: Classified = { operation: 'Unknown', disposition: 'forward', access: 'read' };
-const SIGV2_REFUSED = 'Signature version 2 is not supported by this endpoint. Please use AWS4-HMAC-SHA256 (SigV4).';
+const POST_OBJECT: Classified = { operation: 'PostObject', disposition: 'forward', access: 'write' };
+const SIGV2_REFUSED =
+  'Signature Version 2 is turned off on this endpoint (s3_proxy.sigv2_enabled). Please use AWS4-HMAC-SHA256 (SigV4).';
 
 /**
  * The route stage: the canonical target (path-style or virtual-hosted), the checked query, the
  * S3 operation it names and how the request authenticates. Synchronous, no I/O.
  */
-export function route(x: Exchange, hostSuffixes: readonly string[]): Route | Refusal {
+export function route(x: Exchange, hostSuffixes: readonly string[], sigv2Enabled = true): Route | Refusal {
   const { req } = x;
   let target: RequestTarget | undefined;
   try {
@@ -48,6 +55,19 @@ export function route(x: Exchange, hostSuffixes: readonly string[]): Route | Ref
   const method = req.method ?? 'GET';
   if (method === 'OPTIONS') return { target, params, classified: PREFLIGHT, entry: 'preflight' };
 
+  if (
+    method === 'POST' &&
+    target.key === '' &&
+    target.bucket !== '' &&
+    names.size === 0 &&
+    req.headers.authorization === undefined &&
+    /^multipart\/form-data/i.test(req.headers['content-type'] ?? '')
+  ) {
+    x.operation = POST_OBJECT.operation;
+    x.access = POST_OBJECT.access;
+    x.authMode = 'post-policy';
+    return { target, params, classified: POST_OBJECT, entry: 'post-form' };
+  }
   const classified = classifyOperation(
     method,
     target.bucket,
@@ -64,18 +84,27 @@ export function route(x: Exchange, hostSuffixes: readonly string[]): Route | Ref
       'invalid_request',
     );
   }
+  const authorization = req.headers.authorization;
   const signed =
-    req.headers.authorization !== undefined ||
+    (authorization !== undefined && !authorization.startsWith('AWS ')) ||
     names.has('X-Amz-Signature') ||
     names.has('X-Amz-Credential') ||
     names.has('X-Amz-Algorithm');
   if (signed) {
-    x.authMode = req.headers.authorization !== undefined ? 'sigv4' : 'presigned';
+    x.authMode = authorization !== undefined ? 'sigv4' : 'presigned';
     return { target, params, classified, entry: 'signed' };
   }
-  if (names.has('AWSAccessKeyId') || names.has('Signature')) {
-    // A presigned URL of signature version 2 (aws CLI v1's `s3 presign`): not anonymous.
-    return new S3ProxyError('InvalidRequest', SIGV2_REFUSED, 'bad_authorization_format');
+  const sigv2 =
+    authorization !== undefined || names.has('AWSAccessKeyId') || names.has('Signature')
+      ? sigV2Mode(authorization, params)
+      : undefined;
+  if (sigv2 !== undefined) {
+    // Never anonymous: signed with version 2 (aws CLI v1's `s3 presign`, s3cmd's signature_v2).
+    if (!sigv2Enabled) return new S3ProxyError('InvalidRequest', SIGV2_REFUSED, 'bad_authorization_format');
+    x.authMode = sigv2 === 'header' ? 'sigv2' : 'sigv2-presigned';
+    // The signature's own parameters do not go upstream.
+    const forwarded = sigv2 === 'presigned' ? params.filter((p) => !SIGV2_QUERY_PARAMS.has(p.key)) : params;
+    return { target, params: forwarded, classified, entry: 'signed', sigv2 };
   }
   x.authMode = 'anonymous';
   return { target, params, classified, entry: 'anonymous' };

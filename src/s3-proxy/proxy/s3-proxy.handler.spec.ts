@@ -8,6 +8,7 @@ import type { ProxyAuthenticator } from './authenticate';
 import type { Authenticated, Step } from './exchange';
 import type { ProxyForwarder } from './forward';
 import { ProxyGate } from './gate';
+import type { ProxyPostObject } from './post-object';
 import type { ProxyMetrics } from './proxy-metrics';
 import type { ProxyRecorder } from './record';
 import type { RpsLimiter } from './rps-limiter';
@@ -85,6 +86,7 @@ function pipeline(authenticate: () => Step<Authenticated>) {
     gate,
     { forward } as unknown as ProxyForwarder,
     { opened: jest.fn(), closed: jest.fn(), admit: () => undefined } as unknown as ProxyRecorder,
+    {} as unknown as ProxyPostObject,
     { error: jest.fn(), warn: jest.fn() } as unknown as Logger,
   );
   return { handler, gate, forward, metrics };

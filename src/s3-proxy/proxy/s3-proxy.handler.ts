@@ -11,6 +11,7 @@ import { ProxyAuthenticator } from './authenticate';
 import { Authenticated, Decision, Exchange, newExchange, Refusal } from './exchange';
 import { ProxyForwarder } from './forward';
 import { ProxyGate } from './gate';
+import { ProxyPostObject } from './post-object';
 import { ProxyRecorder } from './record';
 import { Route, route } from './route';
 
@@ -27,6 +28,7 @@ export class S3ProxyHandler {
   private requestCounter = 0;
   private readonly trust: ((addr: string, i: number) => boolean) | undefined;
   private readonly hostSuffixes: readonly string[];
+  private readonly sigv2Enabled: boolean;
 
   constructor(
     config: StowageConfig,
@@ -34,11 +36,13 @@ export class S3ProxyHandler {
     private readonly gate: ProxyGate,
     private readonly forwarder: ProxyForwarder,
     private readonly recorder: ProxyRecorder,
+    private readonly postObject: ProxyPostObject,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     const trusted = config.server.trusted_proxies;
     this.trust = trusted.length > 0 ? proxyAddr.compile(trusted) : undefined;
     this.hostSuffixes = config.s3_proxy.host_suffixes;
+    this.sigv2Enabled = config.s3_proxy.sigv2_enabled;
   }
 
   handle(req: IncomingMessage, res: ServerResponse, expectContinue = false): void {
@@ -67,10 +71,15 @@ export class S3ProxyHandler {
   }
 
   private run(x: Exchange): void | Promise<void> {
-    const routed = route(x, this.hostSuffixes);
+    const routed = route(x, this.hostSuffixes, this.sigv2Enabled);
     if (routed instanceof Error) return this.fail(x, routed);
+    if (routed.entry === 'post-form') {
+      return this.postObject.handle(x, routed).then((refusal) => {
+        if (refusal) this.fail(x, refusal);
+      });
+    }
     if (routed.entry !== 'signed') return this.gated(x, routed, undefined);
-    const auth = this.authenticator.authenticate(x, routed.target);
+    const auth = this.authenticator.authenticate(x, routed.target, routed.sigv2);
     if (auth instanceof Promise) return auth.then((a) => this.authenticated(x, routed, a));
     return this.authenticated(x, routed, auth);
   }

@@ -7,6 +7,7 @@ import { ProxyAuthenticator } from './authenticate';
 import { S3_ACCESS_DIRECTORY } from './exchange';
 import { ProxyForwarder } from './forward';
 import { ProxyGate } from './gate';
+import { ProxyPostObject } from './post-object';
 import { ProxyAuditRecorder } from './proxy-audit.recorder';
 import { ProxyMetrics } from './proxy-metrics';
 import { ProxyQuota } from './quota';
@@ -30,6 +31,7 @@ import { S3ProxyServer } from './s3-proxy.server';
     ProxyMetrics,
     ProxyAuditRecorder,
     ProxyQuota,
+    ProxyPostObject,
   ],
   exports: [S3ProxyServer],
 })

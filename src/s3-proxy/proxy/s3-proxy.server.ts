@@ -65,6 +65,8 @@ export class S3ProxyServer implements OnApplicationBootstrap, BeforeApplicationS
       's3',
     );
     server.on('checkContinue', (req, res) => this.handler.handle(req, res, true));
+    // An Expect other than 100-continue (an empty one, say) is ignored, as S3 does, not answered 417.
+    server.on('checkExpectation', (req, res) => this.handler.handle(req, res, false));
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
       if (socket.writable && !socket.destroyed) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);

@@ -20,12 +20,36 @@ import { IsBackendId } from '../../../storage-backends/dto/backend-id';
 export const MAX_SCOPES = 100;
 export const MAX_DESCRIPTION = 256;
 
+/**
+ * One scope: `bucket` (a whole bucket), `bucket` with `key_prefix` (only the keys under it), or
+ * `bucket_prefix` (a namespace: every bucket whose name starts with it, which the credential may
+ * create and delete). Names are checked against the naming rules by the service.
+ */
 export class BucketScopeDto {
   @ApiProperty({ example: 'local' })
   @IsBackendId()
   backend_id!: string;
-  /** Checked against the naming rules by the service (`invalid_bucket_name`). */
-  @ApiProperty({ example: 'team-assets' }) @IsString() @MaxLength(255) bucket!: string;
+  @ApiPropertyOptional({ example: 'team-assets', description: 'A bucket; not with bucket_prefix.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  bucket?: string;
+  @ApiPropertyOptional({
+    example: 'team-a-',
+    description: 'A namespace: every bucket whose name starts with this prefix, which must end with "-".',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  bucket_prefix?: string;
+  @ApiPropertyOptional({
+    example: 'home/alice/',
+    description: 'With bucket: only the keys under this prefix, which must end with "/".',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  key_prefix?: string;
 }
 
 export class S3CredentialDto {
@@ -34,7 +58,13 @@ export class S3CredentialDto {
   secret_key?: string;
   @ApiProperty({ description: 'The backend of every scope, or "" when the scopes span several backends.' })
   backend_id!: string;
-  @ApiProperty({ type: [String], description: 'The bucket names the credential may reach.' }) buckets!: string[];
+  @ApiProperty({ type: [String], description: 'The bucket names the credential may reach (namespaces aside).' })
+  buckets!: string[];
+  @ApiProperty({
+    type: [String],
+    description: 'The bucket-name prefixes of its namespaces (buckets it may create and delete).',
+  })
+  namespaces!: string[];
   @ApiProperty({ type: [BucketScopeDto] }) scopes!: BucketScopeDto[];
   @ApiPropertyOptional({ format: 'uuid', description: 'The user the credential belongs to.' }) user_id?: string;
   @ApiProperty() description!: string;
@@ -133,5 +163,6 @@ export class PatchS3CredentialDto extends ScopeInputDto {
 
 export class AccessKeyParam {
   @ApiProperty()
-  @Matches(/^[A-Za-z0-9]{1,128}$/, { message: 'must be an access key id' }) akid!: string;
+  @Matches(/^[A-Za-z0-9]{1,128}$/, { message: 'must be an access key id' })
+  akid!: string;
 }
