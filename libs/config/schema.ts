@@ -103,7 +103,8 @@ export class OidcConfig {
   @IsObject() role_mapping: Record<string, string[]> = {};
   /** Text of the sign-in button, reported by /api/auth/config. */
   // eslint-disable-next-line no-control-regex
-  @IsString() @Matches(/^[^\u0000-\u001f\u007f]{1,64}$/, { message: 'must be 1-64 printable characters' })
+  @IsString()
+  @Matches(/^[^\u0000-\u001f\u007f]{1,64}$/, { message: 'must be 1-64 printable characters' })
   button_label = 'Sign in with SSO';
   /** The redirect URI registered at the provider; empty means `server.public_url` + `/auth/callback`. */
   @IsUrlWithScheme(['http', 'https'], true) redirect_url = '';
@@ -229,6 +230,8 @@ export class S3ProxyKubernetesConfig {
 export class S3ProxyConfig {
   @IsBoolean() enabled = false;
   @IsListenAddress() listen = ':8090';
+  /** The URL clients reach the proxy at (shown with credentials); empty: derived from `listen`. */
+  @IsUrlWithScheme(['http', 'https'], true) public_url = '';
   @IsArray() @IsString({ each: true }) host_suffixes: string[] = [];
   /** Regions a SigV4 credential scope may name; empty: the backends' regions and us-east-1. */
   @IsArray()

@@ -28,6 +28,15 @@ export class BucketScopeDto {
   @ApiProperty({ example: 'team-assets' }) @IsString() @MaxLength(255) bucket!: string;
 }
 
+export class BucketUrlsDto {
+  @ApiProperty() backend_id!: string;
+  @ApiProperty() bucket!: string;
+  @ApiProperty({ description: 'The bucket under the endpoint (path-style): works with every client.' })
+  path_style!: string;
+  @ApiPropertyOptional({ description: 'The bucket as a host name, when `s3_proxy.host_suffixes` names one.' })
+  virtual_hosted?: string;
+}
+
 export class S3CredentialDto {
   @ApiProperty({ example: 'STWG7Q2M4K9D1XZ0B3NC' }) access_key!: string;
   @ApiPropertyOptional({ description: 'Only in the answer to the request that created the credential.' })
@@ -36,6 +45,14 @@ export class S3CredentialDto {
   backend_id!: string;
   @ApiProperty({ type: [String], description: 'The bucket names the credential may reach.' }) buckets!: string[];
   @ApiProperty({ type: [BucketScopeDto] }) scopes!: BucketScopeDto[];
+  @ApiProperty({
+    description:
+      "The S3 proxy's URL for clients: `s3_proxy.public_url`, else http on `s3_proxy.listen`'s port at the first host suffix, `server.public_url`'s host or this request's host.",
+    example: 'http://localhost:8090',
+  })
+  endpoint_url!: string;
+  @ApiProperty({ type: [BucketUrlsDto], description: "Each scope's bucket URLs, in the order of `scopes`." })
+  bucket_urls!: BucketUrlsDto[];
   @ApiPropertyOptional({ format: 'uuid', description: 'The user the credential belongs to.' }) user_id?: string;
   @ApiProperty() description!: string;
   @ApiProperty() enabled!: boolean;
@@ -133,5 +150,6 @@ export class PatchS3CredentialDto extends ScopeInputDto {
 
 export class AccessKeyParam {
   @ApiProperty()
-  @Matches(/^[A-Za-z0-9]{1,128}$/, { message: 'must be an access key id' }) akid!: string;
+  @Matches(/^[A-Za-z0-9]{1,128}$/, { message: 'must be an access key id' })
+  akid!: string;
 }
