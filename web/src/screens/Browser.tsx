@@ -23,6 +23,8 @@ interface Row {
 
 type SortKey = 'name' | 'size' | 'modified';
 const ROW_HEIGHT = 36;
+/** The first request asks for a screenful or so, answered fast even from a slow upstream; the rest follow in the background. */
+const FIRST_PAGE = 200;
 const PAGE = 1000;
 
 export default function Browser() {
@@ -42,6 +44,7 @@ export default function Browser() {
   const [actionError, setActionError] = useState<unknown>();
   const [dragging, setDragging] = useState(false);
   const [elapsed, setElapsed] = useState<number>();
+  const [firstRows, setFirstRows] = useState<number>();
   const started = useRef(performance.now());
   const fileInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
@@ -52,13 +55,14 @@ export default function Browser() {
     queryFn: ({ pageParam }) =>
       unwrap(
         api.GET('/api/backends/{bid}/buckets/{bucket}/objects', {
-          params: { path: { bid, bucket }, query: { prefix, delimiter: '/', max_keys: PAGE, ...(pageParam ? { token: pageParam } : {}) } },
+          params: { path: { bid, bucket }, query: { prefix, delimiter: '/', max_keys: pageParam ? PAGE : FIRST_PAGE, ...(pageParam ? { token: pageParam } : {}) } },
         }),
       ),
     getNextPageParam: (last) => (last.is_truncated && last.next_continuation_token ? last.next_continuation_token : undefined),
   });
 
-  // Every page of the folder, one after the other: sorting and filtering need them all.
+  // Every page of the folder, one after the other, while the rows already listed stay usable:
+  // sorting and filtering cover what has arrived, and the status line says more is coming.
   useEffect(() => {
     if (listing.hasNextPage && !listing.isFetchingNextPage && !listing.error) void listing.fetchNextPage();
   }, [listing.hasNextPage, listing.isFetchingNextPage, listing.error, listing]);
@@ -66,6 +70,7 @@ export default function Browser() {
   useEffect(() => {
     started.current = performance.now();
     setElapsed(undefined);
+    setFirstRows(undefined);
     setSelected(new Set());
     setOpen(undefined);
     setFilter('');
@@ -104,6 +109,9 @@ export default function Browser() {
   useEffect(() => {
     if (complete && elapsed === undefined) setElapsed(Math.round(performance.now() - started.current));
   }, [complete, elapsed]);
+  useEffect(() => {
+    if ((all.length > 0 || complete) && firstRows === undefined) setFirstRows(Math.round(performance.now() - started.current));
+  }, [all.length, complete, firstRows]);
 
   const scroller = useRef<HTMLDivElement>(null);
   const virtual = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 12 });
@@ -317,7 +325,7 @@ export default function Browser() {
             </div>
             {complete && rows.length === 0 && <p className="p-4 text-sm text-muted">{t('browser.empty')}</p>}
           </div>
-          <p className="border-t border-line px-2 py-1 text-xs text-muted" role="status" data-testid="list-status" data-count={all.length} data-complete={complete ? 'true' : 'false'} data-ms={elapsed}>
+          <p className="border-t border-line px-2 py-1 text-xs text-muted" role="status" data-testid="list-status" data-count={all.length} data-complete={complete ? 'true' : 'false'} data-ms={elapsed} data-first-ms={firstRows}>
             {complete
               ? `${t('browser.count', { count: rows.length })}${elapsed !== undefined ? ` · ${t('browser.rendered', { count: all.length, ms: elapsed })}` : ''}`
               : t('browser.loadingMore', { count: all.length })}
