@@ -1,4 +1,4 @@
-import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate, useParams, useSearch } from '@tanstack/react-router';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { type DragEvent, useEffect, useMemo, useRef, useState } from 'react';
@@ -6,7 +6,7 @@ import { api, bucketPath, mutationHeaders, unwrap } from '../api/client';
 import { Button, ErrorMessage, Field, Modal } from '../components/ui';
 import { t } from '../i18n';
 import { baseName, formatBytes, formatDate } from '../lib/format';
-import { canWrite, useMe } from '../lib/session';
+import { canWrite, isAdmin, useMe } from '../lib/session';
 import { enqueue, onUploadFinished } from '../lib/uploads';
 import { CopyDialog } from './CopyDialog';
 import { ObjectPanel } from './ObjectPanel';
@@ -49,6 +49,12 @@ export default function Browser() {
   const fileInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
 
+  // Folder sizes come from the size-tracking route; a bucket without tracking answers 409
+  // size_tracking_disabled, shown as its readable message.
+  const folderSize = useMutation({
+    mutationFn: (p: string) => unwrap(api.GET('/api/backends/{bid}/buckets/{bucket}/prefix-size', { params: { path: { bid, bucket }, query: { prefix: p } } })),
+  });
+
   const listing = useInfiniteQuery({
     queryKey: ['objects', bid, bucket, prefix],
     initialPageParam: '',
@@ -74,6 +80,7 @@ export default function Browser() {
     setSelected(new Set());
     setOpen(undefined);
     setFilter('');
+    folderSize.reset();
   }, [bid, bucket, prefix]);
 
   useEffect(() => onUploadFinished((item) => {
@@ -212,7 +219,14 @@ export default function Browser() {
       onDrop={(e) => void onDrop(e)}
     >
       <header className="flex flex-col gap-2">
-        <h1 className="text-xl font-semibold">{bucket}</h1>
+        <div className="flex items-center gap-3">
+          <h1 className="text-xl font-semibold">{bucket}</h1>
+          {isAdmin(me.data) && (
+            <Link to="/b/$bid/$bucket/settings" params={{ bid, bucket }} className="text-sm text-accent underline" aria-label={t('settings.openFor', { name: bucket })}>
+              {t('settings.open')}
+            </Link>
+          )}
+        </div>
         <nav aria-label={t('browser.breadcrumbs')}>
           <ol className="flex flex-wrap items-center gap-1 text-sm">
             <li>
@@ -251,6 +265,14 @@ export default function Browser() {
             <Button onClick={() => setDialog('folder')}>{t('browser.newFolder')}</Button>
           </>
         )}
+        <Button onClick={() => folderSize.mutate(prefix)} disabled={folderSize.isPending}>
+          {t('browser.folderSize')}
+        </Button>
+        {folderSize.data && (
+          <span className="text-sm" role="status" data-testid="folder-size">
+            {t('browser.folderSizeValue', { size: formatBytes(folderSize.data.bytes), count: folderSize.data.count })}
+          </span>
+        )}
         {selectedRows.length > 0 && (
           <>
             <span className="text-sm text-muted" aria-live="polite">
@@ -280,7 +302,7 @@ export default function Browser() {
         />
       </div>
 
-      <ErrorMessage error={listing.error ?? actionError} />
+      <ErrorMessage error={listing.error ?? actionError ?? folderSize.error} />
 
       <div className="flex min-h-0 flex-1 gap-3">
         <div className={`flex min-h-0 min-w-0 flex-1 flex-col rounded-lg border bg-panel ${dragging ? 'border-accent' : 'border-line'}`}>
