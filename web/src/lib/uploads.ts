@@ -88,6 +88,13 @@ interface State {
   batchChoice: Map<number, ConflictChoice>;
 }
 
+/** Set while the page goes away: uploads cut off by a reload stay resumable rather than aborted. */
+let leaving = false;
+if (typeof window !== 'undefined') {
+  window.addEventListener('pagehide', () => (leaving = true));
+  window.addEventListener('pageshow', () => (leaving = false));
+}
+
 let state: State = { items: [], unfinished: loadSaved(), batchChoice: new Map() };
 const listeners = new Set<() => void>();
 const inflight = new Map<number, { aborts: Set<() => void> }>();
@@ -283,16 +290,22 @@ async function multipart(item: UploadItem, aborts: Set<() => void>): Promise<voi
   const parts: { PartNumber: number; ETag: string }[] = [...held].map(([PartNumber, ETag]) => ({ PartNumber, ETag }));
   const missing = Array.from({ length: count }, (_, index) => index).filter((index) => !held.has(index + 1));
   let next = 0;
+  let stopped = false;
   const worker = async () => {
-    while (next < missing.length) {
+    while (next < missing.length && !stopped) {
       const index = missing[next++]!;
       const blob = item.file.slice(index * partSize, index * partSize + partBytes(index));
-      const result = (await check(
-        await send('PUT', `${base}/parts/${index + 1}?${q}`, blob, { 'content-type': 'application/octet-stream' }, (n) => {
-          progress[index] = n;
-          update(item.id, { sent: progress.reduce((a, b) => a + b, 0) });
-        }, aborts),
+      const result = (await withRetries(
+        async () =>
+          check(
+            await send('PUT', `${base}/parts/${index + 1}?${q}`, blob, { 'content-type': 'application/octet-stream' }, (n) => {
+              progress[index] = n;
+              update(item.id, { sent: progress.reduce((a, b) => a + b, 0) });
+            }, aborts),
+          ),
+        () => stopped || leaving || state.items.find((i) => i.id === item.id)?.status === 'cancelled',
       )) as { etag: string; part_number: number };
+      if (stopped) return;
       parts.push({ PartNumber: result.part_number, ETag: result.etag });
       upload.parts[result.part_number] = result.etag;
       remember(upload);
@@ -304,8 +317,27 @@ async function multipart(item: UploadItem, aborts: Set<() => void>): Promise<voi
     await check(await send('POST', `${base}/complete?${q}`, JSON.stringify({ parts }), { 'content-type': 'application/json' }, () => {}, aborts));
     forget(upload.uploadId);
   } catch (err) {
-    abortUpload();
+    stopped = true;
+    if (!leaving) {
+      for (const abort of [...aborts]) abort();
+      abortUpload();
+    }
     throw err;
+  }
+}
+
+/** Retries a part a few times when the failure is passing (network, 503, 429), honouring Retry-After. */
+async function withRetries<T>(attempt: () => Promise<T>, giveUp: () => boolean): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      const passing = err instanceof ApiError && (err.code === 'network' || err.status === 503 || err.status === 429);
+      if (!passing || tries >= 4 || giveUp()) throw err;
+      const seconds = err instanceof ApiError && err.retryAfter !== undefined ? Math.min(err.retryAfter, 10) : tries;
+      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+      if (giveUp()) throw err;
+    }
   }
 }
 

@@ -49,32 +49,9 @@ function parseJson<T>(text: string): T {
 }
 
 function Quota({ p }: { p: Params }) {
-  const queryClient = useQueryClient();
   const quota = useQuery({ queryKey: ['quota', p.params.path], queryFn: () => unwrap(api.GET('/api/backends/{bid}/buckets/{bucket}/quota', p)) });
-  const [soft, setSoft] = useState('');
-  const [hard, setHard] = useState('');
-  useEffect(() => {
-    if (!quota.data) return;
-    setSoft(sizeText(quota.data.soft_bytes));
-    setHard(sizeText(quota.data.hard_bytes));
-  }, [quota.data]);
-  const done = (data: Schemas['QuotaDto'] | undefined) => {
-    if (data) queryClient.setQueryData(['quota', p.params.path], data);
-    else void queryClient.invalidateQueries({ queryKey: ['quota', p.params.path] });
-    void queryClient.invalidateQueries({ queryKey: ['buckets', p.params.path.bid] });
-  };
-  const save = useMutation({
-    mutationFn: () =>
-      unwrap(api.PUT('/api/backends/{bid}/buckets/{bucket}/quota', { ...p, body: { soft_bytes: soft.trim() || null, hard_bytes: hard.trim() || null } })),
-    onSuccess: done,
-  });
-  const remove = useMutation({ mutationFn: () => unwrap(api.DELETE('/api/backends/{bid}/buckets/{bucket}/quota', p)), onSuccess: () => done(undefined) });
-  const recompute = useMutation({ mutationFn: () => unwrap(api.POST('/api/backends/{bid}/buckets/{bucket}/quota/recompute', p)), onSuccess: done });
   const q = quota.data;
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    save.mutate();
-  };
+  const [saved, setSaved] = useState(false);
   return (
     <Section title={t('settings.quota')}>
       {quota.isPending && <Loading />}
@@ -88,6 +65,41 @@ function Quota({ p }: { p: Params }) {
           {q.last_error && <p className="text-danger">{q.last_error}</p>}
         </div>
       )}
+      {/* Keyed by the saved caps, so the fields start from them and are never overwritten while typed in. */}
+      {q && <QuotaForm key={`${q.soft_bytes}/${q.hard_bytes}`} p={p} quota={q} onSaved={setSaved} />}
+      {saved && <p role="status" className="text-sm text-muted">{t('settings.saved')}</p>}
+      <ErrorMessage error={quota.error} />
+    </Section>
+  );
+}
+
+function QuotaForm({ p, quota: q, onSaved }: { p: Params; quota: Schemas['QuotaDto']; onSaved: (saved: boolean) => void }) {
+  const queryClient = useQueryClient();
+  const [soft, setSoft] = useState(() => sizeText(q.soft_bytes));
+  const [hard, setHard] = useState(() => sizeText(q.hard_bytes));
+  const done = (data: Schemas['QuotaDto'] | undefined) => {
+    if (data) queryClient.setQueryData(['quota', p.params.path], data);
+    else void queryClient.invalidateQueries({ queryKey: ['quota', p.params.path] });
+    void queryClient.invalidateQueries({ queryKey: ['buckets', p.params.path.bid] });
+  };
+  const save = useMutation({
+    mutationFn: () => {
+      onSaved(false);
+      return unwrap(api.PUT('/api/backends/{bid}/buckets/{bucket}/quota', { ...p, body: { soft_bytes: soft.trim() || null, hard_bytes: hard.trim() || null } }));
+    },
+    onSuccess: (data) => {
+      onSaved(true);
+      done(data);
+    },
+  });
+  const remove = useMutation({ mutationFn: () => unwrap(api.DELETE('/api/backends/{bid}/buckets/{bucket}/quota', p)), onSuccess: () => done(undefined) });
+  const recompute = useMutation({ mutationFn: () => unwrap(api.POST('/api/backends/{bid}/buckets/{bucket}/quota/recompute', p)), onSuccess: done });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    save.mutate();
+  };
+  return (
+    <>
       <form onSubmit={submit} className="flex flex-wrap items-end gap-3">
         <div className="w-40">
           <Field label={t('settings.soft')} hint={t('settings.sizeHint')} value={soft} onChange={(e) => setSoft(e.target.value)} placeholder="8Gi" />
@@ -98,7 +110,7 @@ function Quota({ p }: { p: Params }) {
         <Button type="submit" variant="primary" disabled={save.isPending}>
           {t('settings.saveQuota')}
         </Button>
-        {q?.configured && (
+        {q.configured && (
           <Button variant="danger" onClick={() => remove.mutate()}>
             {t('settings.removeQuota')}
           </Button>
@@ -107,9 +119,8 @@ function Quota({ p }: { p: Params }) {
           {t('settings.recompute')}
         </Button>
       </form>
-      {save.isSuccess && <p role="status" className="text-sm text-muted">{t('settings.saved')}</p>}
-      <ErrorMessage error={quota.error ?? save.error ?? remove.error ?? recompute.error} />
-    </Section>
+      <ErrorMessage error={save.error ?? remove.error ?? recompute.error} />
+    </>
   );
 }
 
