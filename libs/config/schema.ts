@@ -103,8 +103,7 @@ export class OidcConfig {
   @IsObject() role_mapping: Record<string, string[]> = {};
   /** Text of the sign-in button, reported by /api/auth/config. */
   // eslint-disable-next-line no-control-regex
-  @IsString()
-  @Matches(/^[^\u0000-\u001f\u007f]{1,64}$/, { message: 'must be 1-64 printable characters' })
+  @IsString() @Matches(/^[^\u0000-\u001f\u007f]{1,64}$/, { message: 'must be 1-64 printable characters' })
   button_label = 'Sign in with SSO';
   /** The redirect URI registered at the provider; empty means `server.public_url` + `/auth/callback`. */
   @IsUrlWithScheme(['http', 'https'], true) redirect_url = '';

@@ -150,6 +150,5 @@ export class PatchS3CredentialDto extends ScopeInputDto {
 
 export class AccessKeyParam {
   @ApiProperty()
-  @Matches(/^[A-Za-z0-9]{1,128}$/, { message: 'must be an access key id' })
-  akid!: string;
+  @Matches(/^[A-Za-z0-9]{1,128}$/, { message: 'must be an access key id' }) akid!: string;
 }
