@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Browser, BrowserContext, chromium, Page, Route } from 'playwright-core';
 import { BackendRegistry } from '../../src/storage-backends/backend-registry.service';
 import { TestApp, TestStack } from '../harness/app';
+import { freePort } from '../harness/child-app';
 import { Session } from '../harness/session';
 import { bootWithBackend } from '../harness/storage';
 
@@ -46,7 +48,13 @@ describeIfBuilt('the dashboard: big listings, resumed uploads, bucket settings a
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'stowage-web-uploads-'));
     stack = await TestStack.start();
-    ({ app, admin } = await bootWithBackend(stack, { bucket: BUCKET }));
+    // The S3 proxy on a fixed free port, so the endpoint the API shows with a credential is the real one.
+    const proxyPort = await freePort();
+    ({ app, admin } = await bootWithBackend(stack, {
+      bucket: BUCKET,
+      config: { s3_proxy: { enabled: true, listen: `127.0.0.1:${proxyPort}` } },
+      env: { STOWAGE_SECRET_KEY: randomBytes(32).toString('hex') },
+    }));
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       args: [
@@ -222,6 +230,30 @@ describeIfBuilt('the dashboard: big listings, resumed uploads, bucket settings a
     expect(await alert.textContent()).toContain('Size tracking is disabled for this bucket.');
     expect(problems).toEqual([]);
   });
+  it('mints a credential whose aws CLI snippet works against the proxy as shown', async () => {
+    await page.goto(`${app.url}/credentials`);
+    await page.getByRole('button', { name: 'New credential' }).click();
+    await page.getByLabel('Buckets (comma-separated)').fill(BUCKET);
+    await page.getByRole('button', { name: 'Create' }).click();
+    const endpoint = await page.getByTestId('minted-endpoint').inputValue();
+    expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(await page.getByTestId('minted-bucket-urls').textContent()).toBe(`${endpoint}/${BUCKET}`);
+    const snippet = await page.locator('pre[data-snippet="aws CLI"]').textContent();
+    expect(snippet).toContain(`--endpoint-url ${endpoint} `);
+    await shot('credential-minted');
+    const home = mkdtempSync(join(tmpdir(), 'stowage-aws-'));
+    const listing = await new Promise<string>((resolve, reject) =>
+      execFile(
+        'bash',
+        ['-c', snippet!],
+        { env: { PATH: process.env.PATH, HOME: home }, timeout: 60_000 },
+        (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out)),
+      ),
+    );
+    rmSync(home, { recursive: true, force: true });
+    expect(listing).toContain('resume.bin');
+  });
+
   it('shows the first screenful of a 10,000-key prefix within a second, scrollable while the rest loads', async () => {
     const s3 = new S3Client({
       endpoint: stack.s3!.endpoint,
