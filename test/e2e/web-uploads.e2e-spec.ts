@@ -246,7 +246,15 @@ describeIfBuilt('the dashboard: big listings, resumed uploads, bucket settings a
       execFile(
         'bash',
         ['-c', snippet!],
-        { env: { PATH: process.env.PATH, HOME: home }, timeout: 60_000 },
+        {
+          // The caller's environment (the CLI may live under pyenv), without any AWS profile of theirs.
+          env: {
+            ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_'))),
+            AWS_CONFIG_FILE: join(home, 'config'),
+            AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
+          },
+          timeout: 60_000,
+        },
         (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out)),
       ),
     );

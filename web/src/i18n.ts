@@ -222,7 +222,6 @@ const en = {
   'settings.title': 'Settings of {bucket}',
   'settings.back': 'Back to the bucket',
   'settings.open': 'Settings',
-  'settings.openFor': 'Settings of {name}',
   'settings.adminsOnly': 'Only administrators change bucket settings.',
   'settings.quota': 'Quota',
   'settings.soft': 'Soft cap',

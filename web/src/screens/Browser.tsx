@@ -222,7 +222,7 @@ export default function Browser() {
         <div className="flex items-center gap-3">
           <h1 className="text-xl font-semibold">{bucket}</h1>
           {isAdmin(me.data) && (
-            <Link to="/b/$bid/$bucket/settings" params={{ bid, bucket }} className="text-sm text-accent underline" aria-label={t('settings.openFor', { name: bucket })}>
+            <Link to="/b/$bid/$bucket/settings" params={{ bid, bucket }} className="text-sm text-accent underline">
               {t('settings.open')}
             </Link>
           )}

@@ -124,7 +124,7 @@ export default function Buckets() {
                     </Button>
                   ) : null}
                   {isAdmin(me.data) && (
-                    <Link to="/b/$bid/$bucket/settings" params={{ bid, bucket: b.name }} className="rounded-md border border-line px-3 py-1.5 text-sm hover:bg-hover" aria-label={t('settings.openFor', { name: b.name })}>
+                    <Link to="/b/$bid/$bucket/settings" params={{ bid, bucket: b.name }} className="rounded-md border border-line px-3 py-1.5 text-sm hover:bg-hover">
                       {t('settings.open')}
                     </Link>
                   )}
