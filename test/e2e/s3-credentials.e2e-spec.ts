@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { parseRootKey, Sealer } from '@stowage/crypto';
@@ -18,6 +19,19 @@ async function within(withinMs: number, check: () => Promise<boolean>): Promise<
     if (Date.now() - started > withinMs) throw new Error(`not true within ${withinMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** A GET with an arbitrary Host header (fetch sends its own). */
+function withHost(app: TestApp, path: string, cookie: string, host: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${app.url}${path}`, { headers: { host, cookie } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 const expectError = (res: HttpResult, status: number, code: string) =>
@@ -98,6 +112,12 @@ describe('S3 virtual credentials and anonymous bindings', () => {
           { backend_id: 'local', bucket: 'team-a' },
           { backend_id: 'local', bucket: 'team-b' },
         ],
+        // No s3_proxy.public_url here: this request's host, on s3_proxy.listen's port.
+        endpoint_url: 'http://127.0.0.1:8090',
+        bucket_urls: [
+          { backend_id: 'local', bucket: 'team-a', path_style: 'http://127.0.0.1:8090/team-a' },
+          { backend_id: 'local', bucket: 'team-b', path_style: 'http://127.0.0.1:8090/team-b' },
+        ],
         user_id: userId,
         description: 'ci',
         enabled: true,
@@ -116,6 +136,16 @@ describe('S3 virtual credentials and anonymous bindings', () => {
         const text = (await (path.includes('admin') ? admin : user).request(path)).text;
         expect(text).toContain(akid);
         expect(text).not.toContain(secret);
+      }
+      // The endpoint follows the host the caller used, never echoing one that is not a host name.
+      for (const [host, endpoint] of [
+        ['files.lan:8080', 'http://files.lan:8090'],
+        ['evil"<x>', 'http://localhost:8090'],
+        ['a_b', 'http://localhost:8090'],
+      ]) {
+        const seen = await withHost(a, '/api/me/s3-credentials', user.cookie, host);
+        if (seen.status !== 200) expect(seen.status).toBe(400);
+        else expect(JSON.parse(seen.text).credentials[0].endpoint_url).toBe(endpoint);
       }
       const updated = await patch(user, akid, { description: 'ci runner' });
       expect(updated.status).toBe(200);

@@ -19,6 +19,8 @@ export async function bootWithBackend(
     id?: string;
     bucket?: string;
     kind?: string;
+    /** Instead of the stack's S3 server's own endpoint (e.g. a recording proxy in front of it). */
+    endpoint?: string;
     config?: Record<string, unknown>;
     /** Extra environment (e.g. STOWAGE_SECRET_KEY) beside the backend's keys. */
     env?: Record<string, string>;
@@ -32,7 +34,7 @@ export async function bootWithBackend(
       backends: [
         {
           id: options.id ?? 'local',
-          endpoint: s3.endpoint,
+          endpoint: options.endpoint ?? s3.endpoint,
           region: s3.region,
           access_key_env: 'K',
           secret_key_env: 'S',

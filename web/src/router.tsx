@@ -26,6 +26,7 @@ export const browser = createRoute({
     typeof search.prefix === 'string' && search.prefix ? { prefix: search.prefix } : {},
   component: lazyRouteComponent(() => import('./screens/Browser')),
 });
+const bucketSettings = createRoute({ getParentRoute: parent, path: '/b/$bid/$bucket/settings', component: lazyRouteComponent(() => import('./screens/BucketSettings')) });
 const shares = createRoute({ getParentRoute: parent, path: '/shares', component: lazyRouteComponent(() => import('./screens/Shares')) });
 const credentials = createRoute({ getParentRoute: parent, path: '/credentials', component: lazyRouteComponent(() => import('./screens/Credentials')) });
 const users = createRoute({ getParentRoute: parent, path: '/admin/users', component: lazyRouteComponent(() => import('./screens/AdminUsers')) });
@@ -41,6 +42,7 @@ const routeTree = root.addChildren([
   backends,
   buckets,
   browser,
+  bucketSettings,
   shares,
   credentials,
   users,

@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor, SessionActor } from '../../access/actor';
 import { Authenticated } from '../../access/authenticated.decorator';
@@ -21,8 +22,8 @@ export class AdminS3CredentialsController {
   @Authenticated({ role: 'admin' })
   @ApiOperation({ summary: 'Every virtual S3 credential (never their secrets).' })
   @ApiOkResponse({ type: S3CredentialListDto })
-  async list(): Promise<S3CredentialListDto> {
-    return { credentials: await this.credentials.list('any') };
+  async list(@Req() request: FastifyRequest): Promise<S3CredentialListDto> {
+    return { credentials: await this.credentials.list('any', request.hostname) };
   }
 
   @Post()
@@ -32,8 +33,12 @@ export class AdminS3CredentialsController {
   })
   @ApiCreatedResponse({ type: S3CredentialDto })
   @ApiErrors('bad_request', 'invalid_bucket_name', 'not_found', 'secret_key_unset')
-  create(@Body() body: CreateS3CredentialDto, @Actor() actor: SessionActor): Promise<S3CredentialDto> {
-    return this.credentials.create(body, body.user_id ?? null, actor, false);
+  create(
+    @Body() body: CreateS3CredentialDto,
+    @Actor() actor: SessionActor,
+    @Req() request: FastifyRequest,
+  ): Promise<S3CredentialDto> {
+    return this.credentials.create(body, body.user_id ?? null, actor, false, request.hostname);
   }
 
   @Patch(':akid')
@@ -45,8 +50,9 @@ export class AdminS3CredentialsController {
     @Param() { akid }: AccessKeyParam,
     @Body() body: PatchS3CredentialDto,
     @Actor() actor: SessionActor,
+    @Req() request: FastifyRequest,
   ): Promise<S3CredentialDto> {
-    return this.credentials.update(akid, body, 'any', actor);
+    return this.credentials.update(akid, body, 'any', actor, request.hostname);
   }
 
   @Delete(':akid')

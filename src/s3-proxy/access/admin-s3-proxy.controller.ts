@@ -1,4 +1,5 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '../../access/authenticated.decorator';
 import { AnonymousBindingViewListDto } from './dto/anonymous-binding.dto';
@@ -19,8 +20,8 @@ export class AdminS3ProxyController {
   @Authenticated({ role: 'admin' })
   @ApiOperation({ summary: 'Every credential the proxy accepts, with its source (always "db").' })
   @ApiOkResponse({ type: S3CredentialViewListDto })
-  async credentialsView(): Promise<S3CredentialViewListDto> {
-    return { credentials: await this.credentials.view() };
+  async credentialsView(@Req() request: FastifyRequest): Promise<S3CredentialViewListDto> {
+    return { credentials: await this.credentials.view(request.hostname) };
   }
 
   @Get('anonymous')

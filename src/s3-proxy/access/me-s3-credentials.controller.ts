@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor, SessionActor } from '../../access/actor';
 import { Authenticated } from '../../access/authenticated.decorator';
@@ -22,8 +23,8 @@ export class MeS3CredentialsController {
   @Authenticated({ role: 'readonly' })
   @ApiOperation({ summary: 'Your virtual S3 credentials (never their secrets).' })
   @ApiOkResponse({ type: S3CredentialListDto })
-  async list(@Caller() caller: Identity): Promise<S3CredentialListDto> {
-    return { credentials: await this.credentials.list({ userId: caller.id }) };
+  async list(@Caller() caller: Identity, @Req() request: FastifyRequest): Promise<S3CredentialListDto> {
+    return { credentials: await this.credentials.list({ userId: caller.id }, request.hostname) };
   }
 
   @Post()
@@ -31,8 +32,12 @@ export class MeS3CredentialsController {
   @ApiOperation({ summary: 'Mint a credential for yourself; the answer is the only time its secret is shown.' })
   @ApiCreatedResponse({ type: S3CredentialDto })
   @ApiErrors('bad_request', 'invalid_bucket_name', 'not_found', 'secret_key_unset')
-  create(@Body() body: CreateMyS3CredentialDto, @Actor() actor: SessionActor): Promise<S3CredentialDto> {
-    return this.credentials.create(body, actor.identity.id, actor, true);
+  create(
+    @Body() body: CreateMyS3CredentialDto,
+    @Actor() actor: SessionActor,
+    @Req() request: FastifyRequest,
+  ): Promise<S3CredentialDto> {
+    return this.credentials.create(body, actor.identity.id, actor, true, request.hostname);
   }
 
   @Patch(':akid')
@@ -47,8 +52,9 @@ export class MeS3CredentialsController {
     @Param() { akid }: AccessKeyParam,
     @Body() body: PatchS3CredentialDto,
     @Actor() actor: SessionActor,
+    @Req() request: FastifyRequest,
   ): Promise<S3CredentialDto> {
-    return this.credentials.update(akid, body, { userId: actor.identity.id }, actor);
+    return this.credentials.update(akid, body, { userId: actor.identity.id }, actor, request.hostname);
   }
 
   @Delete(':akid')

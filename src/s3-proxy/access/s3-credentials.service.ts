@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { StowageConfig } from '@stowage/config';
 import { StowageError } from '@stowage/errors';
 import { AuditService } from '../../audit/audit.service';
 import { Actor } from '../../access/actor';
@@ -9,6 +10,7 @@ import { S3CredentialEntity } from '../s3-credential.entity';
 import { BucketScope } from './access.types';
 import { scopesProblem } from './scopes';
 import { credentialSecretContext, generateAccessKey, generateSecretKey } from './access-keys';
+import { ProxyUrls } from './proxy-urls';
 import {
   CreateS3CredentialDto,
   PatchS3CredentialDto,
@@ -32,7 +34,8 @@ const notFound = () => new StowageError('not_found', 'Credential not found.');
 const adminDisabled = () =>
   new StowageError('forbidden', 'An administrator disabled this credential; only an administrator can enable it.');
 
-export function toCredentialDto(row: S3CredentialEntity): S3CredentialDto {
+/** A credential row as the API shows it; `urls` and `host` (the request's host name) give its URLs. */
+export function toCredentialDto(row: S3CredentialEntity, urls: ProxyUrls, host?: string): S3CredentialDto {
   const sorted = [...(row.scopes ?? [])].sort(
     (a, b) => a.bucket.localeCompare(b.bucket) || a.backendId.localeCompare(b.backendId),
   );
@@ -41,13 +44,17 @@ export function toCredentialDto(row: S3CredentialEntity): S3CredentialDto {
       ? { backend_id: s.backendId, bucket_prefix: s.bucket }
       : { backend_id: s.backendId, bucket: s.bucket, ...(s.keyPrefix !== null ? { key_prefix: s.keyPrefix } : {}) },
   );
+  const exact = sorted.filter((s) => s.kind !== 'namespace');
   const backends = new Set(scopes.map((s) => s.backend_id));
+  const endpoint = urls.endpoint(host);
   return {
     access_key: row.accessKey,
     backend_id: backends.size === 1 ? scopes[0].backend_id : '',
-    buckets: sorted.filter((s) => s.kind !== 'namespace').map((s) => s.bucket),
+    buckets: exact.map((s) => s.bucket),
     namespaces: sorted.filter((s) => s.kind === 'namespace').map((s) => s.bucket),
     scopes,
+    endpoint_url: endpoint,
+    bucket_urls: exact.map((s) => urls.bucket(endpoint, s.backendId, s.bucket)),
     ...(row.userId ? { user_id: row.userId } : {}),
     description: row.description,
     enabled: row.enabled,
@@ -75,22 +82,28 @@ export class S3CredentialsService {
     private readonly rootKey: RootKeyService,
     private readonly events: ChangeAnnouncer,
     private readonly audit: AuditService,
-  ) {}
+    config: StowageConfig,
+  ) {
+    this.urls = new ProxyUrls(config.s3_proxy, config.server);
+  }
 
-  async list(owner: CredentialOwnerScope): Promise<S3CredentialDto[]> {
-    return (await this.repository.list(owner)).map(toCredentialDto);
+  private readonly urls: ProxyUrls;
+
+  /** `host`: the host name of the API request, for the credentials' URLs (see {@link ProxyUrls}). */
+  async list(owner: CredentialOwnerScope, host?: string): Promise<S3CredentialDto[]> {
+    return (await this.repository.list(owner)).map((row) => toCredentialDto(row, this.urls, host));
   }
 
   /** Every stored credential as the proxy sees them (there is no other source). */
-  async view(): Promise<S3CredentialViewDto[]> {
-    return (await this.list('any')).map((c) => ({ ...c, source: 'db' as const }));
+  async view(host?: string): Promise<S3CredentialViewDto[]> {
+    return (await this.list('any', host)).map((c) => ({ ...c, source: 'db' as const }));
   }
 
   /**
    * Mints a credential for `ownerId` (null: nobody's). `self` marks the self-service routes,
    * where the owner is the caller.
    */
-  async create(input: CreateS3CredentialDto, ownerId: string | null, actor: Actor, self: boolean) {
+  async create(input: CreateS3CredentialDto, ownerId: string | null, actor: Actor, self: boolean, host?: string) {
     const sealer = this.rootKey.require();
     const scopes = this.resolveScopes(input, undefined, self);
     if (!scopes) throw new StowageError('bad_request', undefined, 'buckets: at least one bucket is required');
@@ -124,7 +137,7 @@ export class S3CredentialsService {
     });
     const row = await this.repository.find(accessKey, 'any');
     if (!row) throw notFound();
-    return { ...toCredentialDto(row), secret_key: secretKey };
+    return { ...toCredentialDto(row, this.urls, host), secret_key: secretKey };
   }
 
   async update(
@@ -132,6 +145,7 @@ export class S3CredentialsService {
     input: PatchS3CredentialDto,
     owner: CredentialOwnerScope,
     actor: Actor,
+    host?: string,
   ): Promise<S3CredentialDto> {
     const current = await this.repository.find(accessKey, owner);
     if (!current) throw notFound();
@@ -163,7 +177,7 @@ export class S3CredentialsService {
     });
     const row = await this.repository.find(accessKey, owner);
     if (!row) throw notFound();
-    return toCredentialDto(row);
+    return toCredentialDto(row, this.urls, host);
   }
 
   async revoke(accessKey: string, owner: CredentialOwnerScope, actor: Actor): Promise<void> {

@@ -43,7 +43,12 @@ export class CreateShareDto {
   @ApiProperty({ example: 'uploads' }) @IsString() @MaxLength(255) bucket!: string;
   /** Checked against the key rules by the object service (`invalid_key`). */
   @ApiProperty({ example: 'report.pdf' }) @IsString() @MaxLength(1024) key!: string;
-  @ApiPropertyOptional({ format: 'date-time', description: 'RFC 3339, in the future. Omit (or null) for no expiry.' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    format: 'date-time',
+    description: 'RFC 3339, in the future. Omit (or null) for no expiry.',
+  })
   @IsOptional()
   @IsISO8601({ strict: true, strictSeparator: true })
   expires_at?: string | null;
@@ -54,13 +59,25 @@ export class CreateShareDto {
   @IsOptional()
   @IsIn(Object.keys(EXPIRY_PRESETS))
   expires_in?: ExpiryPreset;
-  @ApiPropertyOptional({ description: 'Optional; stored only as an argon2id hash.' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    minLength: 1,
+    maxLength: MAX_PASSWORD_LENGTH,
+    description: 'Optional; stored only as an argon2id hash.',
+  })
   @IsOptional()
   @IsString()
   @MinLength(1)
   @MaxLength(MAX_PASSWORD_LENGTH)
   password?: string | null;
-  @ApiPropertyOptional({ description: 'Download cap; omit, null or 0 for unlimited.', maximum: MAX_DOWNLOAD_LIMIT })
+  @ApiPropertyOptional({
+    type: 'integer',
+    nullable: true,
+    minimum: 0,
+    maximum: MAX_DOWNLOAD_LIMIT,
+    description: 'Download cap; omit, null or 0 for unlimited.',
+  })
   @IsOptional()
   @IsInt()
   @Min(0)

@@ -1,4 +1,4 @@
-import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate, useParams, useSearch } from '@tanstack/react-router';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { type DragEvent, useEffect, useMemo, useRef, useState } from 'react';
@@ -6,7 +6,7 @@ import { api, bucketPath, mutationHeaders, unwrap } from '../api/client';
 import { Button, ErrorMessage, Field, Modal } from '../components/ui';
 import { t } from '../i18n';
 import { baseName, formatBytes, formatDate } from '../lib/format';
-import { canWrite, useMe } from '../lib/session';
+import { canWrite, isAdmin, useMe } from '../lib/session';
 import { enqueue, onUploadFinished } from '../lib/uploads';
 import { CopyDialog } from './CopyDialog';
 import { ObjectPanel } from './ObjectPanel';
@@ -23,6 +23,8 @@ interface Row {
 
 type SortKey = 'name' | 'size' | 'modified';
 const ROW_HEIGHT = 36;
+/** The first request asks for a screenful or so, answered fast even from a slow upstream; the rest follow in the background. */
+const FIRST_PAGE = 200;
 const PAGE = 1000;
 
 export default function Browser() {
@@ -42,9 +44,16 @@ export default function Browser() {
   const [actionError, setActionError] = useState<unknown>();
   const [dragging, setDragging] = useState(false);
   const [elapsed, setElapsed] = useState<number>();
+  const [firstRows, setFirstRows] = useState<number>();
   const started = useRef(performance.now());
   const fileInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
+
+  // Folder sizes come from the size-tracking route; a bucket without tracking answers 409
+  // size_tracking_disabled, shown as its readable message.
+  const folderSize = useMutation({
+    mutationFn: (p: string) => unwrap(api.GET('/api/backends/{bid}/buckets/{bucket}/prefix-size', { params: { path: { bid, bucket }, query: { prefix: p } } })),
+  });
 
   const listing = useInfiniteQuery({
     queryKey: ['objects', bid, bucket, prefix],
@@ -52,13 +61,14 @@ export default function Browser() {
     queryFn: ({ pageParam }) =>
       unwrap(
         api.GET('/api/backends/{bid}/buckets/{bucket}/objects', {
-          params: { path: { bid, bucket }, query: { prefix, delimiter: '/', max_keys: PAGE, ...(pageParam ? { token: pageParam } : {}) } },
+          params: { path: { bid, bucket }, query: { prefix, delimiter: '/', max_keys: pageParam ? PAGE : FIRST_PAGE, ...(pageParam ? { token: pageParam } : {}) } },
         }),
       ),
     getNextPageParam: (last) => (last.is_truncated && last.next_continuation_token ? last.next_continuation_token : undefined),
   });
 
-  // Every page of the folder, one after the other: sorting and filtering need them all.
+  // Every page of the folder, one after the other, while the rows already listed stay usable:
+  // sorting and filtering cover what has arrived, and the status line says more is coming.
   useEffect(() => {
     if (listing.hasNextPage && !listing.isFetchingNextPage && !listing.error) void listing.fetchNextPage();
   }, [listing.hasNextPage, listing.isFetchingNextPage, listing.error, listing]);
@@ -66,9 +76,11 @@ export default function Browser() {
   useEffect(() => {
     started.current = performance.now();
     setElapsed(undefined);
+    setFirstRows(undefined);
     setSelected(new Set());
     setOpen(undefined);
     setFilter('');
+    folderSize.reset();
   }, [bid, bucket, prefix]);
 
   useEffect(() => onUploadFinished((item) => {
@@ -104,6 +116,9 @@ export default function Browser() {
   useEffect(() => {
     if (complete && elapsed === undefined) setElapsed(Math.round(performance.now() - started.current));
   }, [complete, elapsed]);
+  useEffect(() => {
+    if ((all.length > 0 || complete) && firstRows === undefined) setFirstRows(Math.round(performance.now() - started.current));
+  }, [all.length, complete, firstRows]);
 
   const scroller = useRef<HTMLDivElement>(null);
   const virtual = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 12 });
@@ -204,7 +219,14 @@ export default function Browser() {
       onDrop={(e) => void onDrop(e)}
     >
       <header className="flex flex-col gap-2">
-        <h1 className="text-xl font-semibold">{bucket}</h1>
+        <div className="flex items-center gap-3">
+          <h1 className="text-xl font-semibold">{bucket}</h1>
+          {isAdmin(me.data) && (
+            <Link to="/b/$bid/$bucket/settings" params={{ bid, bucket }} className="text-sm text-accent underline">
+              {t('settings.open')}
+            </Link>
+          )}
+        </div>
         <nav aria-label={t('browser.breadcrumbs')}>
           <ol className="flex flex-wrap items-center gap-1 text-sm">
             <li>
@@ -243,6 +265,14 @@ export default function Browser() {
             <Button onClick={() => setDialog('folder')}>{t('browser.newFolder')}</Button>
           </>
         )}
+        <Button onClick={() => folderSize.mutate(prefix)} disabled={folderSize.isPending}>
+          {t('browser.folderSize')}
+        </Button>
+        {folderSize.data && (
+          <span className="text-sm" role="status" data-testid="folder-size">
+            {t('browser.folderSizeValue', { size: formatBytes(folderSize.data.bytes), count: folderSize.data.count })}
+          </span>
+        )}
         {selectedRows.length > 0 && (
           <>
             <span className="text-sm text-muted" aria-live="polite">
@@ -272,7 +302,7 @@ export default function Browser() {
         />
       </div>
 
-      <ErrorMessage error={listing.error ?? actionError} />
+      <ErrorMessage error={listing.error ?? actionError ?? folderSize.error} />
 
       <div className="flex min-h-0 flex-1 gap-3">
         <div className={`flex min-h-0 min-w-0 flex-1 flex-col rounded-lg border bg-panel ${dragging ? 'border-accent' : 'border-line'}`}>
@@ -317,7 +347,7 @@ export default function Browser() {
             </div>
             {complete && rows.length === 0 && <p className="p-4 text-sm text-muted">{t('browser.empty')}</p>}
           </div>
-          <p className="border-t border-line px-2 py-1 text-xs text-muted" role="status" data-testid="list-status" data-count={all.length} data-complete={complete ? 'true' : 'false'} data-ms={elapsed}>
+          <p className="border-t border-line px-2 py-1 text-xs text-muted" role="status" data-testid="list-status" data-count={all.length} data-complete={complete ? 'true' : 'false'} data-ms={elapsed} data-first-ms={firstRows}>
             {complete
               ? `${t('browser.count', { count: rows.length })}${elapsed !== undefined ? ` · ${t('browser.rendered', { count: all.length, ms: elapsed })}` : ''}`
               : t('browser.loadingMore', { count: all.length })}

@@ -1,11 +1,29 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useParams } from '@tanstack/react-router';
 import { type FormEvent, useMemo, useState } from 'react';
-import { api, unwrap } from '../api/client';
-import { Button, ErrorMessage, Field, Loading, Modal, Page, tableClass } from '../components/ui';
+import { api, unwrap, type Schemas } from '../api/client';
+import { Button, ErrorMessage, Field, Loading, Meter, Modal, Page, tableClass } from '../components/ui';
 import { t } from '../i18n';
 import { formatBytes, formatDate } from '../lib/format';
 import { canWrite, isAdmin, useMe } from '../lib/session';
+
+/** The bucket's usage against its hard cap (or its soft cap alone), when it has a quota. */
+function QuotaMeter({ bucket }: { bucket: Schemas['BucketDto'] }) {
+  const quota = bucket.quota;
+  if (!quota) return <span className="text-muted">—</span>;
+  const used = bucket.size_bytes ?? 0;
+  const cap = quota.hard_bytes ?? quota.soft_bytes;
+  return (
+    <div className="flex min-w-32 flex-col gap-1">
+      <span className={`text-xs ${quota.hard_exceeded || quota.soft_exceeded ? 'font-medium text-danger' : 'text-muted'}`}>
+        {quota.hard_bytes !== undefined
+          ? t('buckets.quotaOf', { used: formatBytes(used), hard: formatBytes(quota.hard_bytes) })
+          : t('buckets.softOnly', { soft: formatBytes(quota.soft_bytes) })}
+      </span>
+      {cap !== undefined && <Meter value={used} max={cap} label={t('buckets.quota')} />}
+    </div>
+  );
+}
 
 export default function Buckets() {
   const { bid } = useParams({ from: '/b/$bid' });
@@ -72,6 +90,7 @@ export default function Buckets() {
             <tr>
               <th scope="col">{t('common.name')}</th>
               <th scope="col">{t('common.size')}</th>
+              <th scope="col">{t('buckets.quota')}</th>
               <th scope="col">{t('common.modified')}</th>
               <th scope="col">{t('common.actions')}</th>
             </tr>
@@ -89,6 +108,9 @@ export default function Buckets() {
                   {b.size_tracked ? formatBytes(b.size_bytes) : '—'}
                   {b.object_count !== undefined && <span className="ml-1 text-xs text-muted">{t('buckets.objects', { count: b.object_count })}</span>}
                 </td>
+                <td data-testid={`quota-${b.name}`}>
+                  <QuotaMeter bucket={b} />
+                </td>
                 <td>{formatDate(b.created_at)}</td>
                 <td className="flex gap-2">
                   {canWrite(me.data) || me.data ? (
@@ -101,6 +123,11 @@ export default function Buckets() {
                       {pinned.has(b.name) ? '★' : '☆'}
                     </Button>
                   ) : null}
+                  {isAdmin(me.data) && (
+                    <Link to="/b/$bid/$bucket/settings" params={{ bid, bucket: b.name }} className="rounded-md border border-line px-3 py-1.5 text-sm hover:bg-hover">
+                      {t('settings.open')}
+                    </Link>
+                  )}
                   {isAdmin(me.data) && (
                     <Button variant="danger" onClick={() => setDeleting(b.name)} aria-label={`${t('common.delete')} ${b.name}`}>
                       {t('common.delete')}

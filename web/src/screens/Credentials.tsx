@@ -8,11 +8,16 @@ import { canWrite, useMe } from '../lib/session';
 
 type Credential = Schemas['S3CredentialDto'];
 
-/** The S3 listener as browsers reach this host, on Stowage's default S3 port; editable, since a proxy may front it. */
-const defaultEndpoint = () => `${location.protocol}//${location.hostname}:8090`;
-
-export function snippets(endpoint: string, akid: string, secret: string, bucket: string): { name: string; text: string }[] {
+/**
+ * Ready-to-paste client configuration for a credential: `endpoint` and the bucket's URLs come from
+ * the API (`endpoint_url`, `bucket_urls`), so they follow `s3_proxy.public_url` and host suffixes.
+ * With a virtual-hosted URL, s3cmd addresses buckets by host name; the others stay path-style,
+ * which every S3 client supports against any endpoint.
+ */
+export function snippets(endpoint: string, akid: string, secret: string, bucket: string, virtualHosted?: string): { name: string; text: string }[] {
   const region = 'us-east-1';
+  const host = endpoint.replace(/^https?:\/\//, '');
+  const hostBucket = virtualHosted ? virtualHosted.replace(/^https?:\/\//, '').replace(bucket, '%(bucket)s') : host;
   return [
     {
       name: 'aws CLI',
@@ -24,7 +29,7 @@ export function snippets(endpoint: string, akid: string, secret: string, bucket:
     },
     {
       name: 's3cmd',
-      text: `[default]\naccess_key = ${akid}\nsecret_key = ${secret}\nhost_base = ${endpoint.replace(/^https?:\/\//, '')}\nhost_bucket = ${endpoint.replace(/^https?:\/\//, '')}\nuse_https = ${endpoint.startsWith('https') ? 'True' : 'False'}\nsignature_v2 = False\n\n# s3cmd -c this-file ls s3://${bucket}`,
+      text: `[default]\naccess_key = ${akid}\nsecret_key = ${secret}\nhost_base = ${host}\nhost_bucket = ${hostBucket}\nuse_https = ${endpoint.startsWith('https') ? 'True' : 'False'}\nsignature_v2 = False\n\n# s3cmd -c this-file ls s3://${bucket}`,
     },
     {
       name: 'boto3',
@@ -44,7 +49,6 @@ export default function Credentials() {
   const [description, setDescription] = useState('');
   const [backend, setBackend] = useState('');
   const [buckets, setBuckets] = useState('');
-  const [endpoint, setEndpoint] = useState(defaultEndpoint);
   const [minted, setMinted] = useState<Credential>();
   const creds = useQuery({ queryKey: ['credentials'], queryFn: () => unwrap(api.GET('/api/me/s3-credentials')) });
   const backends = useQuery({ queryKey: ['backends'], queryFn: () => unwrap(api.GET('/api/backends')) });
@@ -81,9 +85,12 @@ export default function Credentials() {
 
   return (
     <Page title={t('creds.title')} actions={writable && <Button variant="primary" onClick={() => setCreating(true)}>{t('creds.create')}</Button>}>
-      <div className="max-w-md">
-        <Field label={t('creds.endpoint')} hint={t('creds.endpointHint')} value={endpoint} onChange={(e) => setEndpoint(e.target.value)} />
-      </div>
+      {creds.data?.credentials[0] && (
+        <p className="text-sm">
+          {t('creds.endpoint')}: <code data-testid="s3-endpoint">{creds.data.credentials[0].endpoint_url}</code>{' '}
+          <span className="text-muted">{t('creds.endpointHint')}</span>
+        </p>
+      )}
       <ErrorMessage error={creds.error ?? patch.error ?? revoke.error} />
       {creds.isPending && <Loading />}
       {creds.data?.credentials.length === 0 && <p className="text-muted">{t('creds.empty')}</p>}
@@ -139,8 +146,18 @@ export default function Credentials() {
           <div className="flex flex-col gap-3">
             <Field label={t('creds.accessKey')} readOnly value={minted.access_key} data-testid="minted-akid" />
             <Field label={t('creds.secretKey')} readOnly value={minted.secret_key ?? ''} data-testid="minted-secret" />
+            <Field label={t('creds.endpoint')} readOnly value={minted.endpoint_url} data-testid="minted-endpoint" />
+            <h3 className="font-semibold">{t('creds.bucketUrls')}</h3>
+            <ul className="text-sm" data-testid="minted-bucket-urls">
+              {minted.bucket_urls.map((u) => (
+                <li key={`${u.backend_id}/${u.bucket}`} className="font-mono text-xs">
+                  {u.path_style}
+                  {u.virtual_hosted && ` · ${u.virtual_hosted}`}
+                </li>
+              ))}
+            </ul>
             <h3 className="font-semibold">{t('creds.snippets')}</h3>
-            {snippets(endpoint, minted.access_key, minted.secret_key ?? '', minted.buckets[0] ?? minted.scopes[0]?.bucket ?? 'BUCKET').map((s) => (
+            {snippets(minted.endpoint_url, minted.access_key, minted.secret_key ?? '', minted.bucket_urls[0]?.bucket ?? 'BUCKET', minted.bucket_urls[0]?.virtual_hosted).map((s) => (
               <section key={s.name} aria-label={s.name} className="flex flex-col gap-1">
                 <div className="flex items-center justify-between">
                   <h4 className="text-sm font-medium">{s.name}</h4>

@@ -25,7 +25,7 @@ export function ShareDialog({ bid, bucket, objectKey, onClose }: { bid: string; 
             disposition: inline ? 'inline' : 'attachment',
             ...(password ? { password } : {}),
             ...(Number(max) > 0 ? { max_downloads: Number(max) } : {}),
-          } as never,
+          },
         }),
       ),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['shares'] }),

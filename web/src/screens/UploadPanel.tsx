@@ -1,14 +1,61 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { Button, Check, Meter, Modal } from '../components/ui';
 import { t, type MessageKey } from '../i18n';
-import { baseName, formatBytes } from '../lib/format';
-import { cancel, cancelAll, clearFinished, resolveConflict, useUploads } from '../lib/uploads';
+import { baseName, formatBytes, formatDate } from '../lib/format';
+import { cancel, cancelAll, clearFinished, discardUnfinished, resolveConflict, resumeUpload, type SavedUpload, useUploads } from '../lib/uploads';
 
-/** The upload queue (per-file and total progress) and the conflict dialog. */
+/** An upload an earlier page left unfinished: pick the same file again to send the missing parts. */
+function Unfinished({ upload }: { upload: SavedUpload }) {
+  const input = useRef<HTMLInputElement>(null);
+  const [problem, setProblem] = useState<string>();
+  const name = baseName(upload.key);
+  return (
+    <li className="border-b border-line py-1" data-unfinished={upload.key}>
+      <div className="flex items-center justify-between gap-2">
+        <span className="truncate" title={`${upload.bucket}/${upload.key}`}>
+          {name}
+        </span>
+        <span className="shrink-0 text-xs text-muted">
+          {Object.keys(upload.parts).length} / {Math.ceil(upload.size / upload.partSize)} · {formatBytes(upload.size)}
+        </span>
+      </div>
+      <p className="text-xs text-muted">{t('upload.unfinishedSince', { date: formatDate(new Date(upload.started).toISOString()) })}</p>
+      <div className="mt-1 flex gap-2">
+        <Button onClick={() => input.current?.click()} aria-label={t('upload.resume', { name })}>
+          {t('upload.resumeShort')}
+        </Button>
+        <Button variant="ghost" onClick={() => discardUnfinished(upload.uploadId)} aria-label={t('upload.discard', { name })}>
+          {t('upload.discardShort')}
+        </Button>
+      </div>
+      <input
+        ref={input}
+        type="file"
+        hidden
+        aria-label={t('upload.resume', { name })}
+        data-testid={`resume-input-${upload.key}`}
+        onChange={(e) => {
+          const file = e.target.files?.[0];
+          e.target.value = '';
+          if (!file) return;
+          const why = resumeUpload(upload.uploadId, file);
+          setProblem(why ? t(`upload.notSame.${why}`, { name: upload.name }) : undefined);
+        }}
+      />
+      {problem && (
+        <p role="alert" className="text-xs text-danger">
+          {problem}
+        </p>
+      )}
+    </li>
+  );
+}
+
+/** The upload queue (per-file and total progress), unfinished uploads to resume, and the conflict dialog. */
 export function UploadPanel() {
-  const { items } = useUploads();
+  const { items, unfinished } = useUploads();
   const [applyAll, setApplyAll] = useState(false);
-  if (items.length === 0) return null;
+  if (items.length === 0 && unfinished.length === 0) return null;
   const total = items.reduce((s, i) => s + i.file.size, 0);
   const sent = items.reduce((s, i) => s + (i.status === 'done' ? i.file.size : i.sent), 0);
   const done = items.filter((i) => i.status === 'done').length;
@@ -28,10 +75,25 @@ export function UploadPanel() {
           </Button>
         </div>
       </div>
-      <p className="mb-1 text-xs text-muted" data-testid="upload-total">
-        {t('upload.total', { done, total: items.length, percent })}
-      </p>
-      <Meter value={sent} max={total} label={t('upload.title')} />
+      {items.length > 0 && (
+        <>
+          <p className="mb-1 text-xs text-muted" data-testid="upload-total">
+            {t('upload.total', { done, total: items.length, percent })}
+          </p>
+          <Meter value={sent} max={total} label={t('upload.title')} />
+        </>
+      )}
+      {unfinished.length > 0 && (
+        <section aria-label={t('upload.unfinished')} className="mb-2">
+          <h3 className="text-xs font-semibold">{t('upload.unfinished')}</h3>
+          <p className="text-xs text-muted">{t('upload.unfinishedHint')}</p>
+          <ul className="max-h-40 overflow-auto text-sm">
+            {unfinished.map((u) => (
+              <Unfinished key={u.uploadId} upload={u} />
+            ))}
+          </ul>
+        </section>
+      )}
       <ul className="mt-2 max-h-56 overflow-auto text-sm">
         {items.map((i) => (
           <li key={i.id} className="border-b border-line py-1" data-status={i.status} data-key={i.key}>

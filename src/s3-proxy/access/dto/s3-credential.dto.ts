@@ -52,6 +52,15 @@ export class BucketScopeDto {
   key_prefix?: string;
 }
 
+export class BucketUrlsDto {
+  @ApiProperty() backend_id!: string;
+  @ApiProperty() bucket!: string;
+  @ApiProperty({ description: 'The bucket under the endpoint (path-style): works with every client.' })
+  path_style!: string;
+  @ApiPropertyOptional({ description: 'The bucket as a host name, when `s3_proxy.host_suffixes` names one.' })
+  virtual_hosted?: string;
+}
+
 export class S3CredentialDto {
   @ApiProperty({ example: 'STWG7Q2M4K9D1XZ0B3NC' }) access_key!: string;
   @ApiPropertyOptional({ description: 'Only in the answer to the request that created the credential.' })
@@ -66,6 +75,14 @@ export class S3CredentialDto {
   })
   namespaces!: string[];
   @ApiProperty({ type: [BucketScopeDto] }) scopes!: BucketScopeDto[];
+  @ApiProperty({
+    description:
+      "The S3 proxy's URL for clients: `s3_proxy.public_url`, else http on `s3_proxy.listen`'s port at the first host suffix, `server.public_url`'s host or this request's host.",
+    example: 'http://localhost:8090',
+  })
+  endpoint_url!: string;
+  @ApiProperty({ type: [BucketUrlsDto], description: "Each scope's bucket URLs, in the order of `scopes`." })
+  bucket_urls!: BucketUrlsDto[];
   @ApiPropertyOptional({ format: 'uuid', description: 'The user the credential belongs to.' }) user_id?: string;
   @ApiProperty() description!: string;
   @ApiProperty() enabled!: boolean;

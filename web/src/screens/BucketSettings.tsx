@@ -1,0 +1,277 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Link, useParams } from '@tanstack/react-router';
+import { type FormEvent, type ReactNode, useEffect, useId, useState } from 'react';
+import { api, unwrap, type Schemas } from '../api/client';
+import { Button, Check, ErrorMessage, Field, Loading, Meter, Page } from '../components/ui';
+import { t } from '../i18n';
+import { formatBytes, formatDate } from '../lib/format';
+import { isAdmin, useMe } from '../lib/session';
+
+type Params = { params: { path: { bid: string; bucket: string } } };
+
+/** A size as a person types it back into the form: "10Gi" for 10 GiB, bytes when it is not a whole unit. */
+export function sizeText(bytes: number | undefined): string {
+  if (bytes === undefined) return '';
+  for (const [unit, size] of [['Ti', 2 ** 40], ['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]] as const) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return String(bytes);
+}
+
+function Section({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <section aria-label={title} className="flex max-w-3xl flex-col gap-2 rounded-lg border border-line bg-panel p-4">
+      <h2 className="text-base font-semibold">{title}</h2>
+      {children}
+    </section>
+  );
+}
+
+function JsonArea({ label, value, onChange, rows = 8 }: { label: string; value: string; onChange: (v: string) => void; rows?: number }) {
+  const id = useId();
+  return (
+    <div className="flex flex-col gap-1">
+      <label htmlFor={id} className="text-sm font-medium">
+        {label}
+      </label>
+      <textarea id={id} rows={rows} spellCheck={false} className="rounded-md border border-line bg-bg p-2 font-mono text-xs text-fg" value={value} onChange={(e) => onChange(e.target.value)} />
+    </div>
+  );
+}
+
+/** Parses a JSON text field, throwing a readable error the section shows. */
+function parseJson<T>(text: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new Error(t('settings.badJson', { reason: err instanceof Error ? err.message : String(err) }));
+  }
+}
+
+function Quota({ p }: { p: Params }) {
+  const quota = useQuery({ queryKey: ['quota', p.params.path], queryFn: () => unwrap(api.GET('/api/backends/{bid}/buckets/{bucket}/quota', p)) });
+  const q = quota.data;
+  const [saved, setSaved] = useState(false);
+  return (
+    <Section title={t('settings.quota')}>
+      {quota.isPending && <Loading />}
+      {q && (
+        <div className="text-sm" data-testid="quota-usage">
+          {q.has_usage ? t('settings.usage', { used: formatBytes(q.usage_bytes), objects: q.object_count ?? 0 }) : t('settings.notCounted')}
+          {q.computed_at && <span className="ml-1 text-xs text-muted">{t('settings.countedAt', { date: formatDate(q.computed_at) })}</span>}
+          {q.hard_bytes !== undefined && <Meter value={q.usage_bytes ?? 0} max={q.hard_bytes} label={t('settings.hard')} />}
+          {q.soft_exceeded && <p className="font-medium">{t('settings.softExceeded')}</p>}
+          {q.hard_exceeded && <p className="text-danger">{t('settings.hardExceeded')}</p>}
+          {q.last_error && <p className="text-danger">{q.last_error}</p>}
+        </div>
+      )}
+      {/* Keyed by the saved caps, so the fields start from them and are never overwritten while typed in. */}
+      {q && <QuotaForm key={`${q.soft_bytes}/${q.hard_bytes}`} p={p} quota={q} onSaved={setSaved} />}
+      {saved && <p role="status" className="text-sm text-muted">{t('settings.saved')}</p>}
+      <ErrorMessage error={quota.error} />
+    </Section>
+  );
+}
+
+function QuotaForm({ p, quota: q, onSaved }: { p: Params; quota: Schemas['QuotaDto']; onSaved: (saved: boolean) => void }) {
+  const queryClient = useQueryClient();
+  const [soft, setSoft] = useState(() => sizeText(q.soft_bytes));
+  const [hard, setHard] = useState(() => sizeText(q.hard_bytes));
+  const done = (data: Schemas['QuotaDto'] | undefined) => {
+    if (data) queryClient.setQueryData(['quota', p.params.path], data);
+    else void queryClient.invalidateQueries({ queryKey: ['quota', p.params.path] });
+    void queryClient.invalidateQueries({ queryKey: ['buckets', p.params.path.bid] });
+  };
+  const save = useMutation({
+    mutationFn: () => {
+      onSaved(false);
+      return unwrap(api.PUT('/api/backends/{bid}/buckets/{bucket}/quota', { ...p, body: { soft_bytes: soft.trim() || null, hard_bytes: hard.trim() || null } }));
+    },
+    onSuccess: (data) => {
+      onSaved(true);
+      done(data);
+    },
+  });
+  const remove = useMutation({ mutationFn: () => unwrap(api.DELETE('/api/backends/{bid}/buckets/{bucket}/quota', p)), onSuccess: () => done(undefined) });
+  const recompute = useMutation({ mutationFn: () => unwrap(api.POST('/api/backends/{bid}/buckets/{bucket}/quota/recompute', p)), onSuccess: done });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    save.mutate();
+  };
+  return (
+    <>
+      <form onSubmit={submit} className="flex flex-wrap items-end gap-3">
+        <div className="w-40">
+          <Field label={t('settings.soft')} hint={t('settings.sizeHint')} value={soft} onChange={(e) => setSoft(e.target.value)} placeholder="8Gi" />
+        </div>
+        <div className="w-40">
+          <Field label={t('settings.hard')} hint={t('settings.sizeHint')} value={hard} onChange={(e) => setHard(e.target.value)} placeholder="10Gi" />
+        </div>
+        <Button type="submit" variant="primary" disabled={save.isPending}>
+          {t('settings.saveQuota')}
+        </Button>
+        {q.configured && (
+          <Button variant="danger" onClick={() => remove.mutate()}>
+            {t('settings.removeQuota')}
+          </Button>
+        )}
+        <Button onClick={() => recompute.mutate()} disabled={recompute.isPending}>
+          {t('settings.recompute')}
+        </Button>
+      </form>
+      <ErrorMessage error={save.error ?? remove.error ?? recompute.error} />
+    </>
+  );
+}
+
+function SizeTracking({ p }: { p: Params }) {
+  const queryClient = useQueryClient();
+  const tracking = useQuery({ queryKey: ['size-tracking', p.params.path], queryFn: () => unwrap(api.GET('/api/backends/{bid}/buckets/{bucket}/size-tracking', p)) });
+  const set = useMutation({
+    mutationFn: (enabled: boolean) => unwrap(api.PUT('/api/backends/{bid}/buckets/{bucket}/size-tracking', { ...p, body: { enabled } })),
+    onSuccess: (data) => {
+      queryClient.setQueryData(['size-tracking', p.params.path], data);
+      void queryClient.invalidateQueries({ queryKey: ['buckets', p.params.path.bid] });
+    },
+  });
+  return (
+    <Section title={t('settings.sizeTracking')}>
+      <p className="text-sm text-muted">{t('settings.sizeTrackingHint')}</p>
+      {tracking.data && (
+        <Check label={t('settings.sizeTrackingOn')} checked={tracking.data.enabled} disabled={set.isPending} onChange={(e) => set.mutate(e.target.checked)} />
+      )}
+      <ErrorMessage error={tracking.error ?? set.error} />
+    </Section>
+  );
+}
+
+function Versioning({ p }: { p: Params }) {
+  const queryClient = useQueryClient();
+  const versioning = useQuery({ queryKey: ['versioning', p.params.path], queryFn: () => unwrap(api.GET('/api/backends/{bid}/buckets/{bucket}/versioning', p)), retry: false });
+  const set = useMutation({
+    mutationFn: (enabled: boolean) => unwrap(api.PUT('/api/backends/{bid}/buckets/{bucket}/versioning', { ...p, body: { enabled } })),
+    onSuccess: (data) => queryClient.setQueryData(['versioning', p.params.path], data),
+  });
+  return (
+    <Section title={t('settings.versioning')}>
+      {versioning.data && (
+        <Check label={t('settings.versioningOn')} checked={versioning.data.enabled} disabled={set.isPending} onChange={(e) => set.mutate(e.target.checked)} />
+      )}
+      <ErrorMessage error={versioning.error ?? set.error} />
+    </Section>
+  );
+}
+
+function Cors({ p }: { p: Params }) {
+  const cors = useQuery({ queryKey: ['cors', p.params.path], queryFn: () => unwrap(api.GET('/api/backends/{bid}/buckets/{bucket}/cors', p)), retry: false });
+  const [text, setText] = useState('');
+  useEffect(() => {
+    if (cors.data) setText(JSON.stringify(cors.data.rules, null, 2));
+  }, [cors.data]);
+  const save = useMutation({
+    mutationFn: () => unwrap(api.PUT('/api/backends/{bid}/buckets/{bucket}/cors', { ...p, body: { rules: parseJson<Schemas['CorsRuleDto'][]>(text) } })),
+  });
+  return (
+    <Section title={t('settings.cors')}>
+      <p className="text-sm text-muted">{t('settings.corsHint')}</p>
+      {cors.data && <JsonArea label={t('settings.corsRules')} value={text} onChange={setText} />}
+      {cors.data && (
+        <div>
+          <Button variant="primary" onClick={() => save.mutate()} disabled={save.isPending}>
+            {t('common.save')}
+          </Button>
+        </div>
+      )}
+      {save.isSuccess && <p role="status" className="text-sm text-muted">{t('settings.saved')}</p>}
+      <ErrorMessage error={cors.error ?? save.error} />
+    </Section>
+  );
+}
+
+function Policy({ p }: { p: Params }) {
+  const policy = useQuery({ queryKey: ['policy', p.params.path], queryFn: () => unwrap(api.GET('/api/backends/{bid}/buckets/{bucket}/policy', p)), retry: false });
+  const [text, setText] = useState('');
+  useEffect(() => {
+    if (policy.data) setText(policy.data.policy);
+  }, [policy.data]);
+  const save = useMutation({
+    mutationFn: () => {
+      parseJson(text);
+      return unwrap(api.PUT('/api/backends/{bid}/buckets/{bucket}/policy', { ...p, body: { policy: text } }));
+    },
+  });
+  const remove = useMutation({ mutationFn: () => unwrap(api.DELETE('/api/backends/{bid}/buckets/{bucket}/policy', p)), onSuccess: () => setText('') });
+  return (
+    <Section title={t('settings.policy')}>
+      {policy.data && <JsonArea label={t('settings.policyDocument')} value={text} onChange={setText} rows={10} />}
+      {policy.data && (
+        <div className="flex gap-2">
+          <Button variant="primary" onClick={() => save.mutate()} disabled={save.isPending}>
+            {t('common.save')}
+          </Button>
+          <Button variant="danger" onClick={() => remove.mutate()}>
+            {t('settings.removePolicy')}
+          </Button>
+        </div>
+      )}
+      {(save.isSuccess || remove.isSuccess) && <p role="status" className="text-sm text-muted">{t('settings.saved')}</p>}
+      <ErrorMessage error={policy.error ?? save.error ?? remove.error} />
+    </Section>
+  );
+}
+
+function Lifecycle({ p }: { p: Params }) {
+  const lifecycle = useQuery({ queryKey: ['lifecycle', p.params.path], queryFn: () => unwrap(api.GET('/api/backends/{bid}/buckets/{bucket}/lifecycle', p)), retry: false });
+  const [text, setText] = useState('');
+  useEffect(() => {
+    if (lifecycle.data) setText(JSON.stringify(lifecycle.data.rules, null, 2));
+  }, [lifecycle.data]);
+  const save = useMutation({
+    mutationFn: () => unwrap(api.PUT('/api/backends/{bid}/buckets/{bucket}/lifecycle', { ...p, body: { rules: parseJson<Schemas['LifecycleRuleDto'][]>(text) } })),
+  });
+  return (
+    <Section title={t('settings.lifecycle')}>
+      <p className="text-sm text-muted">{t('settings.lifecycleHint')}</p>
+      {lifecycle.data && <JsonArea label={t('settings.lifecycleRules')} value={text} onChange={setText} />}
+      {lifecycle.data && (
+        <div>
+          <Button variant="primary" onClick={() => save.mutate()} disabled={save.isPending}>
+            {t('common.save')}
+          </Button>
+        </div>
+      )}
+      {save.isSuccess && <p role="status" className="text-sm text-muted">{t('settings.saved')}</p>}
+      <ErrorMessage error={lifecycle.error ?? save.error} />
+    </Section>
+  );
+}
+
+/** Bucket settings for administrators: quota, size tracking, versioning, CORS, policy, lifecycle. */
+export default function BucketSettings() {
+  const { bid, bucket } = useParams({ from: '/b/$bid/$bucket/settings' });
+  const me = useMe();
+  const p: Params = { params: { path: { bid, bucket } } };
+  return (
+    <Page
+      title={t('settings.title', { bucket })}
+      actions={
+        <Link to="/b/$bid/$bucket" params={{ bid, bucket }} className="text-accent underline">
+          {t('settings.back')}
+        </Link>
+      }
+    >
+      {me.data && !isAdmin(me.data) ? (
+        <p className="text-muted">{t('settings.adminsOnly')}</p>
+      ) : (
+        <div className="flex flex-col gap-4">
+          <Quota p={p} />
+          <SizeTracking p={p} />
+          <Versioning p={p} />
+          <Cors p={p} />
+          <Policy p={p} />
+          <Lifecycle p={p} />
+        </div>
+      )}
+    </Page>
+  );
+}
