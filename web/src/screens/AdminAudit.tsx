@@ -1,0 +1,163 @@
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { api, unwrap } from '../api/client';
+import { Button, ErrorMessage, Field, Loading, Page, tableClass } from '../components/ui';
+import { t } from '../i18n';
+import { formatDate } from '../lib/format';
+
+const PAGE = 50;
+const STATUSES = ['', 'ok', 'error', 'denied', 'aborted'];
+
+interface Filters {
+  user: string;
+  action: string;
+  backend: string;
+  bucket: string;
+  status: string;
+  /** `datetime-local` values, in the browser's time zone. */
+  from: string;
+  to: string;
+}
+
+const EMPTY: Filters = { user: '', action: '', backend: '', bucket: '', status: '', from: '', to: '' };
+
+/** The filters as the API's query: empty ones left out, times as RFC 3339 in UTC. */
+export function auditQuery(f: Filters): Record<string, string> {
+  const q: Record<string, string> = {};
+  for (const key of ['user', 'action', 'backend', 'bucket', 'status'] as const) if (f[key].trim()) q[key] = f[key].trim();
+  for (const key of ['from', 'to'] as const) {
+    const d = f[key] ? new Date(f[key]) : undefined;
+    if (d && !Number.isNaN(d.getTime())) q[key] = d.toISOString();
+  }
+  return q;
+}
+
+/**
+ * The audit log, newest first: filters, keyset pages through the API's `next_cursor` (the cursors
+ * of the pages before are kept, so "Previous" goes back without an offset), and a CSV export of
+ * everything the same filters match.
+ */
+export default function AdminAudit() {
+  const [draft, setDraft] = useState<Filters>(EMPTY);
+  const [applied, setApplied] = useState<Filters>(EMPTY);
+  // cursors[i] is the cursor that fetches page i (undefined for the first).
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const [open, setOpen] = useState<number>();
+  const query = auditQuery(applied);
+  const cursor = cursors[cursors.length - 1];
+  const page = useQuery({
+    queryKey: ['audit', query, cursor],
+    queryFn: () => unwrap(api.GET('/api/admin/audit', { params: { query: { ...query, limit: PAGE, ...(cursor ? { cursor } : {}) } } })),
+    placeholderData: keepPreviousData,
+  });
+  const csv = `/api/admin/audit.csv?${new URLSearchParams(query)}`;
+  const set = (key: keyof Filters) => (e: { target: { value: string } }) => setDraft({ ...draft, [key]: e.target.value });
+
+  const apply = (e: FormEvent) => {
+    e.preventDefault();
+    setApplied(draft);
+    setCursors([undefined]);
+  };
+  const reset = () => {
+    setDraft(EMPTY);
+    setApplied(EMPTY);
+    setCursors([undefined]);
+  };
+
+  return (
+    <Page
+      title={t('audit.title')}
+      actions={
+        <a href={csv} download className="inline-flex items-center rounded-md border border-line bg-panel px-3 py-1.5 text-sm font-medium hover:bg-hover" data-testid="audit-csv">
+          {t('audit.csv')}
+        </a>
+      }
+    >
+      <form onSubmit={apply} aria-label={t('audit.filters')} className="grid gap-3 rounded-lg border border-line bg-panel p-3 sm:grid-cols-3 lg:grid-cols-4">
+        <Field label={t('audit.user')} value={draft.user} onChange={set('user')} />
+        <Field label={t('audit.action')} hint={t('audit.actionHint')} value={draft.action} onChange={set('action')} />
+        <Field label={t('audit.backend')} value={draft.backend} onChange={set('backend')} />
+        <Field label={t('audit.bucket')} value={draft.bucket} onChange={set('bucket')} />
+        <div className="flex flex-col gap-1">
+          <label htmlFor="audit-status" className="text-sm font-medium">
+            {t('audit.status')}
+          </label>
+          <select id="audit-status" value={draft.status} onChange={set('status')} className="rounded-md border border-line bg-panel px-2 py-1.5 text-sm text-fg">
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s || t('audit.any')}
+              </option>
+            ))}
+          </select>
+        </div>
+        <Field label={t('audit.from')} type="datetime-local" value={draft.from} onChange={set('from')} />
+        <Field label={t('audit.to')} type="datetime-local" value={draft.to} onChange={set('to')} />
+        <div className="flex items-end gap-2">
+          <Button type="submit" variant="primary">
+            {t('audit.apply')}
+          </Button>
+          <Button onClick={reset}>{t('audit.reset')}</Button>
+        </div>
+      </form>
+      <ErrorMessage error={page.error} />
+      {page.isPending && <Loading />}
+      {page.data && (
+        <>
+          <p role="status" className="text-sm text-muted" data-testid="audit-total" data-total={page.data.total}>
+            {t(page.data.total_exact ? 'audit.total' : 'audit.totalAbout', { count: page.data.total.toLocaleString() })}
+          </p>
+          {page.data.events.length === 0 ? (
+            <p className="text-muted">{t('audit.empty')}</p>
+          ) : (
+            <table className={tableClass} data-testid="audit-table">
+              <thead>
+                <tr>
+                  <th scope="col">{t('audit.when')}</th>
+                  <th scope="col">{t('audit.user')}</th>
+                  <th scope="col">{t('audit.action')}</th>
+                  <th scope="col">{t('audit.target')}</th>
+                  <th scope="col">{t('audit.status')}</th>
+                  <th scope="col">{t('audit.ip')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.data.events.map((e) => (
+                  <tr key={e.id} data-action={e.action} data-status={e.status}>
+                    <td className="whitespace-nowrap">{formatDate(e.timestamp)}</td>
+                    <td>{e.username ?? e.user_id ?? '—'}</td>
+                    <td className="font-mono text-xs">{e.action}</td>
+                    <td className="break-all">
+                      {[e.backend, e.bucket, e.key].filter(Boolean).join(' / ') || '—'}
+                      {e.detail && (
+                        <>
+                          {' '}
+                          <button type="button" className="text-xs text-accent underline" aria-expanded={open === e.id} onClick={() => setOpen(open === e.id ? undefined : e.id)}>
+                            {t('audit.detail')}
+                          </button>
+                          {open === e.id && <pre className="mt-1 max-w-xl overflow-auto rounded bg-bg p-2 text-xs">{e.detail}</pre>}
+                        </>
+                      )}
+                    </td>
+                    <td>
+                      <span className={e.status === 'ok' ? 'text-ok' : e.status === 'denied' || e.status === 'error' ? 'text-danger' : ''}>{e.status}</span>
+                    </td>
+                    <td className="text-xs">{e.ip ?? '—'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <nav aria-label={t('audit.pages')} className="flex items-center gap-2">
+            <Button disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
+              {t('audit.previous')}
+            </Button>
+            <span className="text-sm text-muted">{t('audit.page', { n: cursors.length })}</span>
+            <Button disabled={!page.data.next_cursor || page.isPlaceholderData} onClick={() => setCursors([...cursors, page.data.next_cursor])}>
+              {t('audit.next')}
+            </Button>
+          </nav>
+        </>
+      )}
+    </Page>
+  );
+}
