@@ -273,7 +273,7 @@ const en = {
   'adminCreds.disabledByOwner': 'disabled by its owner',
   'adminCreds.confirmRevoke': 'Revoke {akid}? Clients using it stop working at once.',
   'anon.title': 'Anonymous access',
-  'anon.intro': 'Buckets listed here can be read without credentials through the S3 proxy, limited per client address.',
+  'anon.intro': 'Buckets listed here can be read without credentials through the S3 proxy, limited per client address, while the proxy allows anonymous reads at all (s3_proxy.anonymous_enabled).',
   'anon.create': 'Open a bucket',
   'anon.edit': 'Change rate',
   'anon.close': 'Close',

@@ -54,14 +54,25 @@ export function ColumnChart({ data, label, height = 160 }: { data: Column[]; lab
   );
 }
 
-export function BarList({ data, format = (n) => n.toLocaleString(), label }: { data: { label: string; value: number }[]; format?: (n: number) => string; label: string }) {
+export function BarList({
+  data,
+  format = (n) => n.toLocaleString(),
+  label,
+}: {
+  data: { label: string; value: number; note?: string }[];
+  format?: (n: number) => string;
+  label: string;
+}) {
   const max = Math.max(1, ...data.map((d) => d.value));
   return (
     <ul aria-label={label} className="flex flex-col gap-2">
       {data.map((d) => (
         <li key={d.label} className="flex flex-col gap-0.5 text-sm" data-bar={d.label} data-value={d.value}>
           <span className="flex justify-between gap-2">
-            <span className="truncate">{d.label}</span>
+            <span className="truncate">
+              {d.label}
+              {d.note && <span className="ml-2 text-xs text-muted">{d.note}</span>}
+            </span>
             <span className="tabular-nums text-muted">{format(d.value)}</span>
           </span>
           <svg aria-hidden viewBox="0 0 100 4" preserveAspectRatio="none" className="h-1.5 w-full">

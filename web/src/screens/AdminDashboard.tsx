@@ -76,7 +76,7 @@ export default function AdminDashboard() {
                 <BarList
                   label={t('dash.storageByBackend')}
                   format={formatBytes}
-                  data={d.storage.by_backend.map((b) => ({ label: `${b.backend_id} · ${t('dash.bucketsObjects', { buckets: b.buckets, objects: b.objects.toLocaleString() })}`, value: b.bytes }))}
+                  data={d.storage.by_backend.map((b) => ({ label: b.backend_id, note: t('dash.bucketsObjects', { buckets: b.buckets, objects: b.objects.toLocaleString() }), value: b.bytes }))}
                 />
               )}
             </Card>

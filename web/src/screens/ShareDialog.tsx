@@ -39,7 +39,8 @@ export function ShareDialog({ bid, bucket, objectKey, onClose }: { bid: string; 
     e.preventDefault();
     create.mutate();
   };
-  const url = create.data?.url;
+  // The API answers a path when server.public_url is unset: the link people copy and scan is absolute.
+  const url = create.data?.url ? new URL(create.data.url, location.origin).href : undefined;
   return (
     <Modal open onOpenChange={onClose} title={t('share.title', { name: baseName(objectKey) })}>
       {url ? (
