@@ -17,10 +17,10 @@ const nice = (max: number) => {
   return Math.ceil(max / step) * step;
 };
 
-export function ColumnChart({ data, label, height = 160 }: { data: Column[]; label: string; height?: number }) {
+export function ColumnChart({ data, label, height = 200 }: { data: Column[]; label: string; height?: number }) {
   const max = nice(Math.max(0, ...data.map((d) => d.value)));
-  const width = 600;
-  const pad = { top: 8, bottom: 20, left: 40 };
+  const width = 1000;
+  const pad = { top: 8, bottom: 22, left: 48 };
   const inner = height - pad.top - pad.bottom;
   const slot = (width - pad.left) / Math.max(1, data.length);
   const y = (v: number) => pad.top + inner - (v / max) * inner;
@@ -29,7 +29,7 @@ export function ColumnChart({ data, label, height = 160 }: { data: Column[]; lab
       {[0, 0.5, 1].map((f) => (
         <g key={f}>
           <line x1={pad.left} x2={width} y1={y(max * f)} y2={y(max * f)} className="stroke-line" strokeWidth={1} />
-          <text x={pad.left - 4} y={y(max * f) + 4} textAnchor="end" className="fill-muted" fontSize={11}>
+          <text x={pad.left - 4} y={y(max * f) + 4} textAnchor="end" className="fill-muted" fontSize={12}>
             {Math.round(max * f).toLocaleString()}
           </text>
         </g>
@@ -42,8 +42,8 @@ export function ColumnChart({ data, label, height = 160 }: { data: Column[]; lab
             <title>{`${d.label}: ${d.value.toLocaleString()}${d.overlay ? ` (${d.overlay.toLocaleString()})` : ''}`}</title>
             <rect x={x} y={y(d.value)} width={w} height={Math.max(0, pad.top + inner - y(d.value))} className="fill-accent" rx={1} />
             {!!d.overlay && <rect x={x} y={y(d.overlay)} width={w} height={Math.max(0, pad.top + inner - y(d.overlay))} className="fill-danger" rx={1} />}
-            {(i % Math.ceil(data.length / 8) === 0 || i === data.length - 1) && (
-              <text x={x + w / 2} y={height - 6} textAnchor="middle" className="fill-muted" fontSize={11}>
+            {i % Math.ceil(data.length / 8) === 0 && (
+              <text x={x + w / 2} y={height - 6} textAnchor="middle" className="fill-muted" fontSize={12}>
                 {d.label}
               </text>
             )}

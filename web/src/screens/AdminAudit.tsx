@@ -5,7 +5,7 @@ import { Button, ErrorMessage, Field, Loading, Page, tableClass } from '../compo
 import { t } from '../i18n';
 import { formatDate } from '../lib/format';
 
-const PAGE = 50;
+const PAGE_SIZES = [10, 50, 100, 500];
 const STATUSES = ['', 'ok', 'error', 'denied', 'aborted'];
 
 interface Filters {
@@ -43,11 +43,12 @@ export default function AdminAudit() {
   // cursors[i] is the cursor that fetches page i (undefined for the first).
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const [open, setOpen] = useState<number>();
+  const [limit, setLimit] = useState(50);
   const query = auditQuery(applied);
   const cursor = cursors[cursors.length - 1];
   const page = useQuery({
-    queryKey: ['audit', query, cursor],
-    queryFn: () => unwrap(api.GET('/api/admin/audit', { params: { query: { ...query, limit: PAGE, ...(cursor ? { cursor } : {}) } } })),
+    queryKey: ['audit', query, limit, cursor],
+    queryFn: () => unwrap(api.GET('/api/admin/audit', { params: { query: { ...query, limit, ...(cursor ? { cursor } : {}) } } })),
     placeholderData: keepPreviousData,
   });
   const csv = `/api/admin/audit.csv?${new URLSearchParams(query)}`;
@@ -122,7 +123,7 @@ export default function AdminAudit() {
               </thead>
               <tbody>
                 {page.data.events.map((e) => (
-                  <tr key={e.id} data-action={e.action} data-status={e.status}>
+                  <tr key={e.id} data-id={e.id} data-action={e.action} data-status={e.status}>
                     <td className="whitespace-nowrap">{formatDate(e.timestamp)}</td>
                     <td>{e.username ?? e.user_id ?? '—'}</td>
                     <td className="font-mono text-xs">{e.action}</td>
@@ -151,10 +152,29 @@ export default function AdminAudit() {
             <Button disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
               {t('audit.previous')}
             </Button>
-            <span className="text-sm text-muted">{t('audit.page', { n: cursors.length })}</span>
+            <span className="text-sm text-muted" data-testid="audit-page">
+              {t('audit.page', { n: cursors.length })}
+            </span>
             <Button disabled={!page.data.next_cursor || page.isPlaceholderData} onClick={() => setCursors([...cursors, page.data.next_cursor])}>
               {t('audit.next')}
             </Button>
+            <label className="ml-4 flex items-center gap-2 text-sm">
+              {t('audit.pageSize')}
+              <select
+                value={limit}
+                onChange={(e) => {
+                  setLimit(Number(e.target.value));
+                  setCursors([undefined]);
+                }}
+                className="rounded-md border border-line bg-panel px-2 py-1 text-sm text-fg"
+              >
+                {PAGE_SIZES.map((n) => (
+                  <option key={n} value={n}>
+                    {n}
+                  </option>
+                ))}
+              </select>
+            </label>
           </nav>
         </>
       )}

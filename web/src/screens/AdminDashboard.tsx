@@ -7,7 +7,7 @@ import { ErrorMessage, Loading, Page, tableClass } from '../components/ui';
 import { t } from '../i18n';
 import { formatBytes, formatDate } from '../lib/format';
 
-const hourLabel = (unixHour: number) => new Date(unixHour * 3_600_000).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+const hourLabel = (unixHour: number) => new Date(unixHour * 3_600_000).toLocaleTimeString(undefined, { hour: 'numeric' });
 
 function Card({ title, children, wide }: { title: string; children: ReactNode; wide?: boolean }) {
   return (
