@@ -85,7 +85,8 @@ describeIfBuilt('the dashboard’s admin screens, OIDC, palette and QR in a brow
     app = await stack.boot({
       config: {
         ratelimit: { login_per_ip: 0, api_per_minute: 0 },
-        backends: [backend('local', s3, 'A'), backend('second', second, 'B')],
+        // `down` refuses connections: its requests are the dashboard's server errors.
+        backends: [backend('local', s3, 'A'), backend('second', second, 'B'), { ...backend('down', s3, 'A'), endpoint: 'http://127.0.0.1:9' }],
         s3_proxy: { enabled: true, listen: '127.0.0.1:0', anonymous_enabled: true },
         auth: {
           modes: ['local', 'oidc'],
@@ -153,23 +154,43 @@ describeIfBuilt('the dashboard’s admin screens, OIDC, palette and QR in a brow
       expect((await admin.request(`/api/backends/local/buckets/${bucket}/size-tracking`, { method: 'PUT', body: { enabled: true } })).status).toBe(200);
       expect((await admin.request(`/api/backends/local/buckets/${bucket}/quota/recompute`, { method: 'POST' })).status).toBe(200);
     }
+    const failed = await admin.request('/api/backends/down/buckets');
+    expect(failed.status).toBeGreaterThanOrEqual(500);
     // Each replica adds its counts to the shared ones every second.
     await new Promise((r) => setTimeout(r, 1200));
     await open('Dashboard');
     const requests = page.getByTestId('dash-requests');
     await requests.waitFor();
     expect(Number((await requests.textContent())!.replace(/\D/g, ''))).toBeGreaterThan(10);
+    expect(Number(await page.getByTestId('dash-errors').textContent())).toBeGreaterThanOrEqual(1);
+    await page.getByTestId('recent-errors').getByText('GET /api/backends/down/buckets').waitFor();
+    expect(await page.getByTestId('column-chart').locator('rect.fill-danger').count()).toBe(1);
     await page.locator('[data-testid="top-buckets"] a', { hasText: 'local/photos' }).waitFor();
     const stored = await page.getByRole('list', { name: 'Storage by backend' }).locator('[data-bar="local"]').getAttribute('data-value');
     expect(Number(stored)).toBe('hello from the proxy\n'.length + 2 + 3);
     expect(await page.getByTestId('column-chart').locator('rect.fill-accent').count()).toBe(24);
     await shot('admin-dashboard');
     await axe();
+    // The dark theme keeps its contrast.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.evaluate(`document.documentElement.classList.add('dark')`);
+    await shot('admin-dashboard-dark');
+    await axe();
+    await page.evaluate(`document.documentElement.classList.remove('dark')`);
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 
   it('filters the audit log and downloads the same rows as CSV', async () => {
     await open('Audit log');
     await page.getByTestId('audit-table').waitFor();
+    // Hostile filters come back as the API's readable refusal, never a broken screen.
+    for (const [label, value] of [['User', 'ro\u0001ot'], ['Backend', '../local'], ['Action', 'x'.repeat(200)]]) {
+      await page.getByLabel(label).fill(value);
+      await page.getByRole('button', { name: 'Apply filters' }).click();
+      await page.locator('[role="alert"][data-code="bad_request"]').waitFor();
+      await page.getByRole('button', { name: 'Reset' }).click();
+      await page.getByTestId('audit-table').waitFor();
+    }
     await page.getByLabel('Action').fill('bucket.create');
     await page.getByLabel('Backend').fill('local');
     await page.getByRole('button', { name: 'Apply filters' }).click();
@@ -213,6 +234,7 @@ describeIfBuilt('the dashboard’s admin screens, OIDC, palette and QR in a brow
     await page.getByLabel('S3 endpoint').fill(endpoint);
     await page.getByRole('button', { name: 'New credential' }).click();
     await page.getByLabel('Description').fill('ci laptop');
+    await page.getByRole('dialog').getByLabel('Backend').selectOption('local');
     await page.getByLabel('Buckets (comma-separated)').fill('photos');
     await page.getByRole('button', { name: 'Create' }).click();
     const snippet = (await page.locator('pre[data-snippet="aws CLI"]').textContent())!;
@@ -239,6 +261,7 @@ describeIfBuilt('the dashboard’s admin screens, OIDC, palette and QR in a brow
     expect((await fetch(`${endpoint}/photos/readme.txt`)).status).toBe(403);
     await open('Anonymous access');
     await page.getByRole('button', { name: 'Open a bucket' }).click();
+    await page.getByRole('dialog').getByLabel('Backend').selectOption('local');
     await page.getByLabel('Bucket name').fill('photos');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.locator('[data-binding="local/photos"]').waitFor();
@@ -249,10 +272,11 @@ describeIfBuilt('the dashboard’s admin screens, OIDC, palette and QR in a brow
     await axe();
   });
 
-  it('shows the health history of both backends', async () => {
+  it('shows the health history of every backend', async () => {
     await open('Backend health');
     await page.locator('li[data-backend="local"]').waitFor();
     await page.locator('li[data-backend="second"]').waitFor();
+    await page.locator('li[data-backend="down"]').getByText('Unreachable').waitFor();
     await shot('admin-health');
     await axe();
   });
