@@ -264,6 +264,7 @@ const en = {
   'health.strip': 'Last probes, oldest first: {up} of {total} healthy',
   'health.summary': '{up} of the last {total} probes healthy',
   'health.avgLatency': 'average {ms} ms',
+  'health.latencyLine': 'Latency of the healthy probes, oldest first: {min} to {max} ms',
   'adminCreds.title': 'All S3 credentials',
   'adminCreds.filter': 'Filter by key, owner, description or bucket',
   'adminCreds.owner': 'Owner',

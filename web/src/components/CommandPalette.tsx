@@ -60,11 +60,13 @@ export function fuzzyScore(text: string, query: string): number {
 export function CommandPalette({
   screens,
   isAdmin,
+  canWrite,
   onToggleTheme,
   onSignOut,
 }: {
   screens: PaletteScreen[];
   isAdmin: boolean;
+  canWrite: boolean;
   onToggleTheme: () => void;
   onSignOut: () => void;
 }) {
@@ -135,12 +137,12 @@ export function CommandPalette({
     });
     const action = (id: string, label: MessageKey, run: () => void) => list.push({ id: `action:${id}`, group: 'palette.actions', label: t(label), run: () => (close(), run()) });
     action('theme', 'palette.toggleTheme', onToggleTheme);
-    action('credential', 'palette.newCredential', () => void navigate({ to: '/credentials' }));
-    if (document.querySelector('[data-testid="file-input"]')) action('upload', 'palette.upload', () => document.querySelector<HTMLInputElement>('[data-testid="file-input"]')?.click());
+    if (canWrite) action('credential', 'palette.newCredential', () => void navigate({ to: '/credentials' }));
+    if (canWrite && document.querySelector('[data-testid="file-input"]')) action('upload', 'palette.upload', () => document.querySelector<HTMLInputElement>('[data-testid="file-input"]')?.click());
     action('help', 'palette.shortcuts', () => setHelp(true));
     action('signout', 'session.signOut', onSignOut);
     return list;
-  }, [screens, backends.data, bucketLists.map((q) => q.dataUpdatedAt).join(), open]);
+  }, [screens, canWrite, backends.data, bucketLists.map((q) => q.dataUpdatedAt).join(), open]);
 
   const shown = useMemo(
     () =>

@@ -3,7 +3,7 @@ import { Link, Outlet, useNavigate, useRouterState } from '@tanstack/react-route
 import { useEffect } from 'react';
 import { api } from '../api/client';
 import { t, type MessageKey } from '../i18n';
-import { isAdmin, useMe } from '../lib/session';
+import { canWrite, isAdmin, useMe } from '../lib/session';
 import { useTheme } from '../lib/theme';
 import { UploadPanel } from '../screens/UploadPanel';
 import { CommandPalette } from './CommandPalette';
@@ -63,7 +63,7 @@ export function Layout() {
         </Link>
         <div className="flex items-center gap-2 text-sm">
           <span className="text-muted">{t('session.signedInAs', { name: me.data.username, role: t(`role.${me.data.role}`) })}</span>
-          {!me.data.must_change_pw && <CommandPalette screens={screens} isAdmin={isAdmin(me.data)} onToggleTheme={nextTheme} onSignOut={() => void signOut()} />}
+          {!me.data.must_change_pw && <CommandPalette screens={screens} isAdmin={isAdmin(me.data)} canWrite={canWrite(me.data)} onToggleTheme={nextTheme} onSignOut={() => void signOut()} />}
           <Button variant="ghost" onClick={nextTheme} aria-label={t('theme.toggle', { mode: t(`theme.${theme}`) })}>
             {theme === 'dark' ? '☾' : theme === 'light' ? '☀' : '◐'}
           </Button>

@@ -98,3 +98,31 @@ export function ProbeStrip({ probes, label }: { probes: { at: string; healthy: b
     </svg>
   );
 }
+
+/** A line of values (e.g. probe latency), scaled to its own maximum; gaps where a value is missing. */
+export function Sparkline({ values, label, width = 280, height = 36 }: { values: (number | undefined)[]; label: string; width?: number; height?: number }) {
+  const max = Math.max(1, ...values.filter((v): v is number => v !== undefined));
+  const step = values.length > 1 ? width / (values.length - 1) : 0;
+  const segments: string[] = [];
+  let current: string[] = [];
+  values.forEach((v, i) => {
+    if (v === undefined) {
+      if (current.length) segments.push(current.join(' '));
+      current = [];
+      return;
+    }
+    current.push(`${(i * step).toFixed(1)},${(height - 2 - (v / max) * (height - 4)).toFixed(1)}`);
+  });
+  if (current.length) segments.push(current.join(' '));
+  return (
+    <svg role="img" aria-label={label} width={width} height={height} viewBox={`0 0 ${width} ${height}`} data-testid="sparkline">
+      {segments.map((points, i) =>
+        points.includes(' ') ? (
+          <polyline key={i} points={points} fill="none" className="stroke-accent" strokeWidth={1.5} />
+        ) : (
+          <circle key={i} cx={points.split(',')[0]} cy={points.split(',')[1]} r={1.5} className="fill-accent" />
+        ),
+      )}
+    </svg>
+  );
+}

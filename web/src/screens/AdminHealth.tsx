@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, unwrap } from '../api/client';
-import { ProbeStrip } from '../components/charts';
+import { ProbeStrip, Sparkline } from '../components/charts';
 import { ErrorMessage, Loading, Page } from '../components/ui';
 import { t } from '../i18n';
 import { formatDate } from '../lib/format';
@@ -34,7 +34,12 @@ export default function AdminHealth() {
                 <p className="text-sm text-muted">{t('health.noProbes')}</p>
               ) : (
                 <>
-                  <ProbeStrip probes={probes} label={t('health.strip', { up, total: probes.length })} />
+                  <div className="flex flex-wrap items-center gap-4">
+                    <ProbeStrip probes={probes} label={t('health.strip', { up, total: probes.length })} />
+                    {latencies.length > 0 && (
+                      <Sparkline values={probes.map((p) => (p.healthy ? p.latency_ms : undefined))} label={t('health.latencyLine', { min: Math.min(...latencies), max: Math.max(...latencies) })} />
+                    )}
+                  </div>
                   <p className="text-sm text-muted">
                     {t('health.summary', { up, total: probes.length })}
                     {avg !== undefined && ` · ${t('health.avgLatency', { ms: avg })}`}
