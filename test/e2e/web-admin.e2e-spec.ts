@@ -29,7 +29,7 @@ if (!existsSync(join(WEB_DIST, 'index.html'))) {
 }
 
 describeIfBuilt('the dashboard’s admin screens, OIDC, palette and QR in a browser', () => {
-  jest.setTimeout(60_000);
+  jest.setTimeout(90_000);
   let stack: TestStack;
   let second: TestS3;
   let provider: TestOidcProvider;

@@ -4,6 +4,7 @@ import { useNavigate } from '@tanstack/react-router';
 import { type KeyboardEvent as ReactKeyboardEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { api, unwrap } from '../api/client';
 import { t, type MessageKey } from '../i18n';
+import { fuzzyScore } from '../lib/fuzzy';
 import { Button, Modal, tableClass } from './ui';
 
 export interface PaletteScreen {
@@ -35,22 +36,6 @@ export const GO_KEYS: Record<string, { to: string; label: MessageKey }> = {
 
 const isTyping = (target: EventTarget | null) =>
   target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
-
-/** A loose match: every character of the query in order ("bkd" finds "backends"). */
-export function fuzzyScore(text: string, query: string): number {
-  const hay = text.toLowerCase();
-  const needle = query.toLowerCase().trim();
-  if (!needle) return 1;
-  const at = hay.indexOf(needle);
-  if (at >= 0) return 100 - Math.min(at, 50);
-  let pos = 0;
-  for (const ch of needle) {
-    pos = hay.indexOf(ch, pos);
-    if (pos < 0) return 0;
-    pos++;
-  }
-  return 10;
-}
 
 /**
  * Ctrl-K (⌘K) opens a palette that jumps to screens, backends and buckets and runs common

@@ -3,34 +3,11 @@ import { type FormEvent, useState } from 'react';
 import { api, unwrap } from '../api/client';
 import { Button, ErrorMessage, Field, Loading, Page, tableClass } from '../components/ui';
 import { t } from '../i18n';
+import { type AuditFilters as Filters, auditQuery, EMPTY_FILTERS as EMPTY } from '../lib/audit';
 import { formatDate } from '../lib/format';
 
 const PAGE_SIZES = [10, 50, 100, 500];
 const STATUSES = ['', 'ok', 'error', 'denied', 'aborted'];
-
-interface Filters {
-  user: string;
-  action: string;
-  backend: string;
-  bucket: string;
-  status: string;
-  /** `datetime-local` values, in the browser's time zone. */
-  from: string;
-  to: string;
-}
-
-const EMPTY: Filters = { user: '', action: '', backend: '', bucket: '', status: '', from: '', to: '' };
-
-/** The filters as the API's query: empty ones left out, times as RFC 3339 in UTC. */
-export function auditQuery(f: Filters): Record<string, string> {
-  const q: Record<string, string> = {};
-  for (const key of ['user', 'action', 'backend', 'bucket', 'status'] as const) if (f[key].trim()) q[key] = f[key].trim();
-  for (const key of ['from', 'to'] as const) {
-    const d = f[key] ? new Date(f[key]) : undefined;
-    if (d && !Number.isNaN(d.getTime())) q[key] = d.toISOString();
-  }
-  return q;
-}
 
 /**
  * The audit log, newest first: filters, keyset pages through the API's `next_cursor` (the cursors
