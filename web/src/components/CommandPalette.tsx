@@ -210,21 +210,23 @@ export function CommandPalette({
           </Dialog.Content>
         </Dialog.Portal>
       </Dialog.Root>
-      <ShortcutsHelp open={help} onOpenChange={setHelp} />
+      <ShortcutsHelp open={help} onOpenChange={setHelp} isAdmin={isAdmin} />
     </>
   );
 }
 
-const SHORTCUTS: { keys: string; label: MessageKey; vars?: Record<string, string> }[] = [
+const shortcuts = (isAdmin: boolean): { keys: string; label: MessageKey; vars?: Record<string, string> }[] => [
   { keys: 'Ctrl K / ⌘ K', label: 'shortcuts.palette' },
   { keys: '?', label: 'shortcuts.help' },
   { keys: '/', label: 'shortcuts.filter' },
-  ...Object.entries(GO_KEYS).map(([key, go]) => ({ keys: `g ${key}`, label: 'shortcuts.goTo' as MessageKey, vars: { screen: t(go.label) } })),
+  ...Object.entries(GO_KEYS)
+    .filter(([, go]) => isAdmin || !go.to.startsWith('/admin'))
+    .map(([key, go]) => ({ keys: `g ${key}`, label: 'shortcuts.goTo' as MessageKey, vars: { screen: t(go.label) } })),
   { keys: 'Shift + click', label: 'shortcuts.range' },
   { keys: 'Esc', label: 'shortcuts.close' },
 ];
 
-export function ShortcutsHelp({ open, onOpenChange }: { open: boolean; onOpenChange: (open: boolean) => void }) {
+export function ShortcutsHelp({ open, onOpenChange, isAdmin }: { open: boolean; onOpenChange: (open: boolean) => void; isAdmin: boolean }) {
   return (
     <Modal open={open} onOpenChange={onOpenChange} title={t('shortcuts.title')}>
       <table className={tableClass} data-testid="shortcuts">
@@ -235,7 +237,7 @@ export function ShortcutsHelp({ open, onOpenChange }: { open: boolean; onOpenCha
           </tr>
         </thead>
         <tbody>
-          {SHORTCUTS.map((s) => (
+          {shortcuts(isAdmin).map((s) => (
             <tr key={s.keys}>
               <td>
                 <kbd className="rounded border border-line bg-bg px-1.5 py-0.5 font-mono text-xs">{s.keys}</kbd>

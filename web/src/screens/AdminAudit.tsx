@@ -8,6 +8,8 @@ import { formatDate } from '../lib/format';
 
 const PAGE_SIZES = [10, 50, 100, 500];
 const STATUSES = ['', 'ok', 'error', 'denied', 'aborted'];
+/** Suggestions for the action filter (any action or prefix may be typed). */
+const ACTIONS = ['auth.', 'auth.login', 'auth.logout', 'backend.', 'bucket.', 'bucket.create', 'bucket.delete', 'object.', 'object.upload', 'object.delete', 'object.copy', 'share.', 's3_anonymous.', 's3.proxy.*', 'quota.', 'user.'];
 
 /**
  * The audit log, newest first: filters, keyset pages through the API's `next_cursor` (the cursors
@@ -28,6 +30,8 @@ export default function AdminAudit() {
     queryFn: () => unwrap(api.GET('/api/admin/audit', { params: { query: { ...query, limit, ...(cursor ? { cursor } : {}) } } })),
     placeholderData: keepPreviousData,
   });
+  const users = useQuery({ queryKey: ['users'], queryFn: () => unwrap(api.GET('/api/admin/users', { params: { query: {} } })), staleTime: 60_000 });
+  const backends = useQuery({ queryKey: ['backends'], queryFn: () => unwrap(api.GET('/api/backends')), staleTime: 60_000 });
   const csv = `/api/admin/audit.csv?${new URLSearchParams(query)}`;
   const set = (key: keyof Filters) => (e: { target: { value: string } }) => setDraft({ ...draft, [key]: e.target.value });
 
@@ -52,9 +56,20 @@ export default function AdminAudit() {
       }
     >
       <form onSubmit={apply} aria-label={t('audit.filters')} className="grid gap-3 rounded-lg border border-line bg-panel p-3 sm:grid-cols-3 lg:grid-cols-4">
-        <Field label={t('audit.user')} value={draft.user} onChange={set('user')} />
-        <Field label={t('audit.action')} hint={t('audit.actionHint')} value={draft.action} onChange={set('action')} />
-        <Field label={t('audit.backend')} value={draft.backend} onChange={set('backend')} />
+        <Field label={t('audit.user')} value={draft.user} onChange={set('user')} list="audit-users" autoComplete="off" />
+        <Field label={t('audit.action')} hint={t('audit.actionHint')} value={draft.action} onChange={set('action')} list="audit-actions" autoComplete="off" />
+        <Field label={t('audit.backend')} value={draft.backend} onChange={set('backend')} list="audit-backends" autoComplete="off" />
+        <datalist id="audit-users">
+          {users.data?.users.map((u) => <option key={u.id} value={u.username} />)}
+        </datalist>
+        <datalist id="audit-actions">
+          {ACTIONS.map((a) => (
+            <option key={a} value={a} />
+          ))}
+        </datalist>
+        <datalist id="audit-backends">
+          {backends.data?.backends.map((b) => <option key={b.id} value={b.id} />)}
+        </datalist>
         <Field label={t('audit.bucket')} value={draft.bucket} onChange={set('bucket')} />
         <div className="flex flex-col gap-1">
           <label htmlFor="audit-status" className="text-sm font-medium">
