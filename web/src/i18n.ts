@@ -204,9 +204,6 @@ const en = {
   'unavailable.body': 'This Stowage server does not offer this feature yet.',
   'unavailable.noScreen': 'This version of the dashboard has no screen for it yet.',
   'notFound.title': 'Page not found',
-  'error.generic': 'Something went wrong.',
-  'error.retryIn': 'Try again in {seconds} s.',
-  'error.network': 'The server could not be reached.',
   // Admin screens (audit log, dashboard, S3 credentials, anonymous bindings, health history),
   // OIDC sign-in, the command palette and keyboard shortcuts, the share QR code.
   'nav.adminCredentials': 'All S3 credentials',
@@ -307,6 +304,9 @@ const en = {
   'shortcuts.goTo': 'Go to {screen}',
   'shortcuts.range': 'Select a range of objects',
   'shortcuts.close': 'Close a dialog or the palette',
+  'error.generic': 'Something went wrong.',
+  'error.retryIn': 'Try again in {seconds} s.',
+  'error.network': 'The server could not be reached.',
 } as const;
 
 export type MessageKey = keyof typeof en;

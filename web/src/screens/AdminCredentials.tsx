@@ -10,6 +10,9 @@ type Credential = Schemas['S3CredentialDto'];
 
 const defaultEndpoint = () => `${location.protocol}//${location.hostname}:8090`;
 
+/** The proxy's address as the API names it for the credential (`endpoint_url`), else the one typed here. */
+const mintedEndpoint = (cred: Credential, typed: string) => (cred as Credential & { endpoint_url?: string }).endpoint_url || typed;
+
 /** Every user's S3 credentials (never their secrets): mint for anyone, disable, enable, revoke. */
 export default function AdminCredentials() {
   const queryClient = useQueryClient();
@@ -137,7 +140,7 @@ export default function AdminCredentials() {
           <div className="flex flex-col gap-3">
             <Field label={t('creds.accessKey')} readOnly value={minted.access_key} data-testid="minted-akid" />
             <Field label={t('creds.secretKey')} readOnly value={minted.secret_key ?? ''} data-testid="minted-secret" />
-            {snippets(endpoint, minted.access_key, minted.secret_key ?? '', minted.buckets[0] ?? 'BUCKET').slice(0, 1).map((s) => (
+            {snippets(mintedEndpoint(minted, endpoint), minted.access_key, minted.secret_key ?? '', minted.buckets[0] ?? 'BUCKET').slice(0, 1).map((s) => (
               <section key={s.name} aria-label={s.name} className="flex flex-col gap-1">
                 <div className="flex items-center justify-between">
                   <h3 className="text-sm font-medium">{s.name}</h3>
