@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,6 +23,18 @@ const SHOTS = process.env.STOWAGE_SCREENSHOT_DIR ?? join(__dirname, '..', '..', 
 const AXE = require.resolve('axe-core/axe.min.js');
 const AWS = '/usr/bin/aws';
 const run = promisify(execFile);
+
+/** A port free right now: the proxy listens on a known port, so the API's endpoint_url names it. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 const describeIfBuilt = existsSync(join(WEB_DIST, 'index.html')) ? describe : describe.skip;
 if (!existsSync(join(WEB_DIST, 'index.html'))) {
@@ -56,6 +69,8 @@ describeIfBuilt('the dashboard’s admin screens, OIDC, palette and QR in a brow
     expect(violations).toEqual([]);
   };
   const open = async (link: string) => {
+    // A dialog a failed test left open would hide the navigation from the next one.
+    if (await page.getByRole('dialog').count()) await page.keyboard.press('Escape');
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link, exact: true }).click();
     await page.getByRole('heading', { level: 1, name: link }).waitFor();
   };
@@ -87,7 +102,7 @@ describeIfBuilt('the dashboard’s admin screens, OIDC, palette and QR in a brow
         ratelimit: { login_per_ip: 0, api_per_minute: 0 },
         // `down` refuses connections: its requests are the dashboard's server errors.
         backends: [backend('local', s3, 'A'), backend('second', second, 'B'), { ...backend('down', s3, 'A'), endpoint: 'http://127.0.0.1:9' }],
-        s3_proxy: { enabled: true, listen: '127.0.0.1:0', anonymous_enabled: true },
+        s3_proxy: { enabled: true, listen: `127.0.0.1:${await freePort()}`, anonymous_enabled: true },
         auth: {
           modes: ['local', 'oidc'],
           oidc: {
