@@ -10,6 +10,23 @@ type Credential = Schemas['S3CredentialDto'];
 
 const defaultEndpoint = () => `${location.protocol}//${location.hostname}:8090`;
 
+/** `local/photos, second/archive` → scopes; a name without a backend is kept whole, for the API to refuse readably. */
+const parseScopes = (text: string) =>
+  text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const slash = s.indexOf('/');
+      return slash > 0 ? { backend_id: s.slice(0, slash), bucket: s.slice(slash + 1) } : { backend_id: '', bucket: s };
+    });
+
+/** An instant as a `datetime-local` value in the browser's time zone. */
+const toLocalInput = (iso: string) => {
+  const d = new Date(iso);
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+};
+
 /** The proxy's address as the API names it for the credential (`endpoint_url`), else the one typed here. */
 const mintedEndpoint = (cred: Credential, typed: string) => (cred as Credential & { endpoint_url?: string }).endpoint_url || typed;
 
@@ -24,6 +41,7 @@ export default function AdminCredentials() {
   const [form, setForm] = useState({ user: '', backend: '', buckets: '', description: '' });
   const [endpoint, setEndpoint] = useState(defaultEndpoint);
   const [minted, setMinted] = useState<Credential>();
+  const [editing, setEditing] = useState<{ akid: string; description: string; scopes: string; expires: string }>();
   const invalidate = () => void queryClient.invalidateQueries({ queryKey: ['admin-credentials'] });
   const userName = (id?: string) => (id ? (users.data?.users.find((u) => u.id === id)?.username ?? id) : t('adminCreds.nobody'));
   const backendId = form.backend || backends.data?.backends[0]?.id || '';
@@ -51,6 +69,26 @@ export default function AdminCredentials() {
     mutationFn: ({ akid, enabled }: { akid: string; enabled: boolean }) =>
       unwrap(api.PATCH('/api/admin/s3-credentials/{akid}', { params: { path: { akid } }, body: { enabled } })),
     onSuccess: invalidate,
+  });
+  const edit = useMutation({
+    mutationFn: () => {
+      const e = editing!;
+      const expires = e.expires ? new Date(e.expires) : undefined;
+      return unwrap(
+        api.PATCH('/api/admin/s3-credentials/{akid}', {
+          params: { path: { akid: e.akid } },
+          body: {
+            description: e.description,
+            scopes: parseScopes(e.scopes),
+            expires_at: expires && !Number.isNaN(expires.getTime()) ? expires.toISOString() : null,
+          },
+        }),
+      );
+    },
+    onSuccess: () => {
+      setEditing(undefined);
+      invalidate();
+    },
   });
   const revoke = useMutation({
     mutationFn: (akid: string) => unwrap(api.DELETE('/api/admin/s3-credentials/{akid}', { params: { path: { akid } } })),
@@ -105,6 +143,18 @@ export default function AdminCredentials() {
                 <td>{formatDate(c.expires_at)}</td>
                 <td>{formatDate(c.last_used_at)}</td>
                 <td className="flex gap-2">
+                  <Button
+                    onClick={() =>
+                      setEditing({
+                        akid: c.access_key,
+                        description: c.description,
+                        scopes: c.scopes.map((sc) => `${sc.backend_id}/${sc.bucket}`).join(', '),
+                        expires: c.expires_at ? toLocalInput(c.expires_at) : '',
+                      })
+                    }
+                  >
+                    {t('adminCreds.edit')}
+                  </Button>
                   <Button onClick={() => patch.mutate({ akid: c.access_key, enabled: !c.enabled })}>{c.enabled ? t('creds.disable') : t('creds.enable')}</Button>
                   <Button variant="danger" onClick={() => confirm(t('adminCreds.confirmRevoke', { akid: c.access_key })) && revoke.mutate(c.access_key)}>
                     {t('creds.revoke')}
@@ -134,6 +184,28 @@ export default function AdminCredentials() {
             </Button>
           </div>
         </form>
+      </Modal>
+      <Modal open={editing !== undefined} onOpenChange={() => setEditing(undefined)} title={t('adminCreds.editTitle', { akid: editing?.akid ?? '' })}>
+        {editing && (
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              edit.mutate();
+            }}
+            className="flex flex-col gap-3"
+          >
+            <Field label={t('creds.description')} value={editing.description} onChange={(e) => setEditing({ ...editing, description: e.target.value })} />
+            <Field label={t('adminCreds.scopesInput')} hint={t('adminCreds.scopesHint')} required value={editing.scopes} onChange={(e) => setEditing({ ...editing, scopes: e.target.value })} />
+            <Field label={t('adminCreds.expires')} hint={t('adminCreds.expiresHint')} type="datetime-local" value={editing.expires} onChange={(e) => setEditing({ ...editing, expires: e.target.value })} />
+            <ErrorMessage error={edit.error} />
+            <div className="flex justify-end gap-2">
+              <Button onClick={() => setEditing(undefined)}>{t('common.cancel')}</Button>
+              <Button type="submit" variant="primary" disabled={edit.isPending}>
+                {t('common.save')}
+              </Button>
+            </div>
+          </form>
+        )}
       </Modal>
       <Modal open={minted !== undefined} onOpenChange={() => setMinted(undefined)} title={t('creds.create')} description={t('creds.secretOnce')} wide>
         {minted && (
