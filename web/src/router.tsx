@@ -32,8 +32,12 @@ const credentials = createRoute({ getParentRoute: parent, path: '/credentials', 
 const users = createRoute({ getParentRoute: parent, path: '/admin/users', component: lazyRouteComponent(() => import('./screens/AdminUsers')) });
 const adminBackends = createRoute({ getParentRoute: parent, path: '/admin/backends', component: lazyRouteComponent(() => import('./screens/AdminBackends')) });
 const quotas = createRoute({ getParentRoute: parent, path: '/admin/quotas', component: lazyRouteComponent(() => import('./screens/Unavailable').then((m) => ({ default: m.Quotas }))) });
-const audit = createRoute({ getParentRoute: parent, path: '/admin/audit', component: lazyRouteComponent(() => import('./screens/Unavailable').then((m) => ({ default: m.Audit }))) });
-const dashboard = createRoute({ getParentRoute: parent, path: '/admin/dashboard', component: lazyRouteComponent(() => import('./screens/Unavailable').then((m) => ({ default: m.Dashboard }))) });
+// Admin: audit log, dashboard, S3 credentials, anonymous bindings, backend health history.
+const audit = createRoute({ getParentRoute: parent, path: '/admin/audit', component: lazyRouteComponent(() => import('./screens/AdminAudit')) });
+const dashboard = createRoute({ getParentRoute: parent, path: '/admin/dashboard', component: lazyRouteComponent(() => import('./screens/AdminDashboard')) });
+const adminCredentials = createRoute({ getParentRoute: parent, path: '/admin/s3-credentials', component: lazyRouteComponent(() => import('./screens/AdminCredentials')) });
+const anonymous = createRoute({ getParentRoute: parent, path: '/admin/anonymous', component: lazyRouteComponent(() => import('./screens/AdminAnonymous')) });
+const health = createRoute({ getParentRoute: parent, path: '/admin/health', component: lazyRouteComponent(() => import('./screens/AdminHealth')) });
 
 const routeTree = root.addChildren([
   index,
@@ -50,6 +54,9 @@ const routeTree = root.addChildren([
   quotas,
   audit,
   dashboard,
+  adminCredentials,
+  anonymous,
+  health,
 ]);
 
 export const router = createRouter({ routeTree, context: { queryClient: undefined! }, defaultPreload: 'intent' });

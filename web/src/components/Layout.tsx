@@ -3,9 +3,10 @@ import { Link, Outlet, useNavigate, useRouterState } from '@tanstack/react-route
 import { useEffect } from 'react';
 import { api } from '../api/client';
 import { t, type MessageKey } from '../i18n';
-import { isAdmin, useMe } from '../lib/session';
+import { canWrite, isAdmin, useMe } from '../lib/session';
 import { useTheme } from '../lib/theme';
 import { UploadPanel } from '../screens/UploadPanel';
+import { CommandPalette } from './CommandPalette';
 import { Button, Loading } from './ui';
 
 const PUBLIC_PATHS = ['/sign-in'];
@@ -19,6 +20,9 @@ const NAV: { to: string; label: MessageKey; admin?: boolean }[] = [
   { to: '/admin/quotas', label: 'nav.quotas', admin: true },
   { to: '/admin/audit', label: 'nav.audit', admin: true },
   { to: '/admin/dashboard', label: 'nav.dashboard', admin: true },
+  { to: '/admin/s3-credentials', label: 'nav.adminCredentials', admin: true },
+  { to: '/admin/anonymous', label: 'nav.anonymous', admin: true },
+  { to: '/admin/health', label: 'nav.health', admin: true },
 ];
 
 /** The frame of every screen; sends a visitor without a session to sign in, and a pending password change to its form. */
@@ -40,10 +44,13 @@ export function Layout() {
   if (!me.data) return <Loading />;
 
   const signOut = async () => {
-    await api.POST('/auth/logout');
+    const { data } = await api.POST('/auth/logout');
     queryClient.clear();
-    await navigate({ to: '/sign-in' });
+    // An OIDC session also ends at the provider (RP-initiated logout) when the answer says where.
+    if (data?.redirect && /^https?:\/\//.test(data.redirect)) location.assign(data.redirect);
+    else await navigate({ to: '/sign-in' });
   };
+  const screens = NAV.filter((n) => !n.admin || isAdmin(me.data));
 
   return (
     <div className="flex h-full flex-col">
@@ -56,6 +63,7 @@ export function Layout() {
         </Link>
         <div className="flex items-center gap-2 text-sm">
           <span className="text-muted">{t('session.signedInAs', { name: me.data.username, role: t(`role.${me.data.role}`) })}</span>
+          {!me.data.must_change_pw && <CommandPalette screens={screens} isAdmin={isAdmin(me.data)} canWrite={canWrite(me.data)} onToggleTheme={nextTheme} onSignOut={() => void signOut()} />}
           <Button variant="ghost" onClick={nextTheme} aria-label={t('theme.toggle', { mode: t(`theme.${theme}`) })}>
             {theme === 'dark' ? '☾' : theme === 'light' ? '☀' : '◐'}
           </Button>
@@ -66,7 +74,7 @@ export function Layout() {
         {!me.data.must_change_pw && (
           <nav aria-label={t('nav.main')} className="w-48 shrink-0 border-r border-line bg-panel p-2">
             <ul className="flex flex-col gap-1">
-              {NAV.filter((n) => !n.admin || isAdmin(me.data)).map((n) => (
+              {screens.map((n) => (
                 <li key={n.to}>
                   <Link
                     to={n.to}

@@ -1,6 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, unwrap } from '../api/client';
+import { QrCode } from '../components/QrCode';
 import { Button, Check, CopyButton, ErrorMessage, Field, Modal, Select } from '../components/ui';
 import { t } from '../i18n';
 import { baseName } from '../lib/format';
@@ -30,18 +31,37 @@ export function ShareDialog({ bid, bucket, objectKey, onClose }: { bid: string; 
       ),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['shares'] }),
   });
+  const revoke = useMutation({
+    mutationFn: (id: string) => unwrap(api.DELETE('/api/shares/{id}', { params: { path: { id } } })),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['shares'] }),
+  });
   const submit = (e: FormEvent) => {
     e.preventDefault();
     create.mutate();
   };
-  const url = create.data?.url;
+  // The API answers a path when server.public_url is unset: the link people copy and scan is absolute.
+  const url = create.data?.url ? new URL(create.data.url, location.origin).href : undefined;
   return (
     <Modal open onOpenChange={onClose} title={t('share.title', { name: baseName(objectKey) })}>
       {url ? (
         <div className="flex flex-col gap-3">
           <Field label={t('share.link')} readOnly value={url} onFocus={(e) => e.target.select()} data-testid="share-url" />
+          <div className="flex justify-center">
+            <QrCode text={url} label={t('share.qr')} />
+          </div>
+          {revoke.isSuccess && (
+            <p role="status" className="text-sm text-muted">
+              {t('share.revokedNow')}
+            </p>
+          )}
+          <ErrorMessage error={revoke.error} />
           <div className="flex justify-end gap-2">
             <CopyButton text={url} />
+            {!revoke.isSuccess && (
+              <Button variant="danger" disabled={revoke.isPending} onClick={() => revoke.mutate(create.data!.id)}>
+                {t('shares.revoke')}
+              </Button>
+            )}
             <Button variant="primary" onClick={onClose}>
               {t('common.close')}
             </Button>

@@ -39,7 +39,7 @@ export default function Shares() {
                 </td>
                 <td>{s.revoked ? t('shares.revoked') : formatDate(s.expires_at)}</td>
                 <td className="flex gap-2">
-                  <CopyButton text={s.url} />
+                  <CopyButton text={new URL(s.url, location.origin).href} />
                   {!s.revoked && (
                     <Button variant="danger" onClick={() => revoke.mutate(s.id)}>
                       {t('shares.revoke')}

@@ -5,6 +5,12 @@ import { api, unwrap } from '../api/client';
 import { Button, ErrorMessage, Field } from '../components/ui';
 import { t } from '../i18n';
 
+/** The OIDC start route the API names (same-origin paths only), asked to return to the dashboard. */
+function oidcStart(loginUrl: string | undefined): string {
+  const path = loginUrl && loginUrl.startsWith('/') && !loginUrl.startsWith('//') ? loginUrl : '/auth/login/oidc';
+  return `${path}${path.includes('?') ? '&' : '?'}next=${encodeURIComponent('/backends')}`;
+}
+
 export function SignIn() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
@@ -47,9 +53,21 @@ export function SignIn() {
           </>
         )}
         {modes.includes('oidc') && (
-          <a href="/auth/oidc/login" className="text-center text-sm text-accent underline">
-            {t('signIn.oidc')}
-          </a>
+          <>
+            {(modes.includes('local') || modes.includes('static')) && (
+              <p className="text-center text-xs text-muted" aria-hidden>
+                {t('signIn.or')}
+              </p>
+            )}
+            {/* A full-page navigation: the provider's sign-in page, then /auth/callback, then back here. */}
+            <a
+              href={oidcStart(config.data?.oidc?.login_url)}
+              className="rounded-md border border-line bg-panel px-3 py-1.5 text-center text-sm font-medium hover:bg-hover"
+              data-testid="oidc-sign-in"
+            >
+              {config.data?.oidc?.label || t('signIn.oidc')}
+            </a>
+          </>
         )}
       </form>
     </main>
