@@ -262,7 +262,7 @@ describeIfBuilt('the dashboard: big listings, resumed uploads, bucket settings a
     expect(listing).toContain('resume.bin');
   });
 
-  it('shows the first screenful of a 10,000-key prefix within a second, scrollable while the rest loads', async () => {
+  it('shows the first screenful of a 10,000-key prefix at once, scrollable while the rest loads (prints the times)', async () => {
     const s3 = new S3Client({
       endpoint: stack.s3!.endpoint,
       region: stack.s3!.region,
@@ -311,11 +311,21 @@ describeIfBuilt('the dashboard: big listings, resumed uploads, bucket settings a
     await page.goto(`${app.url}/b/local/${MANY}`);
     const folderRow = page.locator('[role="listitem"][data-key="many/"] button');
     await folderRow.waitFor();
+    // Timed in the page too: from the click event to the first row in the DOM.
+    await page.evaluate(`window.__firstRow = new Promise((resolve) => {
+      document.addEventListener('click', () => {
+        const t0 = performance.now();
+        const found = () => document.querySelector('[data-key="many/key-00000.txt"]');
+        new MutationObserver((_, observer) => {
+          if (found()) { observer.disconnect(); resolve(Math.round(performance.now() - t0)); }
+        }).observe(document.body, { childList: true, subtree: true });
+      }, { capture: true, once: true });
+    }); undefined`);
     const started = Date.now();
     await folderRow.click();
     await page.locator('[role="listitem"][data-key="many/key-00000.txt"]').waitFor();
     const firstRows = Date.now() - started;
-    // Usable at once: the list scrolls through the rows that have arrived.
+    const clickToRows = (await page.evaluate('window.__firstRow')) as number;
     // Usable at once: the list scrolls through the rows that have arrived (timed in the page, from
     // the scroll to row 150 being in the DOM).
     const scrollMs = (await page.evaluate(`new Promise((resolve) => {
@@ -338,7 +348,7 @@ describeIfBuilt('the dashboard: big listings, resumed uploads, bucket settings a
     console.log(
       [
         '10,000-key prefix in the browser:',
-        `  opened from the bucket's root: first screenful visible ${firstRows} ms after the click (${inApp} ms after the screen mounted)`,
+        `  opened from the bucket's root: first screenful in the DOM ${clickToRows} ms after the click event (in the page; ${firstRows} ms as the test driver saw it, ${inApp} ms after the listing started)`,
         `  scrolled to row 150 at ${scrolled} ms (the scroll itself: ${scrollMs} ms in the page)`,
         `  cold page load of the folder's address: first screenful ${coldRows} ms after navigation (${coldInApp} ms after the screen mounted)`,
         `  all 10,000 counted at ${complete} ms (${inAppAll} ms after mount)`,
