@@ -83,6 +83,15 @@ export class ProxyPostObject {
     const { fields, fileSize } = form;
     const auth = await this.authenticator.authenticatePostForm(x, fields);
     if (auth instanceof Error) return auth;
+    const template = fields.get('key');
+    if (template === undefined) {
+      return new S3ProxyError('InvalidArgument', "Bucket POST must contain a field named 'key'.", 'invalid_request', {
+        extra: { ArgumentName: 'key' },
+      });
+    }
+    // `${filename}` is replaced before the conditions are checked, as S3 does.
+    const key = template.includes('${filename}') ? template.split('${filename}').join(form.fileName) : template;
+    fields.set('key', key);
     let refusal: Refusal | undefined;
     try {
       refusal = checkPostPolicy(parsePostPolicy(fields.get('policy') ?? ''), fields, {
@@ -93,8 +102,6 @@ export class ProxyPostObject {
       return err as Refusal;
     }
     if (refusal) return refusal;
-    const template = fields.get('key') ?? '';
-    const key = template.includes('${filename}') ? template.split('${filename}').join(form.fileName) : template;
     const problem = keyProblem(key);
     if (problem !== undefined) {
       return new S3ProxyError('InvalidArgument', `Object key ${problem}.`, 'invalid_request', {

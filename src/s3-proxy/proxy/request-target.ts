@@ -217,8 +217,11 @@ export function checkQuery(params: readonly QueryParam[]): void {
         break;
       case 'versionId':
       case 'version-id-marker':
-      case 'continuation-token':
         checkToken(percentDecode(param.raw), param.key, true);
+        break;
+      case 'continuation-token':
+        // An empty token (a first page) names nothing; S3 lists from the start.
+        if (param.raw !== '') checkToken(percentDecode(param.raw), param.key, true);
         break;
       case 'partNumber':
         checkInteger(percentDecode(param.raw), param.key, 1, 10_000);
