@@ -1278,8 +1278,21 @@ export interface components {
         BucketScopeDto: {
             /** @example local */
             backend_id: string;
-            /** @example team-assets */
-            bucket: string;
+            /**
+             * @description A bucket; not with bucket_prefix.
+             * @example team-assets
+             */
+            bucket?: string;
+            /**
+             * @description A namespace: every bucket whose name starts with this prefix, which must end with "-".
+             * @example team-a-
+             */
+            bucket_prefix?: string;
+            /**
+             * @description With bucket: only the keys under this prefix, which must end with "/".
+             * @example home/alice/
+             */
+            key_prefix?: string;
         };
         BucketUrlsDto: {
             backend_id: string;
@@ -1884,7 +1897,7 @@ export interface components {
             backend_id: string;
             /** @description Each scope's bucket URLs, in the order of `scopes`. */
             bucket_urls: components["schemas"]["BucketUrlsDto"][];
-            /** @description The bucket names the credential may reach. */
+            /** @description The bucket names the credential may reach (namespaces aside). */
             buckets: string[];
             /** Format: date-time */
             created_at: string;
@@ -1906,6 +1919,8 @@ export interface components {
             expires_at?: string;
             /** Format: date-time */
             last_used_at?: string;
+            /** @description The bucket-name prefixes of its namespaces (buckets it may create and delete). */
+            namespaces: string[];
             scopes: components["schemas"]["BucketScopeDto"][];
             /** @description Only in the answer to the request that created the credential. */
             secret_key?: string;
@@ -1929,7 +1944,7 @@ export interface components {
             backend_id: string;
             /** @description Each scope's bucket URLs, in the order of `scopes`. */
             bucket_urls: components["schemas"]["BucketUrlsDto"][];
-            /** @description The bucket names the credential may reach. */
+            /** @description The bucket names the credential may reach (namespaces aside). */
             buckets: string[];
             /** Format: date-time */
             created_at: string;
@@ -1951,6 +1966,8 @@ export interface components {
             expires_at?: string;
             /** Format: date-time */
             last_used_at?: string;
+            /** @description The bucket-name prefixes of its namespaces (buckets it may create and delete). */
+            namespaces: string[];
             scopes: components["schemas"]["BucketScopeDto"][];
             /** @description Only in the answer to the request that created the credential. */
             secret_key?: string;
