@@ -21,6 +21,8 @@ const PUBLIC_ROUTES = [
   'GET /s/:code/info',
   'POST /s/:code/unlock',
   'GET /s/:code/raw',
+  // The dashboard's page for any other GET (it holds no data; the API routes it calls are guarded).
+  'GET /*',
 ];
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
