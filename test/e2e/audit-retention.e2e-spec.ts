@@ -41,13 +41,15 @@ describe('audit retention', () => {
       INSERT INTO audit_events (at, action, status)
       SELECT now() - interval '23 hours' + (i || ' seconds')::interval, 'kept.row', 'ok' FROM generate_series(1, 500) AS i`);
 
-    // Meanwhile: a writer inserting one row at a time, and a watcher of the locks on the table.
+    // Meanwhile: a writer inserting one row at a time, and a watcher of the table-level locks.
+    // Relation-extension locks (locktype 'extend', mode ExclusiveLock) are taken by any INSERT
+    // that grows the file and block nobody but other extenders, so only 'relation' locks count.
     let running = true;
     const strongLocks = new Set<string>();
     const watch = (async () => {
       while (running) {
         const { rows } = await watcher.query<{ mode: string }>(
-          `SELECT l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'audit_events'`,
+          `SELECT l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'audit_events' AND l.locktype = 'relation'`,
         );
         for (const r of rows) if (!['AccessShareLock', 'RowExclusiveLock'].includes(r.mode)) strongLocks.add(r.mode);
       }
