@@ -177,7 +177,7 @@ async function bootStowage({ dir, cleanups, pin, config = [], env = {}, username
   server.stderr.pipe(process.stderr);
   const base = `http://127.0.0.1:${port}`;
   await waitForHealth(base, server, 30_000);
-  return { server, base, auth: await login(base, username, password) };
+  return { server, base, dbUrl: String(dbUrl), auth: await login(base, username, password) };
 }
 
 module.exports = {
