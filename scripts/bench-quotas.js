@@ -27,6 +27,7 @@ const { mkdtempSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { randomBytes, randomUUID } = require('node:crypto');
+const { performance } = require('node:perf_hooks');
 const { fixed, percentile, printTable } = require('./lib/bench');
 const { ROOT, bootStowage, cleanupRunner, freePort } = require('./lib/stowage-process');
 const { startS3 } = require('./lib/s3-server');
