@@ -5,6 +5,7 @@ import { BucketPinEntity } from './pins/bucket-pin.entity';
 import { BucketQuotaEntity } from './quotas/bucket-quota.entity';
 import { BucketSizeTrackingEntity } from './quotas/bucket-size-tracking.entity';
 import { BucketUsageEntity } from './quotas/bucket-usage.entity';
+import { NamespaceQuotaEntity } from './quotas/namespace-quota.entity';
 import { QuotaReservationEntity } from './quotas/quota-reservation.entity';
 import { AnonymousBindingEntity } from './s3-proxy/anonymous-binding.entity';
 import { BucketCorsEntity } from './buckets/bucket-cors.entity';
@@ -24,6 +25,7 @@ export const ENTITIES = [
   BucketQuotaEntity,
   BucketUsageEntity,
   QuotaReservationEntity,
+  NamespaceQuotaEntity,
   BucketSizeTrackingEntity,
   BucketPinEntity,
   AuditEventEntity,

@@ -1,12 +1,12 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { parseByteSize } from '@stowage/config';
 import { StowageError } from '@stowage/errors';
 import { Actor } from '../access/actor';
 import { AuditService } from '../audit/audit.service';
 import { BucketQuotaEntity } from '../quotas/bucket-quota.entity';
 import { BucketUsageEntity } from '../quotas/bucket-usage.entity';
+import { byteLimitsOf } from '../quotas/quota-limits';
 import { QuotaReservations } from '../quotas/quota-reservations.service';
 import { BucketRef, QuotaStore } from '../quotas/quota-store';
 import { ScanBucketPayload, scanJobId, SIZE_SCAN_QUEUE, SizeScanJob } from '../quotas/size-scan.jobs';
@@ -36,17 +36,13 @@ export class BucketQuotasService {
 
   async set(ref: BucketRef, body: SetQuotaDto, actor: Actor): Promise<QuotaDto> {
     const backend = this.registry.forBucket(ref);
-    const softBytes = limitOf(body.soft_bytes, 'soft_bytes');
-    const hardBytes = limitOf(body.hard_bytes, 'hard_bytes');
+    const { softBytes, hardBytes } = byteLimitsOf(body);
     if (softBytes === null && hardBytes === null) {
       throw new StowageError(
         'invalid_quota',
         undefined,
         'set soft_bytes, hard_bytes or both; DELETE the quota to remove it',
       );
-    }
-    if (softBytes !== null && hardBytes !== null && softBytes > hardBytes) {
-      throw new StowageError('invalid_quota', undefined, 'soft_bytes must not be larger than hard_bytes');
     }
     await backend.headBucket(ref.bucket);
     const quota = await this.store.upsertQuota(ref, { softBytes, hardBytes }, actor.identity.id);
@@ -129,14 +125,6 @@ export class BucketQuotasService {
       { jobId: scanJobId(ref.backendId, ref.bucket), removeOnComplete: true, removeOnFail: true },
     );
   }
-}
-
-/** A limit from the request body: absent or null means none; anything else must be a byte size. */
-function limitOf(value: unknown, field: string): number | null {
-  if (value === undefined || value === null) return null;
-  const parsed = parseByteSize(value);
-  if ('problem' in parsed) throw new StowageError('invalid_quota', undefined, `${field}: ${parsed.problem}`);
-  return parsed.bytes;
 }
 
 export function quotaStateOf(quota: BucketQuotaEntity, usage: BucketUsageEntity | undefined): BucketQuotaStateDto {

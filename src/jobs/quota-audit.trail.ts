@@ -3,7 +3,8 @@ import { AuditService } from '../audit/audit.service';
 import { QuotaReservations, SoftCrossing } from '../quotas/quota-reservations.service';
 
 /**
- * Audits `quota.soft_exceeded` once per crossing of a soft quota, whoever found it: a write that
+ * Audits `quota.soft_exceeded` (`namespace_quota.soft_exceeded` for a namespace's) once per crossing
+ * of a soft quota, whoever found it: a write that
  * committed on this replica, or a scan. (The usage row's flag decides "once", atomically.)
  */
 @Injectable()
@@ -26,7 +27,7 @@ export class QuotaAuditTrail implements OnModuleInit, OnModuleDestroy {
   private record(crossing: SoftCrossing): Promise<void> {
     const { origin } = crossing;
     return this.audit.record({
-      action: 'quota.soft_exceeded',
+      action: crossing.namespace === undefined ? 'quota.soft_exceeded' : 'namespace_quota.soft_exceeded',
       userId: origin.userId ?? null,
       username: origin.username ?? null,
       requestId: origin.requestId,
@@ -35,7 +36,12 @@ export class QuotaAuditTrail implements OnModuleInit, OnModuleDestroy {
       backendId: crossing.backendId,
       bucket: crossing.bucket,
       status: 'warning',
-      detail: { used_bytes: crossing.usedBytes, soft_bytes: crossing.softBytes, via: origin.via },
+      detail: {
+        ...(crossing.namespace !== undefined ? { bucket_prefix: crossing.namespace } : {}),
+        used_bytes: crossing.usedBytes,
+        soft_bytes: crossing.softBytes,
+        via: origin.via,
+      },
     });
   }
 }

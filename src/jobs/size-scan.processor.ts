@@ -84,6 +84,15 @@ export class SizeScanProcessor extends WorkerHost implements BeforeApplicationSh
     for (const { spec, backend } of this.registry.list()) {
       try {
         const [buckets, untracked] = await Promise.all([backend.listBuckets(), this.store.untrackedOf(spec.id)]);
+        // Namespace bucket counts start again from what the upstream holds.
+        await this.store
+          .recountNamespaceBuckets(
+            spec.id,
+            buckets.map((b) => b.name),
+          )
+          .catch((err: Error) =>
+            this.logger.warn({ backend: spec.id, err: err.message }, 'could not recount namespace buckets'),
+          );
         const off = new Set(untracked.map((u) => u.bucket));
         const jobs = buckets
           .filter((b) => !off.has(b.name))

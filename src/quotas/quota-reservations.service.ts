@@ -24,6 +24,16 @@ export interface UsageChange {
   objects: number;
 }
 
+/** A write refused by a hard quota: the bucket's, or (`namespace` set) its namespace's. */
+export class QuotaExceededError extends StowageError {
+  constructor(
+    detail: string,
+    readonly namespace?: string,
+  ) {
+    super('quota_exceeded', undefined, detail);
+  }
+}
+
 /** Which door a write came through: the dashboard API or the S3 proxy. */
 export type QuotaPlane = 'dashboard' | 's3';
 
@@ -36,6 +46,8 @@ export interface SoftCrossing extends BucketRef {
   usedBytes: number;
   softBytes: number;
   origin: QuotaOrigin;
+  /** Set when the namespace (this prefix) crossed its soft cap, by a write into `bucket`. */
+  namespace?: string;
 }
 
 /**
@@ -152,8 +164,7 @@ export class QuotaReservations implements OnModuleInit, OnApplicationShutdown {
   async isLimited(ref: BucketRef): Promise<boolean> {
     const cached = this.limits.get(keyOf(ref));
     if (cached && Date.now() - cached.at < LIMIT_CACHE_MS) return cached.limited;
-    const quota = await this.store.quota(ref);
-    const limited = quota !== null && (quota.hardBytes !== null || quota.softBytes !== null);
+    const limited = await this.store.isLimited(ref);
     this.noteLimit(ref, limited);
     return limited;
   }
@@ -167,6 +178,11 @@ export class QuotaReservations implements OnModuleInit, OnApplicationShutdown {
   /** Forgets what was seen of a bucket's quota (it was just changed on this replica). */
   limitChanged(ref: BucketRef): void {
     this.limits.delete(keyOf(ref));
+  }
+
+  /** Forgets what was seen of every bucket's quota (a namespace quota changed on this replica). */
+  limitsChanged(): void {
+    this.limits.clear();
   }
 
   /** Objects went away (deletes, moves): their bytes no longer count. */
@@ -188,8 +204,15 @@ export class QuotaReservations implements OnModuleInit, OnApplicationShutdown {
 
   /** Announces a soft crossing found outside a write (a scan). */
   announceSoftCrossing(ref: BucketRef, result: SettleOutcome, origin: QuotaOrigin): void {
+    const ns = result.namespace;
+    if (ns?.softCrossed && ns.softBytes !== null) {
+      this.announce({ ...ref, usedBytes: ns.usedBytes, softBytes: ns.softBytes, origin, namespace: ns.prefix });
+    }
     if (!result.softCrossed || result.softBytes === null) return;
-    const crossing: SoftCrossing = { ...ref, usedBytes: result.usedBytes, softBytes: result.softBytes, origin };
+    this.announce({ ...ref, usedBytes: result.usedBytes, softBytes: result.softBytes, origin });
+  }
+
+  private announce(crossing: SoftCrossing): void {
     for (const listener of this.softListeners) {
       try {
         listener(crossing);
@@ -268,9 +291,13 @@ function exceeded(ref: BucketRef, bytes: number, outcome: ReserveOutcome): Stowa
     return new StowageError('quota_exceeded', undefined, 'the reservation of this write expired; try again');
   }
   const free = Math.max(0, (outcome.hardBytes ?? 0) - (outcome.usedBytes ?? 0) - (outcome.reservedBytes ?? 0));
-  return new StowageError(
-    'quota_exceeded',
-    undefined,
+  if (outcome.namespace !== null) {
+    return new QuotaExceededError(
+      `namespace ${outcome.namespace}: ${bytes} bytes do not fit under the namespace's hard quota of ${outcome.hardBytes} bytes (${free} bytes free)`,
+      outcome.namespace,
+    );
+  }
+  return new QuotaExceededError(
     `${ref.bucket}: ${bytes} bytes do not fit under the hard quota of ${outcome.hardBytes} bytes (${free} bytes free)`,
   );
 }

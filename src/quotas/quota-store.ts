@@ -4,10 +4,39 @@ import { DataSource } from 'typeorm';
 import { BucketQuotaEntity } from './bucket-quota.entity';
 import { BucketSizeTrackingEntity } from './bucket-size-tracking.entity';
 import { BucketUsageEntity } from './bucket-usage.entity';
+import { NamespaceQuotaEntity } from './namespace-quota.entity';
 
 export interface BucketRef {
   backendId: string;
   bucket: string;
+}
+
+/** A namespace: the buckets of a backend whose names start with `prefix` and are longer than it. */
+export interface NamespaceRef {
+  backendId: string;
+  prefix: string;
+}
+
+/** The limits of a namespace quota; null means no limit of that kind. */
+export interface NamespaceLimits {
+  softBytes: number | null;
+  hardBytes: number | null;
+  maxBuckets: number | null;
+}
+
+/** A namespace quota with the bytes its buckets hold and hold in reserve. */
+export interface NamespaceQuotaState {
+  quota: NamespaceQuotaEntity;
+  usedBytes: number;
+  reservedBytes: number;
+}
+
+/** The answer of a bucket-slot attempt (see `stowage_namespace_take_bucket`). */
+export interface BucketSlotOutcome {
+  outcome: 'unlimited' | 'reserved' | 'refused';
+  prefix: string | null;
+  maxBuckets: number | null;
+  bucketCount: number | null;
 }
 
 /** The answer of a reservation attempt (see the `stowage_quota_*` functions). */
@@ -16,6 +45,8 @@ export interface ReserveOutcome {
   hardBytes: number | null;
   usedBytes: number | null;
   reservedBytes: number | null;
+  /** The prefix of the namespace whose hard quota refused (the figures are then the namespace's). */
+  namespace: string | null;
 }
 
 export interface SettleOutcome {
@@ -23,6 +54,8 @@ export interface SettleOutcome {
   objects: number;
   softBytes: number | null;
   softCrossed: boolean;
+  /** The namespace with a byte quota the bucket is in, with its bytes after the change. */
+  namespace?: { prefix: string; usedBytes: number; softBytes: number | null; softCrossed: boolean };
 }
 
 /**
@@ -48,6 +81,7 @@ interface OutcomeRow {
   out_hard: string | null;
   out_used: string | null;
   out_reserved: string | null;
+  out_namespace: string | null;
 }
 
 function outcomeOf(rows: OutcomeRow[]): ReserveOutcome {
@@ -57,8 +91,12 @@ function outcomeOf(rows: OutcomeRow[]): ReserveOutcome {
     hardBytes: num(row.out_hard),
     usedBytes: num(row.out_used),
     reservedBytes: num(row.out_reserved),
+    namespace: row.out_namespace,
   };
 }
+
+/** Whether bucket `b` (a SQL expression) is in the namespace of prefix `p` (another). */
+const IN_NAMESPACE = (b: string, p: string) => `(length(${b}) > length(${p}) AND left(${b}, length(${p})) = ${p})`;
 
 /**
  * The quota tables: limits, the per-bucket size-tracking switch, usage and reservations. Every
@@ -73,6 +111,21 @@ export class QuotaStore {
 
   quota(ref: BucketRef): Promise<BucketQuotaEntity | null> {
     return this.dataSource.getRepository(BucketQuotaEntity).findOneBy({ backendId: ref.backendId, bucket: ref.bucket });
+  }
+
+  /**
+   * Whether writes into the bucket must be reserved and counted live: it has a byte quota, or it
+   * is in a namespace that has one.
+   */
+  async isLimited(ref: BucketRef): Promise<boolean> {
+    const [row] = (await this.dataSource.query(
+      `SELECT EXISTS (SELECT 1 FROM bucket_quotas q WHERE q.backend_id = $1 AND q.bucket = $2
+                        AND (q.hard_bytes IS NOT NULL OR q.soft_bytes IS NOT NULL))
+           OR EXISTS (SELECT 1 FROM namespace_quotas n WHERE n.backend_id = $1 AND ${IN_NAMESPACE('$2', 'n.bucket_prefix')}
+                        AND (n.hard_bytes IS NOT NULL OR n.soft_bytes IS NOT NULL)) AS limited`,
+      [ref.backendId, ref.bucket],
+    )) as Array<{ limited: boolean }>;
+    return row.limited;
   }
 
   quotasOf(backendId: string): Promise<BucketQuotaEntity[]> {
@@ -143,6 +196,118 @@ export class QuotaStore {
       [ref.backendId, ref.bucket],
     );
     return (result.affected ?? 0) > 0;
+  }
+
+  // ---- namespaces ----
+
+  /** The namespace quotas of a backend (every backend when `backendId` is undefined), with their bytes. */
+  async namespaceQuotas(backendId?: string, prefix?: string): Promise<NamespaceQuotaState[]> {
+    const rows = (await this.dataSource.query(
+      `SELECT n.*, s.out_bytes AS used, s.out_reserved AS reserved
+       FROM namespace_quotas n, stowage_namespace_usage(n.backend_id, n.bucket_prefix) s
+       WHERE ($1::text IS NULL OR n.backend_id = $1) AND ($2::text IS NULL OR n.bucket_prefix = $2)
+       ORDER BY n.backend_id, n.bucket_prefix`,
+      [backendId ?? null, prefix ?? null],
+    )) as Array<Record<string, string | number | Date | null>>;
+    return rows.map((r) => ({
+      quota: Object.assign(new NamespaceQuotaEntity(), {
+        backendId: r.backend_id as string,
+        bucketPrefix: r.bucket_prefix as string,
+        softBytes: num(r.soft_bytes as string | null),
+        hardBytes: num(r.hard_bytes as string | null),
+        maxBuckets: r.max_buckets as number | null,
+        bucketCount: r.bucket_count as number,
+        bucketsCountedAt: r.buckets_counted_at as Date | null,
+        softExceededAt: r.soft_exceeded_at as Date | null,
+        updatedAt: r.updated_at as Date,
+        updatedBy: r.updated_by as string | null,
+      }),
+      usedBytes: Number(r.used),
+      reservedBytes: Number(r.reserved),
+    }));
+  }
+
+  /** The bytes and reserved bytes of the buckets of any namespace (quota or not). */
+  async namespaceUsage(ns: NamespaceRef): Promise<{ usedBytes: number; reservedBytes: number }> {
+    const [row] = (await this.dataSource.query(`SELECT * FROM stowage_namespace_usage($1, $2)`, [
+      ns.backendId,
+      ns.prefix,
+    ])) as Array<{ out_bytes: string; out_reserved: string }>;
+    return { usedBytes: Number(row.out_bytes), reservedBytes: Number(row.out_reserved) };
+  }
+
+  /**
+   * Sets a namespace's limits, unless another namespace quota of the backend overlaps it (one is
+   * a prefix of the other): answers the prefix of that one instead. Setters of one backend take
+   * turns (a transaction-scoped advisory lock), so two overlapping quotas cannot both be set.
+   */
+  async upsertNamespaceQuota(
+    ns: NamespaceRef,
+    limits: NamespaceLimits,
+    userId: string | null,
+  ): Promise<{ overlaps: string } | { set: true }> {
+    return this.dataSource.transaction(async (m) => {
+      await m.query(`SELECT pg_advisory_xact_lock(hashtext('stowage:namespace_quotas:' || $1))`, [ns.backendId]);
+      const [other] = (await m.query(
+        `SELECT bucket_prefix FROM namespace_quotas
+         WHERE backend_id = $1 AND bucket_prefix <> $2
+           AND (left($2, length(bucket_prefix)) = bucket_prefix OR left(bucket_prefix, length($2)) = $2)
+         LIMIT 1`,
+        [ns.backendId, ns.prefix],
+      )) as Array<{ bucket_prefix: string }>;
+      if (other) return { overlaps: other.bucket_prefix };
+      await m.query(
+        `INSERT INTO namespace_quotas (backend_id, bucket_prefix, soft_bytes, hard_bytes, max_buckets, updated_at, updated_by)
+         VALUES ($1, $2, $3, $4, $5, now(), $6)
+         ON CONFLICT (backend_id, bucket_prefix) DO UPDATE
+           SET soft_bytes = EXCLUDED.soft_bytes, hard_bytes = EXCLUDED.hard_bytes, max_buckets = EXCLUDED.max_buckets,
+               updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by`,
+        [ns.backendId, ns.prefix, limits.softBytes, limits.hardBytes, limits.maxBuckets, userId],
+      );
+      // A new soft limit re-decides the flag: crossing it again is news again.
+      await m.query(
+        `UPDATE namespace_quotas n SET soft_exceeded_at = CASE WHEN n.soft_bytes IS NOT NULL AND s.out_bytes > n.soft_bytes
+           THEN coalesce(n.soft_exceeded_at, now()) ELSE NULL END
+         FROM stowage_namespace_usage($1, $2) s WHERE n.backend_id = $1 AND n.bucket_prefix = $2`,
+        [ns.backendId, ns.prefix],
+      );
+      return { set: true as const };
+    });
+  }
+
+  async deleteNamespaceQuota(ns: NamespaceRef): Promise<boolean> {
+    const rows = (await this.dataSource.query(
+      `DELETE FROM namespace_quotas WHERE backend_id = $1 AND bucket_prefix = $2 RETURNING bucket_prefix`,
+      [ns.backendId, ns.prefix],
+    )) as unknown[];
+    return updatedRows(rows).length > 0;
+  }
+
+  /** Sets the bucket counts of a backend's namespace quotas from the names of all its buckets. */
+  async recountNamespaceBuckets(backendId: string, buckets: readonly string[], prefix?: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE namespace_quotas n SET buckets_counted_at = now(),
+         bucket_count = (SELECT count(*) FROM unnest($2::text[]) AS b(name) WHERE ${IN_NAMESPACE('b.name', 'n.bucket_prefix')})
+       WHERE n.backend_id = $1 AND ($3::text IS NULL OR n.bucket_prefix = $3)`,
+      [backendId, buckets, prefix ?? null],
+    );
+  }
+
+  /** Takes a slot of the bucket count of the namespace `ref.bucket` would be created in. */
+  async takeBucketSlot(ref: BucketRef): Promise<BucketSlotOutcome> {
+    const [row] = (await this.dataSource.query(
+      `SELECT q.* FROM ${WITHOUT_FLUSH}, stowage_namespace_take_bucket($1, $2) AS q`,
+      [ref.backendId, ref.bucket],
+    )) as Array<{ out_outcome: BucketSlotOutcome['outcome']; out_namespace: string | null; out_max: number | null; out_count: number | null }>;
+    return { outcome: row.out_outcome, prefix: row.out_namespace, maxBuckets: row.out_max, bucketCount: row.out_count };
+  }
+
+  /** Gives back the slot of a bucket of a namespace (its create failed, or it was deleted). */
+  async giveBucketSlot(ref: BucketRef): Promise<void> {
+    await this.dataSource.query(`SELECT 1 FROM ${WITHOUT_FLUSH}, stowage_namespace_give_bucket($1, $2) AS q`, [
+      ref.backendId,
+      ref.bucket,
+    ]);
   }
 
   // ---- size tracking ----
@@ -219,12 +384,31 @@ export class QuotaStore {
     const [row] = (await this.dataSource.query(
       `SELECT q.* FROM ${WITHOUT_FLUSH}, stowage_quota_settle($1, $2, $3, $4, $5) AS q`,
       [ref.backendId, ref.bucket, id, deltaBytes, deltaObjects],
-    )) as Array<{ out_used: string; out_objects: string; out_soft: string | null; out_soft_crossed: boolean }>;
+    )) as Array<{
+      out_used: string;
+      out_objects: string;
+      out_soft: string | null;
+      out_soft_crossed: boolean;
+      out_namespace: string | null;
+      out_ns_used: string | null;
+      out_ns_soft: string | null;
+      out_ns_soft_crossed: boolean;
+    }>;
     return {
       usedBytes: Number(row.out_used),
       objects: Number(row.out_objects),
       softBytes: num(row.out_soft),
       softCrossed: row.out_soft_crossed,
+      ...(row.out_namespace !== null
+        ? {
+            namespace: {
+              prefix: row.out_namespace,
+              usedBytes: Number(row.out_ns_used),
+              softBytes: num(row.out_ns_soft),
+              softCrossed: row.out_ns_soft_crossed,
+            },
+          }
+        : {}),
     };
   }
 

@@ -15,6 +15,7 @@ const TABLES = [
   'bucket_quotas',
   'bucket_size_tracking',
   'bucket_usage',
+  'namespace_quotas',
   'password_reset_tokens',
   'quota_reservations',
   's3_anonymous_bindings',

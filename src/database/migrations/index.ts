@@ -5,6 +5,7 @@ import { QuotaReservations1797000000000 } from './1797000000000-quota-reservatio
 import { AuditQueryIndexes1797100000000 } from './1797100000000-audit-query-indexes';
 import { QuotaScanDelta1797200000000 } from './1797200000000-quota-scan-delta';
 import { CredentialNamespaces1797300000000 } from './1797300000000-credential-namespaces';
+import { NamespaceQuotas1797400000000 } from './1797400000000-namespace-quotas';
 
 /** Every migration, oldest first. Append only; never edit one that has been released. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   AuditQueryIndexes1797100000000,
   QuotaScanDelta1797200000000,
   CredentialNamespaces1797300000000,
+  NamespaceQuotas1797400000000,
 ];

@@ -28,6 +28,16 @@ export interface CredentialPatch {
   scopes?: readonly BucketScope[];
 }
 
+/** A credential holding a namespace scope (never its secret). */
+export interface NamespaceHolder {
+  backendId: string;
+  bucketPrefix: string;
+  accessKey: string;
+  userId: string | null;
+  username: string | null;
+  enabled: boolean;
+}
+
 export class AccessKeyTakenError extends Error {}
 /** An owner tried to re-enable a credential an admin disabled. */
 export class AdminDisabledError extends Error {}
@@ -55,6 +65,34 @@ export class S3CredentialsRepository {
       relations: { scopes: true },
       order: { createdAt: 'ASC', accessKey: 'ASC' },
     });
+  }
+
+  /** Every credential holding a namespace scope, with its owner's name (optionally of one namespace). */
+  async namespaceHolders(ns?: { backendId: string; prefix: string }): Promise<NamespaceHolder[]> {
+    const rows = (await this.dataSource.query(
+      `SELECT s.backend_id, s.bucket AS bucket_prefix, c.access_key, c.user_id, u.username, c.enabled
+       FROM s3_credential_scopes s
+       JOIN s3_credentials c ON c.access_key = s.access_key
+       LEFT JOIN users u ON u.id = c.user_id
+       WHERE s.kind = 'namespace' AND ($1::text IS NULL OR (s.backend_id = $1 AND s.bucket = $2))
+       ORDER BY s.backend_id, s.bucket, c.access_key`,
+      [ns?.backendId ?? null, ns?.prefix ?? null],
+    )) as Array<{
+      backend_id: string;
+      bucket_prefix: string;
+      access_key: string;
+      user_id: string | null;
+      username: string | null;
+      enabled: boolean;
+    }>;
+    return rows.map((r) => ({
+      backendId: r.backend_id,
+      bucketPrefix: r.bucket_prefix,
+      accessKey: r.access_key,
+      userId: r.user_id,
+      username: r.username,
+      enabled: r.enabled,
+    }));
   }
 
   find(accessKey: string, owner: CredentialOwnerScope): Promise<S3CredentialEntity | null> {

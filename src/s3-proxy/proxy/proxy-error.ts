@@ -18,6 +18,8 @@ export const PROXY_ERROR_STATUS = {
   NotImplemented: 501,
   ServiceUnavailable: 503,
   SlowDown: 429,
+  /** A CreateBucket in a namespace that already holds its `max_buckets`. */
+  TooManyBuckets: 400,
 } as const;
 
 export type ProxyErrorCode = keyof typeof PROXY_ERROR_STATUS;

@@ -5,8 +5,14 @@ import { parseDeleteResult, type DeleteListEntry } from '@stowage/s3-xml';
 import { isStowageError } from '@stowage/errors';
 import { mapBounded } from '@stowage/concurrency';
 import { LOGGER } from '../../logging/logging.module';
-import { QuotaHold, QuotaOrigin, QuotaReservations, UsageChange } from '../../quotas/quota-reservations.service';
-import type { BucketRef } from '../../quotas/quota-store';
+import {
+  QuotaExceededError,
+  QuotaHold,
+  QuotaOrigin,
+  QuotaReservations,
+  UsageChange,
+} from '../../quotas/quota-reservations.service';
+import { BucketRef, QuotaStore } from '../../quotas/quota-store';
 import { replacedChange, WriteAnswer } from '../../quotas/replaced-size';
 import { BackendRegistry } from '../../storage-backends/backend-registry.service';
 import { readReplaced, sizeIfExists } from '../../storage-backends/object-lookup';
@@ -52,6 +58,7 @@ const DELETE_HEADS_AT_ONCE = 16;
 export class ProxyQuota {
   constructor(
     private readonly reservations: QuotaReservations,
+    private readonly store: QuotaStore,
     private readonly registry: BackendRegistry,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -94,11 +101,18 @@ export class ProxyQuota {
         }
         case 'CompleteMultipartUpload':
           return await this.replace(x, ref, target.key, 0);
+        case 'PutBucket':
+          return await this.createBucket(x, ref);
         default:
           void params;
           return NOTHING;
       }
     } catch (err) {
+      if (err instanceof QuotaExceededError && err.namespace !== undefined) {
+        return new S3ProxyError('EntityTooLarge', `namespace quota exceeded (${err.namespace})`, 'quota_exceeded', {
+          extra: { BucketName: ref.bucket, Namespace: err.namespace },
+        });
+      }
       if (isStowageError(err) && err.code === 'quota_exceeded') {
         return new S3ProxyError('EntityTooLarge', 'bucket quota exceeded', 'quota_exceeded', {
           extra: { BucketName: ref.bucket },
@@ -108,9 +122,42 @@ export class ProxyQuota {
     }
   }
 
-  /** The step of a DeleteObject or AbortMultipartUpload: frees what it removes, if the bucket keeps a live count. */
+  /**
+   * A CreateBucket takes a slot of its namespace's bucket count before it is forwarded (one
+   * conditional UPDATE): `TooManyBuckets` when the namespace holds its `max_buckets`; the slot
+   * goes back when the upstream refuses or fails.
+   */
+  private async createBucket(x: Exchange, ref: BucketRef): Promise<ProxyQuotaStep | Refusal> {
+    const slot = await this.store.takeBucketSlot(ref);
+    if (slot.outcome === 'unlimited') return NOTHING;
+    if (slot.outcome === 'refused') {
+      return new S3ProxyError(
+        'TooManyBuckets',
+        `The namespace ${slot.prefix ?? ''} already holds its maximum of ${slot.maxBuckets ?? 0} buckets.`,
+        'quota_exceeded',
+        { extra: { BucketName: ref.bucket, Namespace: slot.prefix ?? '' } },
+      );
+    }
+    return { committed: () => undefined, failed: () => void this.giveBucketSlot(x, ref) };
+  }
+
+  private giveBucketSlot(x: Exchange, ref: BucketRef): Promise<void> {
+    return this.store
+      .giveBucketSlot(ref)
+      .catch((err: Error) =>
+        this.logger.warn({ reqId: x.requestId, err: err.message }, 'could not give back a namespace bucket slot'),
+      );
+  }
+
+  /**
+   * The step of a DeleteObject or AbortMultipartUpload: frees what it removes, if the bucket keeps
+   * a live count; of a DeleteBucket: frees its slot of its namespace's bucket count.
+   */
   async remove(x: Exchange, target: RequestTarget, params: readonly QueryParam[]): Promise<ProxyQuotaStep> {
     const ref = this.refOf(x, target);
+    if (ref && x.operation === 'DeleteBucket') {
+      return { committed: () => void this.giveBucketSlot(x, ref), failed: () => undefined };
+    }
     if (!ref || !(await this.reservations.isLimited(ref))) return NOTHING;
     const backend = this.registry.forBucket(ref);
     let change: UsageChange | undefined;
