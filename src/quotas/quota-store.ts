@@ -298,7 +298,12 @@ export class QuotaStore {
     const [row] = (await this.dataSource.query(
       `SELECT q.* FROM ${WITHOUT_FLUSH}, stowage_namespace_take_bucket($1, $2) AS q`,
       [ref.backendId, ref.bucket],
-    )) as Array<{ out_outcome: BucketSlotOutcome['outcome']; out_namespace: string | null; out_max: number | null; out_count: number | null }>;
+    )) as Array<{
+      out_outcome: BucketSlotOutcome['outcome'];
+      out_namespace: string | null;
+      out_max: number | null;
+      out_count: number | null;
+    }>;
     return { outcome: row.out_outcome, prefix: row.out_namespace, maxBuckets: row.out_max, bucketCount: row.out_count };
   }
 

@@ -124,6 +124,7 @@ const GOOD_PARAMS: Record<string, string> = {
   bucket: BUCKET,
   id: '00000000-0000-4000-8000-000000000000',
   code: 'abcdefghijkl',
+  prefix: 'fuzz-ns-',
 };
 const HOSTILE_SEGMENTS = [
   '..',

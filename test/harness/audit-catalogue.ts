@@ -478,6 +478,43 @@ export function catalogueCases(ctx: CatalogueContext, cleanups: Array<() => void
       rows: () => [{ action: 'quota.delete', ...mine() }],
     },
     {
+      name: 'namespace_quota.set',
+      run: async () =>
+        answered(
+          await admin().request(`/api/admin/namespaces/${local()}/catns${suffix}-/quota`, {
+            method: 'PUT',
+            body: { hard_bytes: '1Mi', max_buckets: 3 },
+          }),
+        ),
+      status: 200,
+      rows: () => [
+        {
+          action: 'namespace_quota.set',
+          user_id: adminId,
+          backend_id: local(),
+          bucket: null,
+          status: 'ok',
+          detail: { bucket_prefix: `catns${suffix}-`, soft_bytes: null, hard_bytes: 1_048_576, max_buckets: 3 },
+        },
+      ],
+    },
+    {
+      name: 'namespace_quota.delete',
+      run: async () =>
+        answered(await admin().request(`/api/admin/namespaces/${local()}/catns${suffix}-/quota`, { method: 'DELETE' })),
+      status: 204,
+      rows: () => [
+        {
+          action: 'namespace_quota.delete',
+          user_id: adminId,
+          backend_id: local(),
+          bucket: null,
+          status: 'ok',
+          detail: { bucket_prefix: `catns${suffix}-` },
+        },
+      ],
+    },
+    {
       name: 'bucket.size_tracking.set',
       run: async () =>
         answered(await admin().request(`${base()}/size-tracking`, { method: 'PUT', body: { enabled: true } })),

@@ -34,7 +34,10 @@ export class NamespacesService {
   /** Every namespace a credential holds or a quota names, with holders, quota and usage. */
   async list(): Promise<NamespaceListDto> {
     const [holders, quotas] = await Promise.all([this.credentials.namespaceHolders(), this.store.namespaceQuotas()]);
-    const namespaces = new Map<string, { ref: NamespaceRef; holders: NamespaceHolder[]; quota?: NamespaceQuotaState }>();
+    const namespaces = new Map<
+      string,
+      { ref: NamespaceRef; holders: NamespaceHolder[]; quota?: NamespaceQuotaState }
+    >();
     const entryOf = (ref: NamespaceRef) => {
       const key = `${ref.backendId}\u0000${ref.prefix}`;
       let entry = namespaces.get(key);

@@ -122,6 +122,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/namespaces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every namespace a credential holds or a quota names: holders, quota, usage and bucket count. */
+        get: operations["AdminNamespacesController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/namespaces/{bid}/{prefix}/quota": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The quota of the namespace with its usage (`configured: false` when none is set). */
+        get: operations["AdminNamespacesController_get"];
+        /** Set the soft and hard byte caps (bytes, or sizes such as 8Gi; soft ≤ hard) and max_buckets. */
+        put: operations["AdminNamespacesController_set"];
+        post?: never;
+        /** Remove the quota; the namespace is no longer capped. */
+        delete: operations["AdminNamespacesController_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/s3-anonymous": {
         parameters: {
             query?: never;
@@ -1670,6 +1706,74 @@ export interface components {
             key: string;
             upload_id: string;
         };
+        NamespaceDto: {
+            backend_id: string;
+            /** @description Buckets in the namespace (with a quota: as counted for max_buckets, creates in flight included). */
+            bucket_count?: number;
+            bucket_prefix: string;
+            /**
+             * Format: date-time
+             * @description When the buckets were last counted upstream.
+             */
+            buckets_counted_at?: string;
+            /** @description Whether a quota is set. */
+            configured: boolean;
+            /** @description The credentials holding the namespace. */
+            credentials: components["schemas"]["NamespaceHolderDto"][];
+            hard_bytes?: number;
+            hard_exceeded: boolean;
+            max_buckets?: number;
+            /** @description Bytes held by writes in flight. */
+            reserved_bytes: number;
+            soft_bytes?: number;
+            soft_exceeded: boolean;
+            /** Format: date-time */
+            soft_exceeded_at?: string;
+            /** Format: date-time */
+            updated_at?: string;
+            /** Format: uuid */
+            updated_by?: string;
+            /** @description The tracked usage of the namespace's buckets. */
+            usage_bytes: number;
+        };
+        NamespaceHolderDto: {
+            access_key: string;
+            enabled: boolean;
+            /** Format: uuid */
+            user_id?: string;
+            username?: string;
+        };
+        NamespaceListDto: {
+            namespaces: components["schemas"]["NamespaceDto"][];
+        };
+        NamespaceQuotaDto: {
+            backend_id: string;
+            /** @description Buckets in the namespace (with a quota: as counted for max_buckets, creates in flight included). */
+            bucket_count?: number;
+            bucket_prefix: string;
+            /**
+             * Format: date-time
+             * @description When the buckets were last counted upstream.
+             */
+            buckets_counted_at?: string;
+            /** @description Whether a quota is set. */
+            configured: boolean;
+            hard_bytes?: number;
+            hard_exceeded: boolean;
+            max_buckets?: number;
+            /** @description Bytes held by writes in flight. */
+            reserved_bytes: number;
+            soft_bytes?: number;
+            soft_exceeded: boolean;
+            /** Format: date-time */
+            soft_exceeded_at?: string;
+            /** Format: date-time */
+            updated_at?: string;
+            /** Format: uuid */
+            updated_by?: string;
+            /** @description The tracked usage of the namespace's buckets. */
+            usage_bytes: number;
+        };
         ObjectHitDto: {
             backend_id: string;
             bucket: string;
@@ -1995,6 +2099,14 @@ export interface components {
             query: string;
             /** @description True when the answer may be missing matches: a backend or bucket did not answer in time or failed, or a result cap was reached. */
             truncated: boolean;
+        };
+        SetNamespaceQuotaDto: {
+            /** @description Writes that would take the namespace past it are refused (507). */
+            hard_bytes?: (number | string) | null;
+            /** @description CreateBucket through the S3 proxy past it is refused (TooManyBuckets). */
+            max_buckets?: number | null;
+            /** @description Crossing it is flagged and audited (`namespace_quota.soft_exceeded`); writes go on. */
+            soft_bytes?: (number | string) | null;
         };
         SetQuotaDto: {
             /** @description Writes that would take the bucket past it are refused (507 quota_exceeded). */
@@ -2781,6 +2893,264 @@ export interface operations {
             };
             /** @description `forbidden`, `csrf_invalid`, `password_change_required` */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    AdminNamespacesController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NamespaceListDto"];
+                };
+            };
+            /** @description `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description `forbidden`, `csrf_invalid`, `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    AdminNamespacesController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bid: string;
+                prefix: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NamespaceQuotaDto"];
+                };
+            };
+            /** @description `bad_request`, `invalid_prefix` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description `forbidden`, `csrf_invalid`, `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    AdminNamespacesController_set: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bid: string;
+                prefix: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetNamespaceQuotaDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NamespaceQuotaDto"];
+                };
+            };
+            /** @description `bad_request`, `invalid_prefix`, `invalid_quota` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description `forbidden`, `csrf_invalid`, `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description `conflict` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    AdminNamespacesController_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bid: string;
+                prefix: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `bad_request`, `invalid_prefix` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description `forbidden`, `csrf_invalid`, `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description `not_found` */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
