@@ -1,30 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Allow, IsBoolean, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsBoolean, IsOptional, IsString, MaxLength } from 'class-validator';
+import { ByteLimitsDto } from '../../quotas/byte-limits.dto';
 
 /** Sizes as numbers of bytes or strings such as `8Gi`, `500Mi`, `1.5G`; checked by the service (invalid_quota). */
-export class SetQuotaDto {
-  @ApiPropertyOptional({
-    oneOf: [
-      { type: 'integer', minimum: 0 },
-      { type: 'string', example: '8Gi' },
-    ],
-    nullable: true,
-    description: 'Crossing it is flagged and audited; writes go on.',
-  })
-  @Allow()
-  soft_bytes?: unknown;
-
-  @ApiPropertyOptional({
-    oneOf: [
-      { type: 'integer', minimum: 0 },
-      { type: 'string', example: '10Gi' },
-    ],
-    nullable: true,
-    description: 'Writes that would take the bucket past it are refused (507 quota_exceeded).',
-  })
-  @Allow()
-  hard_bytes?: unknown;
-}
+export class SetQuotaDto extends ByteLimitsDto {}
 
 export class QuotaDto {
   @ApiProperty({ description: 'Whether a quota is set.' }) configured!: boolean;

@@ -46,6 +46,76 @@ export class NamespaceQuotas1797400000000 implements MigrationInterface {
 /** Whether bucket `b` is in the namespace of prefix `p` (longer than it, starting with it). */
 const IN_NAMESPACE = (b: string, p: string) => `(length(${b}) > length(${p}) AND left(${b}, length(${p})) = ${p})`;
 
+/**
+ * The bucket's own step of a reservation (as 1797000000000 made it): hold p_bytes under the
+ * bucket's hard cap v_hard (sweeping its expired reservations once on a refusal). `extra` ends
+ * each answer row (the namespace column, where the function has one).
+ */
+const RESERVE_IN_BUCKET = (extra: string) => `FOR v_attempt IN 1..2 LOOP
+       UPDATE bucket_usage u SET reserved_bytes = u.reserved_bytes + p_bytes
+       WHERE u.backend_id = p_backend AND u.bucket = p_bucket
+         AND (v_hard IS NULL OR u.bytes + u.reserved_bytes + p_bytes <= v_hard)
+       RETURNING u.bytes, u.reserved_bytes INTO v_used, v_reserved;
+       IF FOUND THEN
+         INSERT INTO quota_reservations (id, backend_id, bucket, bytes, expires_at)
+         VALUES (p_id, p_backend, p_bucket, p_bytes, now() + p_ttl_ms * interval '1 millisecond');
+         RETURN QUERY SELECT 'reserved'::text, v_hard, v_used, v_reserved${extra};
+         RETURN;
+       END IF;
+       EXIT WHEN v_attempt = 2;
+       PERFORM stowage_quota_sweep(p_backend, p_bucket);
+     END LOOP;
+     SELECT u.bytes, u.reserved_bytes INTO v_used, v_reserved
+     FROM bucket_usage u WHERE u.backend_id = p_backend AND u.bucket = p_bucket;
+     RETURN QUERY SELECT 'refused'::text, v_hard, v_used, v_reserved${extra};`;
+
+/** The bucket's own step of growing a reservation (as 1797000000000 made it). */
+const GROW_IN_BUCKET = (
+  extra: string,
+) => `SELECT q.hard_bytes INTO v_hard FROM bucket_quotas q WHERE q.backend_id = v_backend AND q.bucket = v_bucket;
+     UPDATE bucket_usage u SET reserved_bytes = u.reserved_bytes + p_bytes
+     WHERE u.backend_id = v_backend AND u.bucket = v_bucket
+       AND (v_hard IS NULL OR u.bytes + u.reserved_bytes + p_bytes <= v_hard)
+     RETURNING u.bytes, u.reserved_bytes INTO v_used, v_reserved;
+     IF NOT FOUND THEN
+       SELECT u.bytes, u.reserved_bytes INTO v_used, v_reserved
+       FROM bucket_usage u WHERE u.backend_id = v_backend AND u.bucket = v_bucket;
+       RETURN QUERY SELECT 'refused'::text, v_hard, v_used, v_reserved${extra};
+       RETURN;
+     END IF;
+     UPDATE quota_reservations r SET bytes = r.bytes + p_bytes, expires_at = now() + p_ttl_ms * interval '1 millisecond'
+     WHERE r.id = p_id;
+     IF NOT FOUND THEN
+       -- Swept between the two statements: give the bytes back.
+       UPDATE bucket_usage u SET reserved_bytes = greatest(0, u.reserved_bytes - p_bytes)
+       WHERE u.backend_id = v_backend AND u.bucket = v_bucket;
+       RETURN QUERY SELECT 'missing'::text, v_hard, v_used, v_reserved${extra};
+       RETURN;
+     END IF;
+     RETURN QUERY SELECT 'reserved'::text, v_hard, v_used, v_reserved${extra};`;
+
+/** The bucket's own step of a settlement (as 1797200000000 made it). */
+const SETTLE_IN_BUCKET = `IF p_id IS NOT NULL THEN
+       DELETE FROM quota_reservations r WHERE r.id = p_id RETURNING r.bytes INTO v_held;
+     END IF;
+     SELECT q.soft_bytes INTO v_soft FROM bucket_quotas q WHERE q.backend_id = p_backend AND q.bucket = p_bucket;
+     INSERT INTO bucket_usage (backend_id, bucket) VALUES (p_backend, p_bucket) ON CONFLICT DO NOTHING;
+     SELECT u.soft_exceeded_at INTO v_before FROM bucket_usage u
+     WHERE u.backend_id = p_backend AND u.bucket = p_bucket FOR UPDATE;
+     UPDATE bucket_usage u SET
+       reserved_bytes = greatest(0, u.reserved_bytes - coalesce(v_held, 0)),
+       bytes = greatest(0, u.bytes + p_delta_bytes),
+       objects = greatest(0, u.objects + p_delta_objects),
+       scan_delta_bytes = u.scan_delta_bytes
+         + CASE WHEN u.scan_started_at IS NOT NULL AND p_delta_bytes > 0 THEN p_delta_bytes ELSE 0 END,
+       scan_delta_objects = u.scan_delta_objects
+         + CASE WHEN u.scan_started_at IS NOT NULL AND p_delta_objects > 0 THEN p_delta_objects ELSE 0 END,
+       soft_exceeded_at = CASE WHEN v_soft IS NOT NULL AND greatest(0, u.bytes + p_delta_bytes) > v_soft
+                               THEN coalesce(u.soft_exceeded_at, now()) ELSE NULL END,
+       updated_at = now()
+     WHERE u.backend_id = p_backend AND u.bucket = p_bucket
+     RETURNING u.bytes, u.objects, u.soft_exceeded_at INTO v_used, v_objects, v_after;`;
+
 /** The bytes and the reserved bytes of a namespace's buckets. */
 const NAMESPACE_USAGE = `CREATE FUNCTION stowage_namespace_usage(p_backend text, p_prefix text)
    RETURNS TABLE (out_bytes bigint, out_reserved bigint) LANGUAGE sql STABLE AS $$
@@ -113,23 +183,7 @@ const RESERVE = `CREATE FUNCTION stowage_quota_reserve(p_backend text, p_bucket 
        RETURN QUERY SELECT 'refused'::text, v_ns_hard, v_used, v_reserved, v_prefix;
        RETURN;
      END IF;
-     FOR v_attempt IN 1..2 LOOP
-       UPDATE bucket_usage u SET reserved_bytes = u.reserved_bytes + p_bytes
-       WHERE u.backend_id = p_backend AND u.bucket = p_bucket
-         AND (v_hard IS NULL OR u.bytes + u.reserved_bytes + p_bytes <= v_hard)
-       RETURNING u.bytes, u.reserved_bytes INTO v_used, v_reserved;
-       IF FOUND THEN
-         INSERT INTO quota_reservations (id, backend_id, bucket, bytes, expires_at)
-         VALUES (p_id, p_backend, p_bucket, p_bytes, now() + p_ttl_ms * interval '1 millisecond');
-         RETURN QUERY SELECT 'reserved'::text, v_hard, v_used, v_reserved, NULL::text;
-         RETURN;
-       END IF;
-       EXIT WHEN v_attempt = 2;
-       PERFORM stowage_quota_sweep(p_backend, p_bucket);
-     END LOOP;
-     SELECT u.bytes, u.reserved_bytes INTO v_used, v_reserved
-     FROM bucket_usage u WHERE u.backend_id = p_backend AND u.bucket = p_bucket;
-     RETURN QUERY SELECT 'refused'::text, v_hard, v_used, v_reserved, NULL::text;
+     ${RESERVE_IN_BUCKET(', NULL::text')}
    END $$`;
 
 const GROW = `CREATE FUNCTION stowage_quota_grow(p_id uuid, p_bytes bigint, p_ttl_ms integer)
@@ -159,27 +213,7 @@ const GROW = `CREATE FUNCTION stowage_quota_grow(p_id uuid, p_bytes bigint, p_tt
        RETURN QUERY SELECT 'refused'::text, v_ns_hard, v_used, v_reserved, v_prefix;
        RETURN;
      END IF;
-     SELECT q.hard_bytes INTO v_hard FROM bucket_quotas q WHERE q.backend_id = v_backend AND q.bucket = v_bucket;
-     UPDATE bucket_usage u SET reserved_bytes = u.reserved_bytes + p_bytes
-     WHERE u.backend_id = v_backend AND u.bucket = v_bucket
-       AND (v_hard IS NULL OR u.bytes + u.reserved_bytes + p_bytes <= v_hard)
-     RETURNING u.bytes, u.reserved_bytes INTO v_used, v_reserved;
-     IF NOT FOUND THEN
-       SELECT u.bytes, u.reserved_bytes INTO v_used, v_reserved
-       FROM bucket_usage u WHERE u.backend_id = v_backend AND u.bucket = v_bucket;
-       RETURN QUERY SELECT 'refused'::text, v_hard, v_used, v_reserved, NULL::text;
-       RETURN;
-     END IF;
-     UPDATE quota_reservations r SET bytes = r.bytes + p_bytes, expires_at = now() + p_ttl_ms * interval '1 millisecond'
-     WHERE r.id = p_id;
-     IF NOT FOUND THEN
-       -- Swept between the two statements: give the bytes back.
-       UPDATE bucket_usage u SET reserved_bytes = greatest(0, u.reserved_bytes - p_bytes)
-       WHERE u.backend_id = v_backend AND u.bucket = v_bucket;
-       RETURN QUERY SELECT 'missing'::text, v_hard, v_used, v_reserved, NULL::text;
-       RETURN;
-     END IF;
-     RETURN QUERY SELECT 'reserved'::text, v_hard, v_used, v_reserved, NULL::text;
+     ${GROW_IN_BUCKET(', NULL::text')}
    END $$`;
 
 /**
@@ -206,26 +240,7 @@ const SETTLE = `CREATE FUNCTION stowage_quota_settle(p_backend text, p_bucket te
      v_ns_over boolean;
    BEGIN
      ${LOCK_NAMESPACE('p_bucket')};
-     IF p_id IS NOT NULL THEN
-       DELETE FROM quota_reservations r WHERE r.id = p_id RETURNING r.bytes INTO v_held;
-     END IF;
-     SELECT q.soft_bytes INTO v_soft FROM bucket_quotas q WHERE q.backend_id = p_backend AND q.bucket = p_bucket;
-     INSERT INTO bucket_usage (backend_id, bucket) VALUES (p_backend, p_bucket) ON CONFLICT DO NOTHING;
-     SELECT u.soft_exceeded_at INTO v_before FROM bucket_usage u
-     WHERE u.backend_id = p_backend AND u.bucket = p_bucket FOR UPDATE;
-     UPDATE bucket_usage u SET
-       reserved_bytes = greatest(0, u.reserved_bytes - coalesce(v_held, 0)),
-       bytes = greatest(0, u.bytes + p_delta_bytes),
-       objects = greatest(0, u.objects + p_delta_objects),
-       scan_delta_bytes = u.scan_delta_bytes
-         + CASE WHEN u.scan_started_at IS NOT NULL AND p_delta_bytes > 0 THEN p_delta_bytes ELSE 0 END,
-       scan_delta_objects = u.scan_delta_objects
-         + CASE WHEN u.scan_started_at IS NOT NULL AND p_delta_objects > 0 THEN p_delta_objects ELSE 0 END,
-       soft_exceeded_at = CASE WHEN v_soft IS NOT NULL AND greatest(0, u.bytes + p_delta_bytes) > v_soft
-                               THEN coalesce(u.soft_exceeded_at, now()) ELSE NULL END,
-       updated_at = now()
-     WHERE u.backend_id = p_backend AND u.bucket = p_bucket
-     RETURNING u.bytes, u.objects, u.soft_exceeded_at INTO v_used, v_objects, v_after;
+     ${SETTLE_IN_BUCKET}
      IF v_prefix IS NOT NULL THEN
        SELECT s.out_bytes INTO v_ns_used FROM stowage_namespace_usage(p_backend, v_prefix) s;
        v_ns_over := v_ns_soft IS NOT NULL AND v_ns_used > v_ns_soft;
@@ -293,23 +308,7 @@ const RESERVE_BEFORE = `CREATE FUNCTION stowage_quota_reserve(p_backend text, p_
        RETURN;
      END IF;
      INSERT INTO bucket_usage (backend_id, bucket) VALUES (p_backend, p_bucket) ON CONFLICT DO NOTHING;
-     FOR v_attempt IN 1..2 LOOP
-       UPDATE bucket_usage u SET reserved_bytes = u.reserved_bytes + p_bytes
-       WHERE u.backend_id = p_backend AND u.bucket = p_bucket
-         AND (v_hard IS NULL OR u.bytes + u.reserved_bytes + p_bytes <= v_hard)
-       RETURNING u.bytes, u.reserved_bytes INTO v_used, v_reserved;
-       IF FOUND THEN
-         INSERT INTO quota_reservations (id, backend_id, bucket, bytes, expires_at)
-         VALUES (p_id, p_backend, p_bucket, p_bytes, now() + p_ttl_ms * interval '1 millisecond');
-         RETURN QUERY SELECT 'reserved'::text, v_hard, v_used, v_reserved;
-         RETURN;
-       END IF;
-       EXIT WHEN v_attempt = 2;
-       PERFORM stowage_quota_sweep(p_backend, p_bucket);
-     END LOOP;
-     SELECT u.bytes, u.reserved_bytes INTO v_used, v_reserved
-     FROM bucket_usage u WHERE u.backend_id = p_backend AND u.bucket = p_bucket;
-     RETURN QUERY SELECT 'refused'::text, v_hard, v_used, v_reserved;
+     ${RESERVE_IN_BUCKET('')}
    END $$`;
 
 const GROW_BEFORE = `CREATE FUNCTION stowage_quota_grow(p_id uuid, p_bytes bigint, p_ttl_ms integer)
@@ -326,26 +325,7 @@ const GROW_BEFORE = `CREATE FUNCTION stowage_quota_grow(p_id uuid, p_bytes bigin
        RETURN QUERY SELECT 'missing'::text, NULL::bigint, NULL::bigint, NULL::bigint;
        RETURN;
      END IF;
-     SELECT q.hard_bytes INTO v_hard FROM bucket_quotas q WHERE q.backend_id = v_backend AND q.bucket = v_bucket;
-     UPDATE bucket_usage u SET reserved_bytes = u.reserved_bytes + p_bytes
-     WHERE u.backend_id = v_backend AND u.bucket = v_bucket
-       AND (v_hard IS NULL OR u.bytes + u.reserved_bytes + p_bytes <= v_hard)
-     RETURNING u.bytes, u.reserved_bytes INTO v_used, v_reserved;
-     IF NOT FOUND THEN
-       SELECT u.bytes, u.reserved_bytes INTO v_used, v_reserved
-       FROM bucket_usage u WHERE u.backend_id = v_backend AND u.bucket = v_bucket;
-       RETURN QUERY SELECT 'refused'::text, v_hard, v_used, v_reserved;
-       RETURN;
-     END IF;
-     UPDATE quota_reservations r SET bytes = r.bytes + p_bytes, expires_at = now() + p_ttl_ms * interval '1 millisecond'
-     WHERE r.id = p_id;
-     IF NOT FOUND THEN
-       UPDATE bucket_usage u SET reserved_bytes = greatest(0, u.reserved_bytes - p_bytes)
-       WHERE u.backend_id = v_backend AND u.bucket = v_bucket;
-       RETURN QUERY SELECT 'missing'::text, v_hard, v_used, v_reserved;
-       RETURN;
-     END IF;
-     RETURN QUERY SELECT 'reserved'::text, v_hard, v_used, v_reserved;
+     ${GROW_IN_BUCKET('')}
    END $$`;
 
 const SETTLE_BEFORE = `CREATE FUNCTION stowage_quota_settle(p_backend text, p_bucket text, p_id uuid, p_delta_bytes bigint, p_delta_objects bigint)
@@ -358,25 +338,6 @@ const SETTLE_BEFORE = `CREATE FUNCTION stowage_quota_settle(p_backend text, p_bu
      v_objects bigint;
      v_after timestamptz;
    BEGIN
-     IF p_id IS NOT NULL THEN
-       DELETE FROM quota_reservations r WHERE r.id = p_id RETURNING r.bytes INTO v_held;
-     END IF;
-     SELECT q.soft_bytes INTO v_soft FROM bucket_quotas q WHERE q.backend_id = p_backend AND q.bucket = p_bucket;
-     INSERT INTO bucket_usage (backend_id, bucket) VALUES (p_backend, p_bucket) ON CONFLICT DO NOTHING;
-     SELECT u.soft_exceeded_at INTO v_before FROM bucket_usage u
-     WHERE u.backend_id = p_backend AND u.bucket = p_bucket FOR UPDATE;
-     UPDATE bucket_usage u SET
-       reserved_bytes = greatest(0, u.reserved_bytes - coalesce(v_held, 0)),
-       bytes = greatest(0, u.bytes + p_delta_bytes),
-       objects = greatest(0, u.objects + p_delta_objects),
-       scan_delta_bytes = u.scan_delta_bytes
-         + CASE WHEN u.scan_started_at IS NOT NULL AND p_delta_bytes > 0 THEN p_delta_bytes ELSE 0 END,
-       scan_delta_objects = u.scan_delta_objects
-         + CASE WHEN u.scan_started_at IS NOT NULL AND p_delta_objects > 0 THEN p_delta_objects ELSE 0 END,
-       soft_exceeded_at = CASE WHEN v_soft IS NOT NULL AND greatest(0, u.bytes + p_delta_bytes) > v_soft
-                               THEN coalesce(u.soft_exceeded_at, now()) ELSE NULL END,
-       updated_at = now()
-     WHERE u.backend_id = p_backend AND u.bucket = p_bucket
-     RETURNING u.bytes, u.objects, u.soft_exceeded_at INTO v_used, v_objects, v_after;
+     ${SETTLE_IN_BUCKET}
      RETURN QUERY SELECT v_used, v_objects, v_soft, (v_before IS NULL AND v_after IS NOT NULL);
    END $$`;

@@ -2101,15 +2101,15 @@ export interface components {
             truncated: boolean;
         };
         SetNamespaceQuotaDto: {
-            /** @description Writes that would take the namespace past it are refused (507). */
+            /** @description Writes that would go past it are refused (507 quota_exceeded). */
             hard_bytes?: (number | string) | null;
             /** @description CreateBucket through the S3 proxy past it is refused (TooManyBuckets). */
             max_buckets?: number | null;
-            /** @description Crossing it is flagged and audited (`namespace_quota.soft_exceeded`); writes go on. */
+            /** @description Crossing it is flagged and audited; writes go on. */
             soft_bytes?: (number | string) | null;
         };
         SetQuotaDto: {
-            /** @description Writes that would take the bucket past it are refused (507 quota_exceeded). */
+            /** @description Writes that would go past it are refused (507 quota_exceeded). */
             hard_bytes?: (number | string) | null;
             /** @description Crossing it is flagged and audited; writes go on. */
             soft_bytes?: (number | string) | null;

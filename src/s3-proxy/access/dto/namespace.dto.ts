@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Allow, IsString, MaxLength } from 'class-validator';
+import { ByteLimitsDto } from '../../../quotas/byte-limits.dto';
 import { IsBackendId } from '../../../storage-backends/dto/backend-id';
 
 /** The path parameters naming a namespace: a backend and a bucket-name prefix ending in `-`. */
@@ -9,30 +10,8 @@ export class NamespaceParams {
   @ApiProperty({ example: 'team-a-' }) @IsString() @MaxLength(255) prefix!: string;
 }
 
-/** Sizes as numbers of bytes or strings such as `8Gi`; checked by the service (invalid_quota). */
-export class SetNamespaceQuotaDto {
-  @ApiPropertyOptional({
-    oneOf: [
-      { type: 'integer', minimum: 0 },
-      { type: 'string', example: '8Gi' },
-    ],
-    nullable: true,
-    description: 'Crossing it is flagged and audited (`namespace_quota.soft_exceeded`); writes go on.',
-  })
-  @Allow()
-  soft_bytes?: unknown;
-
-  @ApiPropertyOptional({
-    oneOf: [
-      { type: 'integer', minimum: 0 },
-      { type: 'string', example: '10Gi' },
-    ],
-    nullable: true,
-    description: 'Writes that would take the namespace past it are refused (507).',
-  })
-  @Allow()
-  hard_bytes?: unknown;
-
+/** Byte caps as bucket quotas take them, and a cap on the bucket count; checked by the service (invalid_quota). */
+export class SetNamespaceQuotaDto extends ByteLimitsDto {
   @ApiPropertyOptional({
     type: 'integer',
     minimum: 0,
