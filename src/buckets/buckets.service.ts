@@ -54,6 +54,7 @@ export class BucketsService {
     const problem = bucketNameProblem(name);
     if (problem) throw new StowageError('invalid_bucket_name', undefined, `name: ${problem}`);
     await backend.createBucket(name, region);
+    await this.quotas.countCreatedBucket({ backendId, bucket: name });
     await this.record(actor, 'bucket.create', backendId, name);
   }
 
@@ -61,6 +62,7 @@ export class BucketsService {
     const backend = this.registry.forBucket({ backendId, bucket: name });
     await backend.deleteBucket(name);
     await this.quotas.forgetBucket({ backendId, bucket: name });
+    await this.quotas.giveBucketSlot({ backendId, bucket: name });
     await this.record(actor, 'bucket.delete', backendId, name);
   }
 

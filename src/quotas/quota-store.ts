@@ -307,6 +307,18 @@ export class QuotaStore {
     return { outcome: row.out_outcome, prefix: row.out_namespace, maxBuckets: row.out_max, bucketCount: row.out_count };
   }
 
+  /**
+   * Counts a bucket made where no slot was taken first (the dashboard's create, for admins, is
+   * never refused by `max_buckets`): one conditional UPDATE, a no-op outside any namespace quota.
+   */
+  async countCreatedBucket(ref: BucketRef): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE namespace_quotas n SET bucket_count = n.bucket_count + 1
+       WHERE n.backend_id = $1 AND ${IN_NAMESPACE('$2', 'n.bucket_prefix')}`,
+      [ref.backendId, ref.bucket],
+    );
+  }
+
   /** Gives back the slot of a bucket of a namespace (its create failed, or it was deleted). */
   async giveBucketSlot(ref: BucketRef): Promise<void> {
     await this.dataSource.query(`SELECT 1 FROM ${WITHOUT_FLUSH}, stowage_namespace_give_bucket($1, $2) AS q`, [

@@ -293,6 +293,34 @@ describe('namespace quotas', () => {
       expect(JSON.stringify(list.body)).not.toMatch(/secret/i);
     });
 
+    it('stops a form upload (reserved as it streams) at the namespace cap, leaving nothing staged', async () => {
+      const prefix = `nu${tag}-`;
+      await createBucket(`${prefix}full`);
+      await createBucket(`${prefix}form`);
+      await setQuota(prefix, { hard_bytes: 3000 });
+      expect((await upload(admin, `${prefix}full`, 'a.bin', Buffer.alloc(2000))).status).toBe(201);
+      const fd = new FormData();
+      fd.append('key', 'big.bin');
+      fd.append('file', new Blob([Buffer.alloc(2000)]), 'big.bin');
+      const res = await fetch(`${a.url}/api/backends/local/buckets/${prefix}form/object`, {
+        method: 'POST',
+        body: fd,
+        headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf },
+      });
+      const body = (await res.json()) as { error: { code: string; detail: string } };
+      expect([res.status, body.error.code]).toEqual([507, 'quota_exceeded']);
+      expect(body.error.detail).toContain(`namespace ${prefix}`);
+      const listing = await a.app
+        .get(BackendRegistry)
+        .get('local')
+        .listObjects({ bucket: `${prefix}form` });
+      expect(listing.objects).toEqual([]);
+      expect(await settles(prefix, (q) => q.reserved_bytes === 0)).toMatchObject({
+        usage_bytes: 2000,
+        reserved_bytes: 0,
+      });
+    });
+
     it('never lets concurrent PUTs on two instances past the cap', async () => {
       const prefix = `nc${tag}-`;
       const { onA, onB } = await namespaceClients(prefix);
@@ -354,6 +382,25 @@ describe('namespace quotas', () => {
       expect(await getQuota(prefix)).toMatchObject({ bucket_count: 1 });
       await onB.send(new CreateBucketCommand({ Bucket: `${prefix}third` }));
       expect(await getQuota(prefix)).toMatchObject({ bucket_count: 2 });
+    });
+
+    it('counts the creates and deletes of the dashboard (never refused for admins)', async () => {
+      const prefix = `nd${tag}-`;
+      const { onA } = await namespaceClients(prefix);
+      await setQuota(prefix, { max_buckets: 1 });
+      await createBucket(`${prefix}admin1`);
+      await createBucket(`${prefix}admin2`);
+      expect(await getQuota(prefix)).toMatchObject({ bucket_count: 2 });
+      const refused = await refusal(onA.send(new CreateBucketCommand({ Bucket: `${prefix}tenant` })));
+      expect(refused.name).toBe('TooManyBuckets');
+      for (const name of ['admin1', 'admin2']) {
+        expect((await admin.request(`/api/backends/local/buckets/${prefix}${name}`, { method: 'DELETE' })).status).toBe(
+          204,
+        );
+      }
+      expect(await getQuota(prefix)).toMatchObject({ bucket_count: 0 });
+      await onA.send(new CreateBucketCommand({ Bucket: `${prefix}tenant` }));
+      expect(await getQuota(prefix)).toMatchObject({ bucket_count: 1 });
     });
 
     it('lets exactly the free slots through when creates race on two instances', async () => {
