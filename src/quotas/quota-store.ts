@@ -533,7 +533,43 @@ export class QuotaStore {
       )
       .then(updatedRows)) as Array<{ bytes: string; objects: string; soft: string | null; crossed: boolean }>;
     const r = row;
-    return { usedBytes: Number(r.bytes), objects: Number(r.objects), softBytes: num(r.soft), softCrossed: r.crossed };
+    const namespace = await this.namespaceSoftAfterScan(ref);
+    return {
+      usedBytes: Number(r.bytes),
+      objects: Number(r.objects),
+      softBytes: num(r.soft),
+      softCrossed: r.crossed,
+      ...(namespace ? { namespace } : {}),
+    };
+  }
+
+  /**
+   * A scan moved a bucket's count: the soft flag of its namespace (if it has a soft cap) is
+   * decided again from the sum of its buckets, as a settlement decides it.
+   */
+  private async namespaceSoftAfterScan(ref: BucketRef): Promise<SettleOutcome['namespace']> {
+    const [row] = (await this.dataSource
+      .query(
+        `WITH s AS (
+           SELECT n.backend_id, n.bucket_prefix, n.soft_exceeded_at AS before,
+                  (SELECT u.out_bytes FROM stowage_namespace_usage(n.backend_id, n.bucket_prefix) u) AS used
+           FROM namespace_quotas n
+           WHERE n.backend_id = $1 AND ${IN_NAMESPACE('$2', 'n.bucket_prefix')} AND n.soft_bytes IS NOT NULL
+           FOR UPDATE)
+         UPDATE namespace_quotas n SET soft_exceeded_at = CASE WHEN s.used > n.soft_bytes
+           THEN coalesce(n.soft_exceeded_at, now()) ELSE NULL END
+         FROM s WHERE n.backend_id = s.backend_id AND n.bucket_prefix = s.bucket_prefix
+         RETURNING n.bucket_prefix, s.used, n.soft_bytes, (s.before IS NULL AND n.soft_exceeded_at IS NOT NULL) AS crossed`,
+        [ref.backendId, ref.bucket],
+      )
+      .then(updatedRows)) as Array<{ bucket_prefix: string; used: string; soft_bytes: string; crossed: boolean }>;
+    if (!row) return undefined;
+    return {
+      prefix: row.bucket_prefix,
+      usedBytes: Number(row.used),
+      softBytes: num(row.soft_bytes),
+      softCrossed: row.crossed,
+    };
   }
 
   async failScan(ref: BucketRef, error: string): Promise<void> {

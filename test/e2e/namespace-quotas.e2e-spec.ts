@@ -5,6 +5,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
 import { DataSource } from 'typeorm';
 import { BackendRegistry } from '../../src/storage-backends/backend-registry.service';
 import { TestApp, TestStack } from '../harness/app';
@@ -361,6 +362,31 @@ describe('namespace quotas', () => {
       const rows = (await auditRows('namespace_quota.soft_exceeded')).filter((r) => r.detail.bucket_prefix === prefix);
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({ backend_id: 'local', detail: { soft_bytes: 500, via: 's3' } });
+    });
+    it('flags a soft crossing a scan finds (bytes written behind its back) and audits it once', async () => {
+      const prefix = `nz${tag}-`;
+      await createBucket(`${prefix}drift`);
+      await setQuota(prefix, { soft_bytes: 1000 });
+      const backend = a.app.get(BackendRegistry).get('local');
+      const data = Buffer.alloc(1500);
+      await backend.putObject({
+        bucket: `${prefix}drift`,
+        key: 'behind',
+        body: Readable.from([data]),
+        size: data.length,
+      });
+      expect(await getQuota(prefix)).toMatchObject({ usage_bytes: 0, soft_exceeded: false });
+      for (let i = 0; i < 2; i++) {
+        const res = await admin.request(`/api/backends/local/buckets/${prefix}drift/quota/recompute`, {
+          method: 'POST',
+        });
+        expect(res.body).toMatchObject({ usage_bytes: 1500 });
+      }
+      expect(await getQuota(prefix)).toMatchObject({ usage_bytes: 1500, soft_exceeded: true });
+      await sleep(300);
+      const rows = (await auditRows('namespace_quota.soft_exceeded')).filter((r) => r.detail.bucket_prefix === prefix);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ detail: { used_bytes: 1500, soft_bytes: 1000, via: 'scan' } });
     });
   });
 
