@@ -6,7 +6,10 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
+import { getQueueToken } from '@nestjs/bullmq';
+import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
+import { SIZE_SCAN_QUEUE, SizeScanJob } from '../../src/quotas/size-scan.jobs';
 import { BackendRegistry } from '../../src/storage-backends/backend-registry.service';
 import { TestApp, TestStack } from '../harness/app';
 import { mintAs } from '../harness/s3-proxy-namespaces';
@@ -427,6 +430,19 @@ describe('namespace quotas', () => {
       expect(await getQuota(prefix)).toMatchObject({ bucket_count: 0 });
       await onA.send(new CreateBucketCommand({ Bucket: `${prefix}tenant` }));
       expect(await getQuota(prefix)).toMatchObject({ bucket_count: 1 });
+    });
+
+    it('recounts from the upstream at the scheduled size scan', async () => {
+      const prefix = `ny${tag}-`;
+      await setQuota(prefix, { max_buckets: 5 });
+      const backend = a.app.get(BackendRegistry).get('local');
+      await backend.createBucket(`${prefix}behind1`);
+      await backend.createBucket(`${prefix}behind2`);
+      expect(await getQuota(prefix)).toMatchObject({ bucket_count: 0 });
+      const queue = a.app.get<Queue>(getQueueToken(SIZE_SCAN_QUEUE));
+      await queue.add(SizeScanJob.ScanAll, {}, { removeOnComplete: true, removeOnFail: true });
+      for (let i = 0; i < 100 && (await getQuota(prefix)).bucket_count !== 2; i++) await sleep(100);
+      expect(await getQuota(prefix)).toMatchObject({ bucket_count: 2 });
     });
 
     it('lets exactly the free slots through when creates race on two instances', async () => {
