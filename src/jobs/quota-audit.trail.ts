@@ -3,9 +3,9 @@ import { AuditService } from '../audit/audit.service';
 import { QuotaReservations, SoftCrossing } from '../quotas/quota-reservations.service';
 
 /**
- * Audits `quota.soft_exceeded` (`namespace_quota.soft_exceeded` for a namespace's) once per crossing
- * of a soft quota, whoever found it: a write that
- * committed on this replica, or a scan. (The usage row's flag decides "once", atomically.)
+ * Audits `quota.soft_exceeded` (`namespace_quota.soft_exceeded` for a namespace's) once per
+ * crossing of a soft quota, whoever found it: a write that committed on this replica, or a scan.
+ * (The usage row's flag decides "once", atomically.)
  */
 @Injectable()
 export class QuotaAuditTrail implements OnModuleInit, OnModuleDestroy {

@@ -1,6 +1,7 @@
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
+  DeleteObjectCommand,
   PutObjectCommand,
   S3Client,
   S3ServiceException,
@@ -295,6 +296,22 @@ describe('namespace quotas', () => {
       expect(row).toMatchObject({ backend_id: 'local', configured: true, hard_bytes: 1000, bucket_count: 2 });
       expect(row!.credentials).toHaveLength(1);
       expect(JSON.stringify(list.body)).not.toMatch(/secret/i);
+
+      // A bucket deleted through the proxy no longer counts towards the namespace.
+      for (const key of ['c.bin', 'd.bin', 'e.bin']) {
+        await onA.send(new DeleteObjectCommand({ Bucket: `${prefix}two`, Key: key }));
+      }
+      await onA.send(new DeleteBucketCommand({ Bucket: `${prefix}two` }));
+      const db = a.app.get(DataSource);
+      const usageRows = async () =>
+        (
+          (await db.query(`SELECT 1 FROM bucket_usage WHERE backend_id = 'local' AND bucket = $1`, [
+            `${prefix}two`,
+          ])) as unknown[]
+        ).length;
+      for (let i = 0; i < 30 && (await usageRows()) > 0; i++) await sleep(100);
+      expect(await usageRows()).toBe(0);
+      expect(await getQuota(prefix)).toMatchObject({ usage_bytes: 0, reserved_bytes: 0, bucket_count: 1 });
     });
 
     it('stops a form upload (reserved as it streams) at the namespace cap, leaving nothing staged', async () => {

@@ -141,6 +141,25 @@ export class ProxyQuota {
     return { committed: () => undefined, failed: () => void this.giveBucketSlot(x, ref) };
   }
 
+  /**
+   * A DeleteBucket that succeeds frees its slot of its namespace's bucket count, and its usage row
+   * goes (as the dashboard's delete drops it), so the namespace no longer sums it.
+   */
+  private deleteBucket(x: Exchange, ref: BucketRef): ProxyQuotaStep {
+    return {
+      committed: () =>
+        void Promise.all([
+          this.giveBucketSlot(x, ref),
+          this.store
+            .forgetBucket(ref)
+            .catch((err: Error) =>
+              this.logger.warn({ reqId: x.requestId, err: err.message }, 'could not forget a deleted bucket'),
+            ),
+        ]),
+      failed: () => undefined,
+    };
+  }
+
   private giveBucketSlot(x: Exchange, ref: BucketRef): Promise<void> {
     return this.store
       .giveBucketSlot(ref)
@@ -155,9 +174,7 @@ export class ProxyQuota {
    */
   async remove(x: Exchange, target: RequestTarget, params: readonly QueryParam[]): Promise<ProxyQuotaStep> {
     const ref = this.refOf(x, target);
-    if (ref && x.operation === 'DeleteBucket') {
-      return { committed: () => void this.giveBucketSlot(x, ref), failed: () => undefined };
-    }
+    if (ref && x.operation === 'DeleteBucket') return this.deleteBucket(x, ref);
     if (!ref || !(await this.reservations.isLimited(ref))) return NOTHING;
     const backend = this.registry.forBucket(ref);
     let change: UsageChange | undefined;
