@@ -110,30 +110,24 @@ export class ObjectsService {
       );
     }
     // The declared size is held against the hard quota before a byte of the body is read.
-    const hold = await this.quotas.reserve(target, upload.size);
-    // The size the upload replaces is read beside it, not before it (see replacedChange).
-    const startedAt = Date.now();
-    const replaced = hold.limited ? readReplaced(backend, target.bucket, upload.key) : undefined;
-    let info;
-    try {
-      info = await backend.putObject({
+    const size = upload.size;
+    const info = await this.quotas.reserving(target, size, async (hold) => {
+      // The size the upload replaces is read beside it, not before it (see replacedChange).
+      const startedAt = Date.now();
+      const replaced = hold.limited ? readReplaced(backend, target.bucket, upload.key) : undefined;
+      const stored = await backend.putObject({
         bucket: target.bucket,
         key: upload.key,
         body: upload.body,
-        size: upload.size,
+        size,
         contentType: upload.contentType,
         ifNoneMatch: upload.noOverwrite,
       });
       if (replaced) {
-        await hold.commit(
-          replacedChange(upload.size, await replaced, { etag: info.etag }, startedAt),
-          quotaOrigin(actor),
-        );
+        await hold.commit(replacedChange(size, await replaced, { etag: stored.etag }, startedAt), quotaOrigin(actor));
       }
-    } catch (err) {
-      await hold.release();
-      throw err;
-    }
+      return stored;
+    });
     await this.audit.recordBy(actor, {
       action: 'object.upload',
       backendId: target.backendId,
@@ -154,15 +148,11 @@ export class ObjectsService {
   ): Promise<ObjectInfoDto> {
     const backend = this.registry.forBucket(target);
     // The form's file has no length: its bytes are reserved as they arrive, part by part.
-    const hold = await this.quotas.reserve(target, 0);
-    let result;
-    try {
-      result = await this.forms.receive(backend, target.bucket, request, contentType, options, hold);
-      await hold.commit(replacing(result.size, result.replaced), quotaOrigin(actor));
-    } catch (err) {
-      await hold.release();
-      throw err;
-    }
+    const result = await this.quotas.reserving(target, 0, async (hold) => {
+      const received = await this.forms.receive(backend, target.bucket, request, contentType, options, hold);
+      await hold.commit(replacing(received.size, received.replaced), quotaOrigin(actor));
+      return received;
+    });
     await this.audit.recordBy(actor, {
       action: 'object.upload',
       backendId: target.backendId,
