@@ -16,7 +16,7 @@ import {
   PendingUploadsDto,
   UploadedPartResultDto,
 } from './dto/multipart.dto';
-import { assertKey, ObjectTarget } from './objects.service';
+import { assertKey, objectEvent, ObjectTarget } from './objects.service';
 import { quotaOrigin, replacing } from './quota-accounting';
 import { sizeIfExists } from '../storage-backends/object-lookup';
 
@@ -103,13 +103,10 @@ export class MultipartService {
       await hold.commit(replacing(0, replaced), quotaOrigin(actor));
       return completed;
     });
-    await this.audit.recordBy(actor, {
-      action: 'object.upload',
-      backendId: target.backendId,
-      bucket: target.bucket,
-      key,
-      detail: { size: info.size, parts: parts.length, multipart: true },
-    });
+    await this.audit.recordBy(
+      actor,
+      objectEvent('object.upload', target, key, { size: info.size, parts: parts.length, multipart: true }),
+    );
     return toObjectInfoDto(info);
   }
 

@@ -32,6 +32,16 @@ export interface ObjectTarget {
   bucket: string;
 }
 
+/** The audit event of `action` on `key` (null for a batch) in the target bucket. */
+export function objectEvent(
+  action: string,
+  target: ObjectTarget,
+  key: string | null,
+  detail: Record<string, unknown>,
+): { action: string; backendId: string; bucket: string; key: string | null; detail: Record<string, unknown> } {
+  return { action, backendId: target.backendId, bucket: target.bucket, key, detail };
+}
+
 export interface ReadOptions {
   versionId?: string;
   range?: ByteRange;
@@ -128,13 +138,7 @@ export class ObjectsService {
       }
       return stored;
     });
-    await this.audit.recordBy(actor, {
-      action: 'object.upload',
-      backendId: target.backendId,
-      bucket: target.bucket,
-      key: upload.key,
-      detail: { size: upload.size },
-    });
+    await this.audit.recordBy(actor, objectEvent('object.upload', target, upload.key, { size: upload.size }));
     return toObjectInfoDto(info);
   }
 
@@ -153,13 +157,10 @@ export class ObjectsService {
       await hold.commit(replacing(received.size, received.replaced), quotaOrigin(actor));
       return received;
     });
-    await this.audit.recordBy(actor, {
-      action: 'object.upload',
-      backendId: target.backendId,
-      bucket: target.bucket,
-      key: result.key,
-      detail: { size: result.size, form: true },
-    });
+    await this.audit.recordBy(
+      actor,
+      objectEvent('object.upload', target, result.key, { size: result.size, form: true }),
+    );
     return toObjectInfoDto(await backend.headObject(target.bucket, result.key));
   }
 
@@ -180,13 +181,10 @@ export class ObjectsService {
     const size = counted ? await sizeIfExists(backend, target.bucket, key) : undefined;
     await backend.deleteObject(target.bucket, key, versionId);
     if (size !== undefined) await this.quotas.removed(target, { bytes: size, objects: 1 });
-    await this.audit.recordBy(actor, {
-      action: 'object.delete',
-      backendId: target.backendId,
-      bucket: target.bucket,
-      key: key,
-      detail: versionId ? { version_id: versionId } : {},
-    });
+    await this.audit.recordBy(
+      actor,
+      objectEvent('object.delete', target, key, versionId ? { version_id: versionId } : {}),
+    );
   }
 
   async bulkDelete(target: ObjectTarget, keys: ObjectIdentifierDto[], actor: Actor): Promise<BulkDeleteResultDto> {
@@ -220,17 +218,14 @@ export class ObjectsService {
       }
       await this.quotas.removed(target, { bytes, objects });
     }
-    await this.audit.recordBy(actor, {
-      action: 'object.bulk_delete',
-      backendId: target.backendId,
-      bucket: target.bucket,
-      key: null,
-      detail: {
+    await this.audit.recordBy(
+      actor,
+      objectEvent('object.bulk_delete', target, null, {
         keys: keys.map((k) => k.key),
         deleted: result.deleted.length,
         errors: result.errors.length,
-      },
-    });
+      }),
+    );
     return {
       deleted: result.deleted.map((d) => ({ key: d.key, ...(d.versionId ? { version_id: d.versionId } : {}) })),
       errors: result.errors,
