@@ -7,6 +7,7 @@ import type { TestStack } from './app';
 import { Child, runTs } from './child';
 import { TEST_REDIS_URL } from './redis';
 import { ROOT_KEY } from './s3-proxy';
+import { s3rverBackend } from './s3rver';
 
 /** A port free on 127.0.0.1 right now. */
 export function freePort(): Promise<number> {
@@ -56,17 +57,7 @@ export async function startChildApp(
       redis: { url: TEST_REDIS_URL, key_prefix: stack.redisPrefix },
       ratelimit: { login_per_ip: 0, api_per_minute: 0 },
       s3_proxy: { enabled: true, listen: `127.0.0.1:${proxyPort}` },
-      backends: [
-        {
-          id: 'local',
-          endpoint: s3.endpoint,
-          region: s3.region,
-          access_key_env: 'K',
-          secret_key_env: 'S',
-          path_style: true,
-          kind: 's3rver',
-        },
-      ],
+      backends: [s3rverBackend('local', s3, { region: true })],
       ...config,
     }),
   );
