@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './tools';
-import { freePort } from '../harness/child-app';
+import { freePort } from '../harness/ports';
 
 // `npm run quickstart` on a machine where neither PostgreSQL nor Redis answers: unusual ports
 // that nothing listens on, so the shared servers on 5432 and 6379 are never touched.

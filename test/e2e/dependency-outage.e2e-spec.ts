@@ -15,7 +15,7 @@ import {
   VirtualKeys,
 } from '../harness/s3-proxy';
 import { loginRequest, seedUser } from '../harness/session';
-import { freePort } from '../harness/child-app';
+import { freePort } from '../harness/ports';
 
 /*
  * PostgreSQL and Redis of this file's own (a throwaway cluster and redis-server on free ports), each

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestStack } from '../harness/app';
 import { runTs } from '../harness/child';
-import { freePort } from '../harness/child-app';
+import { freePort } from '../harness/ports';
 import { http } from '../harness/http';
 import { TEST_REDIS_URL } from '../harness/redis';
 

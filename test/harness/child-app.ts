@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -7,19 +6,10 @@ import type { TestStack } from './app';
 import { Child, runTs } from './child';
 import { TEST_REDIS_URL } from './redis';
 import { ROOT_KEY } from './s3-proxy';
+import { freePort } from './ports';
 import { s3rverBackend } from './s3rver';
 
-/** A port free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
+export { freePort };
 
 export interface ChildApp {
   child: Child;
