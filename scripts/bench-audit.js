@@ -133,17 +133,13 @@ async function proxyPuts() {
       cleanups,
       pin: false,
       password,
+      s3,
       config: [
         'log: { level: warn }',
         'ratelimit: { api_per_minute: 0 }',
-        'backends:',
-        `  - { id: b, endpoint: "${s3.endpoint}", region: us-east-1, kind: ${s3.kind}, path_style: true,`,
-        '      access_key_env: BENCH_S3_ACCESS_KEY, secret_key_env: BENCH_S3_SECRET_KEY }',
         `s3_proxy: { enabled: true, listen: "127.0.0.1:${proxyPort}" }`,
       ],
       env: {
-        BENCH_S3_ACCESS_KEY: s3.accessKey,
-        BENCH_S3_SECRET_KEY: s3.secretKey,
         STOWAGE_SECRET_KEY: randomBytes(32).toString('hex'),
       },
     });

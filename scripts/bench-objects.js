@@ -76,14 +76,9 @@ async function main() {
       cleanups,
       pin,
       password: PASSWORD,
-      config: [
-        'log: { level: warn }',
-        'ratelimit: { api_per_minute: 0 }',
-        'backends:',
-        `  - { id: b, endpoint: "${s3.endpoint}", region: us-east-1, kind: ${s3.kind}, path_style: true,`,
-        '      access_key_env: BENCH_S3_ACCESS_KEY, secret_key_env: BENCH_S3_SECRET_KEY }',
-      ],
-      env: { BENCH_S3_ACCESS_KEY: s3.accessKey, BENCH_S3_SECRET_KEY: s3.secretKey, STOWAGE_LOG_LEVEL: 'warn' },
+      s3,
+      config: ['log: { level: warn }', 'ratelimit: { api_per_minute: 0 }'],
+      env: { STOWAGE_LOG_LEVEL: 'warn' },
     });
 
     const bucket = `bench-${randomBytes(4).toString('hex')}`;

@@ -151,17 +151,14 @@ async function main() {
       pin: false,
       username: 'conformance',
       password: PASSWORD,
+      s3,
+      backendId: 'ceph',
       config: [
         'log: { level: warn }',
         'ratelimit: { api_per_minute: 0 }',
-        'backends:',
-        `  - { id: ceph, endpoint: "${s3.endpoint}", region: us-east-1, kind: ceph, path_style: true,`,
-        '      access_key_env: CONF_S3_ACCESS_KEY, secret_key_env: CONF_S3_SECRET_KEY }',
         `s3_proxy: { enabled: true, listen: "127.0.0.1:${proxyPort}", sigv2_enabled: true }`,
       ],
       env: {
-        CONF_S3_ACCESS_KEY: s3.accessKey,
-        CONF_S3_SECRET_KEY: s3.secretKey,
         STOWAGE_SECRET_KEY: randomBytes(32).toString('hex'),
       },
     });

@@ -5,18 +5,13 @@ import { AccountsModule } from './accounts/accounts.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { BucketsModule } from './buckets/buckets.module';
-import { ConfigModule } from './config/config.module';
+import { coreModules } from './core-modules';
 import { DashboardModule } from './dashboard/dashboard.module';
-import { DatabaseModule } from './database/database.module';
-import { ENTITIES } from './entities';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { DrainService } from './http/drain.service';
-import { LoggingModule } from './logging/logging.module';
-import { MetricsModule } from './metrics/metrics.module';
 import { ObjectsModule } from './objects/objects.module';
 import { PinsModule } from './pins/pins.module';
-import { RedisModule } from './redis/redis.module';
 import { S3AccessModule } from './s3-proxy/access/s3-access.module';
 import { S3ProxyModule } from './s3-proxy/proxy/s3-proxy.module';
 import { SearchModule } from './search/search.module';
@@ -39,11 +34,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot(options.config, options.env),
-        LoggingModule.forRoot(options.logger),
-        MetricsModule,
-        DatabaseModule.forRoot(ENTITIES),
-        RedisModule,
+        ...coreModules(options.config, options.env, options.logger),
         SecretsModule,
         AuditModule,
         HealthModule,

@@ -210,4 +210,33 @@ describe('parsePresignedParams', () => {
     const code = codeOf(() => parsePresignedParams({ ...base, 'X-Amz-Expires': expires }));
     expect(code).toBe(outcome === 'ok' ? 'ok' : 'AuthorizationQueryParametersError');
   });
+
+  const WEEK = 'X-Amz-Expires must be less than a week (in seconds) that is; 7 days';
+  const NUMBER = 'X-Amz-Expires should be a number';
+  it.each([
+    ['604801', WEEK],
+    ['1000000', WEEK],
+    ['00000000604801', WEEK],
+    ['9'.repeat(400), WEEK],
+    ['-1', 'X-Amz-Expires must be non-negative'],
+    ['-99999999999999999999', 'X-Amz-Expires must be non-negative'],
+    ['0', 'X-Amz-Expires must be a positive number of seconds'],
+    ['000', 'X-Amz-Expires must be a positive number of seconds'],
+    ['abc', NUMBER],
+    ['1e3', NUMBER],
+    ['0x10', NUMBER],
+    ['1.5', NUMBER],
+    ['60\u0000', NUMBER],
+    ['\uff16\uff10', NUMBER],
+    ['-', NUMBER],
+    ['--1', NUMBER],
+  ])('X-Amz-Expires=%j is refused as S3 refuses it: %s', (expires, message) => {
+    let thrown: unknown;
+    try {
+      parsePresignedParams({ ...base, 'X-Amz-Expires': expires });
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toMatchObject({ code: 'AuthorizationQueryParametersError', status: 400, message });
+  });
 });

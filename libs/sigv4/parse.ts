@@ -228,6 +228,26 @@ export type PresignedParam = (typeof PRESIGNED_PARAMS)[number];
 export const MAX_PRESIGNED_EXPIRES_SECONDS = 604800;
 
 /**
+ * The lifetime `X-Amz-Expires` names, in seconds, refused as S3 refuses it: not a decimal number,
+ * negative, zero, or longer than seven days (however many digits it has).
+ */
+function parseExpires(expires: string): number {
+  const code = 'AuthorizationQueryParametersError';
+  if (/^-\d+$/.test(expires)) throw new SigV4Error(code, 'X-Amz-Expires must be non-negative');
+  if (!/^\d+$/.test(expires)) throw new SigV4Error(code, 'X-Amz-Expires should be a number');
+  const significant = expires.replace(/^0+/, '');
+  if (
+    significant.length > String(MAX_PRESIGNED_EXPIRES_SECONDS).length ||
+    Number(significant) > MAX_PRESIGNED_EXPIRES_SECONDS
+  ) {
+    throw new SigV4Error(code, 'X-Amz-Expires must be less than a week (in seconds) that is; 7 days');
+  }
+  const seconds = Number(significant);
+  if (seconds < 1) throw new SigV4Error(code, 'X-Amz-Expires must be a positive number of seconds');
+  return seconds;
+}
+
+/**
  * Validates the decoded `X-Amz-*` parameters of a presigned URL. `params` maps each parameter
  * present to its decoded value (a repeated parameter is refused before this is called).
  */
@@ -256,15 +276,7 @@ export function parsePresignedParams(params: Partial<Record<PresignedParam, stri
   if (parseAmzDate(amzDate) === undefined) {
     throw new SigV4Error(code, `X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd'T'HHmmss'Z'".`);
   }
-  if (!/^\d{1,7}$/.test(expires)) throw new SigV4Error(code, 'X-Amz-Expires should be a number.');
-  const expiresSeconds = Number(expires);
-  if (expiresSeconds < 1) throw new SigV4Error(code, 'X-Amz-Expires must be a positive number of seconds.');
-  if (expiresSeconds > MAX_PRESIGNED_EXPIRES_SECONDS) {
-    throw new SigV4Error(
-      code,
-      'X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds.',
-    );
-  }
+  const expiresSeconds = parseExpires(expires);
   return {
     credential: parseCredential(credential, code),
     signedHeaders: parseSignedHeaders(signedHeaders, code),

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { isSigV4Error, SigV4Error } from './errors';
+import { checkPrepared } from './check';
+import { SigV4Error } from './errors';
 import { parseAmzDate, parseCredential } from './parse';
 import { constantTimeEqual, deriveSigningKey, signString } from './signing';
 import type { CredentialScope } from './parse';
@@ -270,14 +271,10 @@ export function checkPostSignature(
   lookupSecret: SecretLookup,
   options: PostSignatureOptions = {},
 ): CheckedPostSignature | SigV4Error | Promise<CheckedPostSignature | SigV4Error> {
-  let prepared: ReturnType<typeof preparePostSignature>;
-  try {
-    prepared = preparePostSignature(fields, options);
-  } catch (err) {
-    if (isSigV4Error(err)) return err;
-    throw err;
-  }
-  const looked = lookupSecret(prepared.accessKeyId);
-  if (looked instanceof Promise) return looked.then((answer) => verdict(prepared, answer));
-  return verdict(prepared, looked);
+  return checkPrepared(
+    () => preparePostSignature(fields, options),
+    (prepared) => prepared.accessKeyId,
+    lookupSecret,
+    verdict,
+  );
 }

@@ -168,13 +168,7 @@ export class SigningKeyCache {
    * holder when the scope matches (no fingerprint of the secret to compute), otherwise as `get`.
    * A holder's secret must never change; a changed secret comes in a new holder.
    */
-  forHolder(
-    holder: SecretHolder,
-    accessKeyId: string,
-    date: string,
-    region: string,
-    service: string,
-  ): Buffer {
+  forHolder(holder: SecretHolder, accessKeyId: string, date: string, region: string, service: string): Buffer {
     const last = this.byHolder.get(holder);
     if (
       last !== undefined &&

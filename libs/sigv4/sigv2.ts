@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { parseQuery, percentDecode, QueryParam } from './encoding';
-import { isSigV4Error, SigV4Error } from './errors';
+import { checkPrepared, checkTime } from './check';
+import { SigV4Error } from './errors';
 import { parseAmzDate } from './parse';
 import { constantTimeEqual, HeaderMap, HeaderValue } from './signing';
 import { DEFAULT_MAX_SKEW_MS, SecretAnswer, SecretLookup } from './verify';
@@ -322,17 +323,12 @@ export function checkSigV2Request(
   input: SigV2RequestInput,
   options: SigV2VerifyOptions = {},
 ): CheckedSigV2Request | Promise<CheckedSigV2Request> {
-  const nowMs = options.now ? options.now.getTime() : Date.now();
-  if (!Number.isFinite(nowMs)) throw new RangeError('options.now is not a valid date');
+  const nowMs = checkTime(options);
   const params = parseQuery(input.query);
-  let prepared: PreparedV2;
-  try {
-    prepared = prepareV2(input, params, options, nowMs);
-  } catch (err) {
-    if (isSigV4Error(err)) return err;
-    throw err;
-  }
-  const looked = input.lookupSecret(prepared.accessKeyId);
-  if (looked instanceof Promise) return looked.then((found) => checkV2Signature(prepared, found));
-  return checkV2Signature(prepared, looked);
+  return checkPrepared(
+    () => prepareV2(input, params, options, nowMs),
+    (prepared) => prepared.accessKeyId,
+    input.lookupSecret,
+    checkV2Signature,
+  );
 }

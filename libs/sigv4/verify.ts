@@ -1,4 +1,5 @@
 import { parseQuery, percentDecode, QueryParam } from './encoding';
+import { checkPrepared, checkTime } from './check';
 import { isSigV4Error, SigV4Error } from './errors';
 import {
   CredentialScope,
@@ -395,10 +396,6 @@ function isPresigned(params: readonly QueryParam[]): boolean {
   return false;
 }
 
-function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
-}
-
 /** A verified request, or why it was refused. */
 export type CheckedRequest = VerifiedRequest | SigV4Error;
 
@@ -413,22 +410,16 @@ export function checkRequest(
   input: SigV4RequestInput,
   options: VerifyOptions = {},
 ): CheckedRequest | Promise<CheckedRequest> {
-  const nowMs = options.now ? options.now.getTime() : Date.now();
-  // A broken clock must not switch the date checks off.
-  if (!Number.isFinite(nowMs)) throw new RangeError('options.now is not a valid date');
+  const nowMs = checkTime(options);
   if (options.maxSkewMs !== undefined && !(options.maxSkewMs >= 0))
     throw new RangeError('options.maxSkewMs must be >= 0');
   const params = parseQuery(input.query);
-  let prepared: Prepared;
-  try {
-    prepared = prepare(input, params, options, nowMs);
-  } catch (err) {
-    if (isSigV4Error(err)) return err;
-    throw err;
-  }
-  const looked = input.lookupSecret(prepared.credential.accessKeyId);
-  if (isThenable(looked)) return looked.then((found) => checkSignature(input, params, options, prepared, found));
-  return checkSignature(input, params, options, prepared, looked);
+  return checkPrepared(
+    () => prepare(input, params, options, nowMs),
+    (prepared) => prepared.credential.accessKeyId,
+    input.lookupSecret,
+    (prepared, found) => checkSignature(input, params, options, prepared, found),
+  );
 }
 
 /**

@@ -12,6 +12,7 @@ const { ROOT, freePort, stopChild } = require('./stowage-process');
 
 const CEPH_BINARIES = ['ceph-mon', 'ceph-osd', 'radosgw', 'ceph', 'radosgw-admin', 'monmaptool', 'curl'];
 
+/** Whether `bin` is an executable on the PATH (or in /usr/sbin, /sbin). */
 function onPath(bin) {
   return [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin'].some((dir) => {
     if (!dir) return false;
@@ -106,4 +107,4 @@ async function startS3(dir, cleanups) {
   };
 }
 
-module.exports = { startS3 };
+module.exports = { startS3, onPath };

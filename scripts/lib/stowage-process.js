@@ -49,7 +49,9 @@ function stowage(args, env, pin) {
   const command = pin ? 'taskset' : process.execPath;
   const nodeArgs = (process.env.STOWAGE_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const argv = [...nodeArgs, join(ROOT, 'dist/src/main.js'), ...args];
-  return spawn(command, pin ? ['-c', '0', process.execPath, ...argv] : argv, { env: { ...process.env, ...IMAGE_ALLOCATOR_ENV, ...env } });
+  return spawn(command, pin ? ['-c', '0', process.execPath, ...argv] : argv, {
+    env: { ...process.env, ...IMAGE_ALLOCATOR_ENV, ...env },
+  });
 }
 
 async function waitForHealth(base, child, timeoutMs) {
@@ -66,17 +68,21 @@ async function waitForHealth(base, child, timeoutMs) {
   throw new Error('server not ready');
 }
 
-/** Deletes every Redis key under a benchmark's prefix. */
-async function clearPrefix(prefix) {
+/** Deletes every Redis key under a prefix (a benchmark's, or a test's at `url`). */
+async function clearPrefix(prefix, url = REDIS_URL) {
   const Redis = require('ioredis');
-  const redis = new Redis(REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    if (keys.length) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  redis.disconnect();
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** SIGTERM, then SIGKILL after 10 s; resolves once the child has exited. */
@@ -138,10 +144,22 @@ async function login(base, username, password) {
 
 /**
  * The built service on a throwaway database and Redis prefix with an admin signed in: writes
- * `stowage.yaml` into `dir` (listen, db and redis lines, then `config`), creates the database
- * and the admin, starts `serve` and waits until it answers. Registers its undo steps.
+ * `stowage.yaml` into `dir` (listen, db and redis lines, then `config`, then the one backend on
+ * `s3` when given: id `backendId`, path-style, in `region`), creates the database and the admin,
+ * starts `serve` and waits until it answers. Registers its undo steps.
  */
-async function bootStowage({ dir, cleanups, pin, config = [], env = {}, username = 'bench', password }) {
+async function bootStowage({
+  dir,
+  cleanups,
+  pin,
+  config = [],
+  env = {},
+  username = 'bench',
+  password,
+  s3,
+  backendId = 'b',
+  region = 'us-east-1',
+}) {
   const database = `stowage_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
   const prefix = `stowage-bench:${process.pid}:`;
   const port = await freePort();
@@ -155,10 +173,18 @@ async function bootStowage({ dir, cleanups, pin, config = [], env = {}, username
       `db: { url: "${dbUrl}" }`,
       `redis: { url: "${REDIS_URL}", key_prefix: "${prefix}" }`,
       ...config,
+      ...(s3
+        ? [
+            'backends:',
+            `  - { id: ${backendId}, endpoint: "${s3.endpoint}", region: ${region}, kind: ${s3.kind}, path_style: true,`,
+            '      access_key_env: BENCH_S3_ACCESS_KEY, secret_key_env: BENCH_S3_SECRET_KEY }',
+          ]
+        : []),
       '',
     ].join('\n'),
   );
-  const fullEnv = { ...env, STOWAGE_CONFIG: configFile };
+  const keys = s3 ? { BENCH_S3_ACCESS_KEY: s3.accessKey, BENCH_S3_SECRET_KEY: s3.secretKey } : {};
+  const fullEnv = { ...keys, ...env, STOWAGE_CONFIG: configFile };
   await withPg((c) => c.query(`CREATE DATABASE "${database}"`));
   cleanups.push(async () => {
     await withPg((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));

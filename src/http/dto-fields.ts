@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { IsInt, Max, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
 
 /** The largest offset a paginated list accepts; far beyond any real list, far below PostgreSQL's bigint. */
 export const MAX_LIST_OFFSET = 10_000_000;
@@ -25,4 +25,14 @@ export function QueryInt(min: number, max: number): PropertyDecorator {
 /** An integer JSON field within [min, max]: unbounded integers reach the database or a backend as garbage. */
 export function BoundedInt(min: number, max: number): PropertyDecorator {
   return applyDecorators(IsInt(), Min(min), Max(max));
+}
+
+/** A JSON list of at most `maxItems` strings, each at most `maxLength` characters long. */
+export function StringList(maxItems: number, maxLength: number): PropertyDecorator {
+  return applyDecorators(
+    IsArray(),
+    ArrayMaxSize(maxItems),
+    IsString({ each: true }),
+    MaxLength(maxLength, { each: true }),
+  );
 }

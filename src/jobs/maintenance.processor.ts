@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { AuditRetentionService } from '../audit/audit-retention.service';
 import { SessionsService } from '../auth/sessions.service';
 import { LOGGER } from '../logging/logging.module';
+import { closeWorker } from './close-worker';
 import { RedisService } from '../redis/redis.service';
 import { MaintenanceJob, QueueName } from './queues';
 
@@ -20,17 +21,9 @@ export class MaintenanceProcessor extends WorkerHost implements BeforeApplicatio
     super();
   }
 
-  /**
-   * Stops taking jobs and lets the running one finish. With Redis unreachable that could wait
-   * forever, so the worker is then closed by force: shutdown must never hang.
-   */
+  /** Stops taking jobs and lets the running one finish (by force with Redis away). */
   async beforeApplicationShutdown(): Promise<void> {
-    const redisUp = await this.redis.ping(500).then(
-      () => true,
-      () => false,
-    );
-    if (!redisUp) this.logger.warn('redis unreachable at shutdown; closing the job worker by force');
-    await this.worker.close(!redisUp);
+    await closeWorker(this.worker, this.redis, this.logger);
   }
 
   async process(job: Job): Promise<{ purged: number }> {

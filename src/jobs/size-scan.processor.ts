@@ -11,6 +11,7 @@ import { BucketRef, QuotaStore } from '../quotas/quota-store';
 import { ScanBucketPayload, scanJobId, SIZE_SCAN_QUEUE, SizeScanJob } from '../quotas/size-scan.jobs';
 import { RedisService } from '../redis/redis.service';
 import { BackendRegistry } from '../storage-backends/backend-registry.service';
+import { closeWorker } from './close-worker';
 import { QuotaMetrics } from './quota-metrics';
 
 const PAGE = 1000;
@@ -60,11 +61,7 @@ export class SizeScanProcessor extends WorkerHost implements BeforeApplicationSh
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    const redisUp = await this.redis.ping(500).then(
-      () => true,
-      () => false,
-    );
-    await this.worker.close(!redisUp);
+    await closeWorker(this.worker, this.redis, this.logger);
   }
 
   async process(job: Job, token?: string): Promise<unknown> {

@@ -16,7 +16,7 @@ import {
   PendingUploadsDto,
   UploadedPartResultDto,
 } from './dto/multipart.dto';
-import { assertKey, ObjectTarget } from './objects.service';
+import { assertKey, objectEvent, ObjectTarget } from './objects.service';
 import { quotaOrigin, replacing } from './quota-accounting';
 import { sizeIfExists } from '../storage-backends/object-lookup';
 
@@ -66,28 +66,17 @@ export class MultipartService {
     if (part.partNumber < 1 || part.partNumber > lastPart) {
       throw new StowageError('bad_request', undefined, `part numbers run from 1 to ${lastPart}`);
     }
-    if (part.size === undefined)
-      throw new StowageError('length_required', undefined, 'send the part with a Content-Length');
-    if (maxSize > 0 && part.size > maxSize) {
+    const size = part.size;
+    if (size === undefined) throw new StowageError('length_required', undefined, 'send the part with a Content-Length');
+    if (maxSize > 0 && size > maxSize) {
       throw new StowageError('too_large', undefined, `a part is limited to ${maxSize} bytes on this backend`);
     }
     // Parts take room upstream as soon as they are stored, so each counts from then on.
-    const hold = await this.quotas.reserve(target, part.size);
-    try {
-      const etag = await backend.uploadPart(
-        target.bucket,
-        part.key,
-        part.uploadId,
-        part.partNumber,
-        part.body,
-        part.size,
-      );
-      await hold.commit({ bytes: part.size, objects: 0 }, quotaOrigin(actor));
+    return this.quotas.reserving(target, size, async (hold) => {
+      const etag = await backend.uploadPart(target.bucket, part.key, part.uploadId, part.partNumber, part.body, size);
+      await hold.commit({ bytes: size, objects: 0 }, quotaOrigin(actor));
       return { part_number: part.partNumber, etag };
-    } catch (err) {
-      await hold.release();
-      throw err;
-    }
+    });
   }
 
   /**
@@ -108,23 +97,16 @@ export class MultipartService {
       checkAgainstUploaded(parts, await backend.listParts(target.bucket, key, uploadId));
     }
     // The parts already count; a bucket pushed past its hard quota meanwhile completes nothing.
-    const hold = await this.quotas.reserve(target, 0);
-    let info;
-    try {
+    const info = await this.quotas.reserving(target, 0, async (hold) => {
       const replaced = hold.limited ? await sizeIfExists(backend, target.bucket, key) : undefined;
-      info = await backend.completeMultipart(target.bucket, key, uploadId, parts);
+      const completed = await backend.completeMultipart(target.bucket, key, uploadId, parts);
       await hold.commit(replacing(0, replaced), quotaOrigin(actor));
-    } catch (err) {
-      await hold.release();
-      throw err;
-    }
-    await this.audit.recordBy(actor, {
-      action: 'object.upload',
-      backendId: target.backendId,
-      bucket: target.bucket,
-      key,
-      detail: { size: info.size, parts: parts.length, multipart: true },
+      return completed;
     });
+    await this.audit.recordBy(
+      actor,
+      objectEvent('object.upload', target, key, { size: info.size, parts: parts.length, multipart: true }),
+    );
     return toObjectInfoDto(info);
   }
 

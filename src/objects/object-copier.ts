@@ -101,15 +101,11 @@ export class ObjectCopier {
     }
     const head = await src.backend.headObject(src.bucket, request.srcKey, request.versionId);
     // The source's size is held against the destination's hard quota before any byte moves.
-    const hold = await this.quotas.reserve({ backendId: dst.backendId, bucket: dst.bucket }, head.size);
-    try {
+    await this.quotas.reserving({ backendId: dst.backendId, bucket: dst.bucket }, head.size, async (hold) => {
       const replaced = hold.limited ? await sizeIfExists(dst.backend, dst.bucket, request.dstKey) : undefined;
       await this.copyBytes(request, head);
       await hold.commit(replacing(head.size, replaced), request.origin);
-    } catch (err) {
-      await hold.release();
-      throw err;
-    }
+    });
     return { size: head.size };
   }
 

@@ -32,6 +32,16 @@ export interface ObjectTarget {
   bucket: string;
 }
 
+/** The audit event of `action` on `key` (null for a batch) in the target bucket. */
+export function objectEvent(
+  action: string,
+  target: ObjectTarget,
+  key: string | null,
+  detail: Record<string, unknown>,
+): { action: string; backendId: string; bucket: string; key: string | null; detail: Record<string, unknown> } {
+  return { action, backendId: target.backendId, bucket: target.bucket, key, detail };
+}
+
 export interface ReadOptions {
   versionId?: string;
   range?: ByteRange;
@@ -110,37 +120,25 @@ export class ObjectsService {
       );
     }
     // The declared size is held against the hard quota before a byte of the body is read.
-    const hold = await this.quotas.reserve(target, upload.size);
-    // The size the upload replaces is read beside it, not before it (see replacedChange).
-    const startedAt = Date.now();
-    const replaced = hold.limited ? readReplaced(backend, target.bucket, upload.key) : undefined;
-    let info;
-    try {
-      info = await backend.putObject({
+    const size = upload.size;
+    const info = await this.quotas.reserving(target, size, async (hold) => {
+      // The size the upload replaces is read beside it, not before it (see replacedChange).
+      const startedAt = Date.now();
+      const replaced = hold.limited ? readReplaced(backend, target.bucket, upload.key) : undefined;
+      const stored = await backend.putObject({
         bucket: target.bucket,
         key: upload.key,
         body: upload.body,
-        size: upload.size,
+        size,
         contentType: upload.contentType,
         ifNoneMatch: upload.noOverwrite,
       });
       if (replaced) {
-        await hold.commit(
-          replacedChange(upload.size, await replaced, { etag: info.etag }, startedAt),
-          quotaOrigin(actor),
-        );
+        await hold.commit(replacedChange(size, await replaced, { etag: stored.etag }, startedAt), quotaOrigin(actor));
       }
-    } catch (err) {
-      await hold.release();
-      throw err;
-    }
-    await this.audit.recordBy(actor, {
-      action: 'object.upload',
-      backendId: target.backendId,
-      bucket: target.bucket,
-      key: upload.key,
-      detail: { size: upload.size },
+      return stored;
     });
+    await this.audit.recordBy(actor, objectEvent('object.upload', target, upload.key, { size: upload.size }));
     return toObjectInfoDto(info);
   }
 
@@ -154,22 +152,15 @@ export class ObjectsService {
   ): Promise<ObjectInfoDto> {
     const backend = this.registry.forBucket(target);
     // The form's file has no length: its bytes are reserved as they arrive, part by part.
-    const hold = await this.quotas.reserve(target, 0);
-    let result;
-    try {
-      result = await this.forms.receive(backend, target.bucket, request, contentType, options, hold);
-      await hold.commit(replacing(result.size, result.replaced), quotaOrigin(actor));
-    } catch (err) {
-      await hold.release();
-      throw err;
-    }
-    await this.audit.recordBy(actor, {
-      action: 'object.upload',
-      backendId: target.backendId,
-      bucket: target.bucket,
-      key: result.key,
-      detail: { size: result.size, form: true },
+    const result = await this.quotas.reserving(target, 0, async (hold) => {
+      const received = await this.forms.receive(backend, target.bucket, request, contentType, options, hold);
+      await hold.commit(replacing(received.size, received.replaced), quotaOrigin(actor));
+      return received;
     });
+    await this.audit.recordBy(
+      actor,
+      objectEvent('object.upload', target, result.key, { size: result.size, form: true }),
+    );
     return toObjectInfoDto(await backend.headObject(target.bucket, result.key));
   }
 
@@ -190,13 +181,10 @@ export class ObjectsService {
     const size = counted ? await sizeIfExists(backend, target.bucket, key) : undefined;
     await backend.deleteObject(target.bucket, key, versionId);
     if (size !== undefined) await this.quotas.removed(target, { bytes: size, objects: 1 });
-    await this.audit.recordBy(actor, {
-      action: 'object.delete',
-      backendId: target.backendId,
-      bucket: target.bucket,
-      key: key,
-      detail: versionId ? { version_id: versionId } : {},
-    });
+    await this.audit.recordBy(
+      actor,
+      objectEvent('object.delete', target, key, versionId ? { version_id: versionId } : {}),
+    );
   }
 
   async bulkDelete(target: ObjectTarget, keys: ObjectIdentifierDto[], actor: Actor): Promise<BulkDeleteResultDto> {
@@ -230,17 +218,14 @@ export class ObjectsService {
       }
       await this.quotas.removed(target, { bytes, objects });
     }
-    await this.audit.recordBy(actor, {
-      action: 'object.bulk_delete',
-      backendId: target.backendId,
-      bucket: target.bucket,
-      key: null,
-      detail: {
+    await this.audit.recordBy(
+      actor,
+      objectEvent('object.bulk_delete', target, null, {
         keys: keys.map((k) => k.key),
         deleted: result.deleted.length,
         errors: result.errors.length,
-      },
-    });
+      }),
+    );
     return {
       deleted: result.deleted.map((d) => ({ key: d.key, ...(d.versionId ? { version_id: d.versionId } : {}) })),
       errors: result.errors,

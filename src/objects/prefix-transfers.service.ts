@@ -9,7 +9,7 @@ import { ObjectInfo } from '../storage-backends/backend';
 import { CopyPrefixDto } from './dto/transfer.dto';
 import { normalizeMetadata } from './object-attributes.service';
 import { ObjectCopier, Side } from './object-copier';
-import { ObjectTarget } from './objects.service';
+import { objectEvent, ObjectTarget } from './objects.service';
 import { quotaOrigin } from './quota-accounting';
 import { QuotaReservations } from '../quotas/quota-reservations.service';
 
@@ -227,13 +227,7 @@ export class PrefixTransfersService {
     const record = (complete: boolean) => {
       recorded = true;
       // The row of a finished run is durable before its `done` event; a run cut short is noted.
-      const event = {
-        action: 'object.delete_prefix',
-        backendId: target.backendId,
-        bucket: target.bucket,
-        key: null,
-        detail: { prefix, deleted, failed, complete },
-      };
+      const event = objectEvent('object.delete_prefix', target, null, { prefix, deleted, failed, complete });
       return complete ? this.audit.recordBy(actor, event) : this.audit.noteBy(actor, event);
     };
     try {

@@ -142,6 +142,26 @@ export class QuotaReservations implements OnModuleInit, OnApplicationShutdown {
     return this.holdFor(ref, id, plane);
   }
 
+  /**
+   * Reserves `bytes` (as `reserve` does), runs `write` with the hold and answers what it answers.
+   * `write` commits the hold once the upstream has stored the bytes; when it throws, the hold is
+   * released and the error goes on.
+   */
+  async reserving<T>(
+    ref: BucketRef,
+    bytes: number,
+    write: (hold: QuotaHold) => Promise<T>,
+    plane: QuotaPlane = 'dashboard',
+  ): Promise<T> {
+    const hold = await this.reserve(ref, bytes, plane);
+    try {
+      return await write(hold);
+    } catch (err) {
+      await hold.release();
+      throw err;
+    }
+  }
+
   /** Counts and announces a refusal; answers the quota_exceeded error to throw. */
   private refused(ref: BucketRef, bytes: number, outcome: ReserveOutcome, plane: QuotaPlane): StowageError {
     this.stats.refused++;

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { ListedUpload, ListedVersion } from '@stowage/s3-xml';
 
 /**
  * The one seam between every dashboard feature and an upstream S3-compatible service. Every
@@ -191,16 +192,8 @@ export interface PutObjectRequest {
   ifNoneMatch?: boolean;
 }
 
-export interface ObjectVersion {
-  key: string;
-  versionId: string;
-  isLatest: boolean;
-  isDeleteMarker: boolean;
-  size: number;
-  etag?: string;
-  storageClass?: string;
-  lastModified?: Date;
-}
+/** A version or a delete marker: what S3's ListObjectVersions lists of each. */
+export type ObjectVersion = ListedVersion;
 
 export interface ObjectIdentifier {
   key: string;
@@ -246,8 +239,5 @@ export interface UploadedPart extends CompletedPart {
   lastModified?: Date;
 }
 
-export interface MultipartUpload {
-  key: string;
-  uploadId: string;
-  initiated?: Date;
-}
+/** An upload in progress: what S3's ListMultipartUploads lists of each. */
+export type MultipartUpload = ListedUpload;

@@ -1,6 +1,5 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import Redis from 'ioredis';
@@ -16,6 +15,7 @@ import {
   VirtualKeys,
 } from '../harness/s3-proxy';
 import { loginRequest, seedUser } from '../harness/session';
+import { freePort } from '../harness/ports';
 
 /*
  * PostgreSQL and Redis of this file's own (a throwaway cluster and redis-server on free ports), each
@@ -24,17 +24,6 @@ import { loginRequest, seedUser } from '../harness/session';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls `check` until it returns something truthy; fails after `timeoutMs`. */
 async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {

@@ -1,24 +1,13 @@
 import { spawn } from 'node:child_process';
 import * as argon2 from 'argon2';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestStack } from '../harness/app';
 import { runTs } from '../harness/child';
+import { freePort } from '../harness/ports';
 import { http } from '../harness/http';
 import { TEST_REDIS_URL } from '../harness/redis';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 describe('the stowage process', () => {
   let stack: TestStack;

@@ -21,7 +21,7 @@ import { TestApp, TestStack } from '../harness/app';
 import { runTs } from '../harness/child';
 import { TEST_REDIS_URL } from '../harness/redis';
 import { mintCredential, proxyClient, proxyEndpoint, ROOT_KEY } from '../harness/s3-proxy';
-import { startS3rver, TestS3 } from '../harness/s3rver';
+import { s3rverBackend, startS3rver, TestS3 } from '../harness/s3rver';
 import { login, seedUser, Session } from '../harness/session';
 
 const run = promisify(execFile);
@@ -49,24 +49,7 @@ describe('quotas and size tracking', () => {
       // lets one expire under a write still running (the killed replica's child has its own 2s).
       quotas: { reservation_ttl: '15s', scan_interval: '-1s' },
       s3_proxy: { enabled: true, listen: '127.0.0.1:0' },
-      backends: [
-        {
-          id: 'local',
-          endpoint: s3.endpoint,
-          access_key_env: 'K',
-          secret_key_env: 'S',
-          path_style: true,
-          kind: 's3rver',
-        },
-        {
-          id: 'remote',
-          endpoint: remoteS3.endpoint,
-          access_key_env: 'K2',
-          secret_key_env: 'S2',
-          path_style: true,
-          kind: 's3rver',
-        },
-      ],
+      backends: [s3rverBackend('local', s3), s3rverBackend('remote', remoteS3, { keyEnv: 'K2', secretEnv: 'S2' })],
     };
   };
   const envFor = () => ({

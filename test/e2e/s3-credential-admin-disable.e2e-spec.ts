@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { S3AccessDirectoryService } from '../../src/s3-proxy/access/s3-access-directory.service';
 import { TestApp, TestStack } from '../harness/app';
+import { s3rverBackend } from '../harness/s3rver';
 import { HttpResult } from '../harness/http';
 import { login, seedUser, Session } from '../harness/session';
 
@@ -25,17 +26,7 @@ describe('an admin disable of an S3 credential is sticky', () => {
     app = await stack.boot({
       config: {
         ratelimit: { login_per_ip: 0, api_per_minute: 0 },
-        backends: [
-          {
-            id: 'local',
-            endpoint: s3.endpoint,
-            region: s3.region,
-            access_key_env: 'K',
-            secret_key_env: 'S',
-            path_style: true,
-            kind: 's3rver',
-          },
-        ],
+        backends: [s3rverBackend('local', s3, { region: true })],
       },
       env: { K: s3.accessKey, S: s3.secretKey, STOWAGE_SECRET_KEY: ROOT_KEY },
     });

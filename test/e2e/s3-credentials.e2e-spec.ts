@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { parseRootKey, Sealer } from '@stowage/crypto';
 import { S3AccessDirectoryService } from '../../src/s3-proxy/access/s3-access-directory.service';
 import { TestApp, TestStack } from '../harness/app';
+import { s3rverBackend } from '../harness/s3rver';
 import { HttpResult } from '../harness/http';
 import { login, seedUser, Session } from '../harness/session';
 
@@ -52,15 +53,7 @@ describe('S3 virtual credentials and anonymous bindings', () => {
 
   const boot = (env: Record<string, string>) => {
     const s3 = stack.s3!;
-    const backend = (id: string) => ({
-      id,
-      endpoint: s3.endpoint,
-      region: s3.region,
-      access_key_env: 'K',
-      secret_key_env: 'S',
-      path_style: true,
-      kind: 's3rver',
-    });
+    const backend = (id: string) => s3rverBackend(id, s3, { region: true });
     return stack.boot({
       config: {
         ratelimit: { login_per_ip: 0, api_per_minute: 0 },

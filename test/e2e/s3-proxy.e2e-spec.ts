@@ -172,6 +172,29 @@ describe('the S3 proxy against s3rver', () => {
       expect(late.text).toContain('Request has expired');
     });
 
+    it.each([
+      ['604801', 'X-Amz-Expires must be less than a week (in seconds) that is; 7 days'],
+      ['99999999999999999999', 'X-Amz-Expires must be less than a week (in seconds) that is; 7 days'],
+      ['-1', 'X-Amz-Expires must be non-negative'],
+      ['abc', 'X-Amz-Expires should be a number'],
+      ['1e3', 'X-Amz-Expires should be a number'],
+    ])(
+      'refuses a presigned URL with X-Amz-Expires=%s with 400 AuthorizationQueryParametersError',
+      async (expires, message) => {
+        const client = proxyClient(fx.endpoint, keys);
+        const url = new URL(
+          await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: 'presign/hour.txt' }), {
+            expiresIn: 60,
+          }),
+        );
+        url.searchParams.set('X-Amz-Expires', expires);
+        const res = await raw(url.toString(), '');
+        expect(res.status).toBe(400);
+        expect(res.text).toContain('<Code>AuthorizationQueryParametersError</Code>');
+        expect(res.text).toContain(`<Message>${message}</Message>`);
+      },
+    );
+
     it('refuses an x-amz-content-sha256 it does not know', async () => {
       const client = proxyClient(fx.endpoint, keys);
       client.middlewareStack.add(

@@ -1,5 +1,6 @@
 import { createServer, Server, Socket } from 'node:net';
 import { TestApp, TestStack } from '../harness/app';
+import { s3rverBackend } from '../harness/s3rver';
 import { login, seedUser, Session } from '../harness/session';
 
 /** A TCP server that accepts connections and never answers. */
@@ -41,14 +42,7 @@ describe('search: /api/search', () => {
     stack = await TestStack.start();
     silent = await silentServer();
     const s3 = stack.s3!;
-    const local = {
-      id: 'local',
-      endpoint: s3.endpoint,
-      access_key_env: 'K',
-      secret_key_env: 'S',
-      path_style: true,
-      kind: 's3rver',
-    };
+    const local = s3rverBackend('local', s3);
     const env = { K: s3.accessKey, S: s3.secretKey };
     const ratelimit = { login_per_ip: 0, api_per_minute: 0 };
     healthy = await stack.boot({ config: { ratelimit, backends: [local] }, env });

@@ -8,7 +8,7 @@ import { StowageError } from '@stowage/errors';
 import { Backend } from '../../src/storage-backends/backend';
 import { BackendRegistry } from '../../src/storage-backends/backend-registry.service';
 import { TestApp, TestStack } from '../harness/app';
-import { startS3rver, TestS3 } from '../harness/s3rver';
+import { s3rverBackend, startS3rver, TestS3 } from '../harness/s3rver';
 import { login, seedUser, Session } from '../harness/session';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -57,24 +57,7 @@ describe('transfers: copy, move, copy-prefix, delete-prefix and zip', () => {
     app = await stack.boot({
       config: {
         ratelimit: { login_per_ip: 0, api_per_minute: 0 },
-        backends: [
-          {
-            id: 'local',
-            endpoint: s3.endpoint,
-            access_key_env: 'K',
-            secret_key_env: 'S',
-            path_style: true,
-            kind: 's3rver',
-          },
-          {
-            id: 'remote',
-            endpoint: remoteS3.endpoint,
-            access_key_env: 'K2',
-            secret_key_env: 'S2',
-            path_style: true,
-            kind: 's3rver',
-          },
-        ],
+        backends: [s3rverBackend('local', s3), s3rverBackend('remote', remoteS3, { keyEnv: 'K2', secretEnv: 'S2' })],
       },
       env: { K: s3.accessKey, S: s3.secretKey, K2: remoteS3.accessKey, S2: remoteS3.secretKey },
     });

@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -7,18 +6,10 @@ import type { TestStack } from './app';
 import { Child, runTs } from './child';
 import { TEST_REDIS_URL } from './redis';
 import { ROOT_KEY } from './s3-proxy';
+import { freePort } from './ports';
+import { s3rverBackend } from './s3rver';
 
-/** A port free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
+export { freePort };
 
 export interface ChildApp {
   child: Child;
@@ -56,17 +47,7 @@ export async function startChildApp(
       redis: { url: TEST_REDIS_URL, key_prefix: stack.redisPrefix },
       ratelimit: { login_per_ip: 0, api_per_minute: 0 },
       s3_proxy: { enabled: true, listen: `127.0.0.1:${proxyPort}` },
-      backends: [
-        {
-          id: 'local',
-          endpoint: s3.endpoint,
-          region: s3.region,
-          access_key_env: 'K',
-          secret_key_env: 'S',
-          path_style: true,
-          kind: 's3rver',
-        },
-      ],
+      backends: [s3rverBackend('local', s3, { region: true })],
       ...config,
     }),
   );

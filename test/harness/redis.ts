@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import Redis from 'ioredis';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { clearPrefix } = require('../../scripts/lib/stowage-process') as {
+  clearPrefix: (prefix: string, url: string) => Promise<void>;
+};
 
 export const TEST_REDIS_URL = process.env.STOWAGE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 
@@ -8,17 +11,6 @@ export function uniqueRedisPrefix(): string {
 }
 
 /** Deletes every key under a test's prefix. */
-export async function clearRedisPrefix(prefix: string, url = TEST_REDIS_URL): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
+export function clearRedisPrefix(prefix: string, url = TEST_REDIS_URL): Promise<void> {
+  return clearPrefix(prefix, url);
 }

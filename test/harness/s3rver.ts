@@ -35,3 +35,24 @@ export async function startS3rver(): Promise<TestS3> {
     },
   };
 }
+
+export interface S3rverBackendOptions {
+  /** The environment variables the app reads the keys from ('K' and 'S' unless named). */
+  keyEnv?: string;
+  secretEnv?: string;
+  /** Name the server's region in the entry (the app's default otherwise). */
+  region?: boolean;
+}
+
+/** The `backends` entry (YAML shape) of a path-style backend on this s3rver. */
+export function s3rverBackend(id: string, s3: TestS3, options: S3rverBackendOptions = {}): Record<string, unknown> {
+  return {
+    id,
+    endpoint: s3.endpoint,
+    ...(options.region ? { region: s3.region } : {}),
+    access_key_env: options.keyEnv ?? 'K',
+    secret_key_env: options.secretEnv ?? 'S',
+    path_style: true,
+    kind: 's3rver',
+  };
+}

@@ -1,10 +1,12 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { RGW_ENV } from '../harness/ceph';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { onPath } = require('../../scripts/lib/s3-server') as { onPath: (bin: string) => boolean };
 
 /**
  * Gives the S3-compatibility suite a Ceph RGW. When STOWAGE_TEST_RGW_ENDPOINT, _ACCESS_KEY and
@@ -85,19 +87,6 @@ function oneLine(message: string): Error {
   const err = new Error(message);
   err.stack = message;
   return err;
-}
-
-function onPath(bin: string): boolean {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin'];
-  return dirs.some((dir) => {
-    if (!dir) return false;
-    try {
-      accessSync(join(dir, bin), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
 }
 
 /** Ports the OS reports free right now; all are held open together so they differ. */

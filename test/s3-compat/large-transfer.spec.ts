@@ -1,7 +1,6 @@
-import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import { BackendRegistry } from '../../src/storage-backends/backend-registry.service';
 import { TestStack } from '../harness/app';
 import { Session } from '../harness/session';
@@ -9,44 +8,16 @@ import { bootWithBackend, StorageFixture } from '../harness/storage';
 
 const MiB = 1024 * 1024;
 const SIZE = 1024 * MiB;
-const CHUNK = MiB;
 const RSS_LIMIT = 100 * MiB;
 
-/** `size` pseudo-random bytes (an AES-CTR keystream) made a chunk at a time, hashed as they go. */
-function generatedBody(size: number): { body: Readable; sha256: () => string } {
-  const cipher = createCipheriv('aes-128-ctr', randomBytes(16), Buffer.alloc(16));
-  const zeros = Buffer.alloc(CHUNK);
-  const hash = createHash('sha256');
-  let left = size;
-  const body = new Readable({
-    highWaterMark: CHUNK,
-    read() {
-      if (left === 0) return void this.push(null);
-      const piece = cipher.update(left >= CHUNK ? zeros : zeros.subarray(0, left));
-      left -= piece.length;
-      hash.update(piece);
-      this.push(piece);
-    },
-  });
-  return { body, sha256: () => hash.digest('hex') };
-}
-
-/** Consumes a stream, keeping only its SHA-256 and length. */
-async function digest(stream: Readable): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  await pipeline(
-    stream,
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
-        size += chunk.length;
-        done();
-      },
-    }),
-  );
-  return { sha256: hash.digest('hex'), size };
-}
+// Bodies generated and hashed as they are sent, responses hashed as they arrive: the benchmarks' own.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { generatedBody, digest } = require('../../scripts/lib/transfer') as {
+  /** `size` pseudo-random bytes (an AES-CTR keystream of `seed`) made a chunk at a time, hashed as they go. */
+  generatedBody: (size: number, seed: Buffer) => { body: Readable; sha256: () => string };
+  /** Consumes a stream, keeping only its SHA-256 and length. */
+  digest: (stream: Readable) => Promise<{ sha256: string; size: number }>;
+};
 
 /** The largest growth of this process's RSS (sampled every 50 ms) over its value just before `fn`. */
 async function rssGrowth<T>(fn: () => Promise<T>): Promise<{ value: T; growth: number }> {
@@ -119,7 +90,7 @@ describe('a 1 GiB object through the API against Ceph RGW', () => {
   });
 
   it('uploads and downloads it streamed: same bytes, RSS growth under 100 MiB each way', async () => {
-    const generated = generatedBody(SIZE);
+    const generated = generatedBody(SIZE, randomBytes(16));
     const upload = await rssGrowth(() =>
       exchange(fx.user, path, {
         method: 'POST',

@@ -135,6 +135,7 @@ export function unlimitedQuotas(): QuotaReservations {
   };
   return strictStub<QuotaReservations>('QuotaReservations', {
     reserve: async () => hold,
+    reserving: async <T>(_ref: unknown, _bytes: number, write: (held: typeof hold) => Promise<T>) => write(hold),
     isLimited: async () => false,
     removed: async () => undefined,
     adjust: async () => undefined,

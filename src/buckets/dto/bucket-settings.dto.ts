@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
+import { StringList } from '../../http/dto-fields';
 import {
   ArrayMaxSize,
   IsArray,
@@ -41,33 +42,21 @@ export class VersioningDto {
 
 export class CorsRuleDto {
   @ApiProperty({ type: [String], example: ['https://app.example.com'] })
-  @IsArray()
-  @ArrayMaxSize(100)
-  @IsString({ each: true })
-  @MaxLength(1024, { each: true })
+  @StringList(100, 1024)
   allowed_origins!: string[];
 
   @ApiProperty({ type: [String], example: ['GET', 'HEAD'] })
-  @IsArray()
-  @ArrayMaxSize(5)
-  @IsString({ each: true })
-  @MaxLength(16, { each: true })
+  @StringList(5, 16)
   allowed_methods!: string[];
 
   @ApiPropertyOptional({ type: [String] })
   @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(100)
-  @IsString({ each: true })
-  @MaxLength(256, { each: true })
+  @StringList(100, 256)
   allowed_headers?: string[];
 
   @ApiPropertyOptional({ type: [String] })
   @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(100)
-  @IsString({ each: true })
-  @MaxLength(256, { each: true })
+  @StringList(100, 256)
   expose_headers?: string[];
 
   @ApiPropertyOptional({ minimum: 0 })

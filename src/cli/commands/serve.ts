@@ -4,6 +4,7 @@ import { createApp, listen } from '../../bootstrap';
 import { createLogger } from '../../logging/logger';
 import { tuneHeapGrowth } from '../../runtime/heap-growth';
 import { VERSION } from '../../version';
+import { stopOnSignal } from './stop-on-signal';
 
 export interface ServeOptions {
   env: Record<string, string | undefined>;
@@ -21,27 +22,9 @@ export async function serve(config: StowageConfig, options: ServeOptions): Promi
   const address = await listen(app, config);
   logger.info({ version: VERSION, listen: `${address.host}:${address.port}` }, 'stowage is listening');
 
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal, timeoutMs: config.server.shutdown_timeout }, 'shutting down: draining in-flight requests');
-    const deadline = setTimeout(() => {
-      logger.error('shutdown timeout reached; exiting with requests still in flight');
-      logger.flush(() => process.exit(1));
-    }, config.server.shutdown_timeout);
-    deadline.unref();
-    app.close().then(
-      () => {
-        logger.info('shutdown complete');
-        logger.flush(() => process.exit(0));
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        logger.flush(() => process.exit(1));
-      },
-    );
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  stopOnSignal(app, logger, {
+    timeoutMs: config.server.shutdown_timeout,
+    draining: 'draining in-flight requests',
+    unfinished: 'requests still in flight',
+  });
 }

@@ -3,6 +3,7 @@ import { StowageConfig } from '@stowage/config';
 import { createLogger, NestPinoLogger } from '../../logging/logger';
 import { VERSION } from '../../version';
 import { WorkerModule } from '../worker.module';
+import { stopOnSignal } from './stop-on-signal';
 
 /**
  * Runs the BullMQ workers (size scans, housekeeping) without the dashboard or S3 listeners, so
@@ -17,27 +18,9 @@ export async function worker(config: StowageConfig, env: Record<string, string |
   });
   await app.init();
   logger.info({ version: VERSION }, 'stowage workers are running');
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: finishing running jobs');
-    const deadline = setTimeout(() => {
-      logger.error('shutdown timeout reached; exiting with jobs still running');
-      logger.flush(() => process.exit(1));
-    }, config.server.shutdown_timeout);
-    deadline.unref();
-    app.close().then(
-      () => {
-        logger.info('shutdown complete');
-        logger.flush(() => process.exit(0));
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        logger.flush(() => process.exit(1));
-      },
-    );
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  stopOnSignal(app, logger, {
+    timeoutMs: config.server.shutdown_timeout,
+    draining: 'finishing running jobs',
+    unfinished: 'jobs still running',
+  });
 }

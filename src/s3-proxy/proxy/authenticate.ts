@@ -11,6 +11,7 @@ import {
   CheckedSigV2Request,
   checkSigV2Request,
   isSigV4Error,
+  SecretLookup,
   SigningKeyCache,
   SigV2Mode,
   SigV4Error,
@@ -49,116 +50,92 @@ export class ProxyAuthenticator {
 
   authenticate(x: Exchange, target: RequestTarget, sigv2?: SigV2Mode): Step<Authenticated> {
     if (sigv2 !== undefined) return this.authenticateV2(x, target);
-    let found: VirtualCredential | undefined;
-    let checked: CheckedRequest | Promise<CheckedRequest>;
-    try {
-      checked = checkRequest(
-        {
-          method: x.req.method ?? 'GET',
-          path: target.rawPath,
-          query: target.rawQuery,
-          headers: headersOf(x.req),
-          lookupSecret: (accessKey) => {
-            x.accessKey = accessKey;
-            const answer = this.directory.credential(accessKey);
-            // The credential itself holds the secret: its signing key is remembered on it.
-            if (!(answer instanceof Promise)) {
-              found = answer;
-              return answer;
-            }
-            return answer.then((credential) => {
-              found = credential;
-              return credential;
-            });
+    return this.check(
+      x,
+      (lookupSecret) =>
+        checkRequest(
+          {
+            method: x.req.method ?? 'GET',
+            path: target.rawPath,
+            query: target.rawQuery,
+            headers: headersOf(x.req),
+            lookupSecret,
           },
-        },
-        { service: 's3', signingKeyCache: this.signingKeys, region: this.regions.check },
-      );
-    } catch (err) {
-      return this.lookupFailed(x, err);
-    }
-    if (checked instanceof Promise) {
-      return checked.then(
-        (c) => this.admit(x, c, found),
-        (err: unknown) => this.lookupFailed(x, err),
-      );
-    }
-    return this.admit(x, checked, found);
+          { service: 's3', signingKeyCache: this.signingKeys, region: this.regions.check },
+        ),
+      false,
+    );
   }
 
   /** The signature of a PostObject form's policy, checked against the same credentials. */
   authenticatePostForm(x: Exchange, fields: ReadonlyMap<string, string>): Step<Authenticated> {
-    let found: VirtualCredential | undefined;
-    let checked: CheckedPostSignature | SigV4Error | Promise<CheckedPostSignature | SigV4Error>;
-    try {
-      checked = checkPostSignature(
-        fields,
-        (accessKey) => {
-          x.accessKey = accessKey;
-          const answer = this.directory.credential(accessKey);
-          if (!(answer instanceof Promise)) {
-            found = answer;
-            return answer;
-          }
-          return answer.then((credential) => {
-            found = credential;
-            return credential;
-          });
-        },
-        { region: this.regions.check, sigv2: this.sigv2Enabled },
-      );
-    } catch (err) {
-      return this.lookupFailed(x, err);
-    }
-    if (checked instanceof Promise) {
-      return checked.then(
-        (c) => this.admit(x, c, found, true),
-        (err: unknown) => this.lookupFailed(x, err),
-      );
-    }
-    return this.admit(x, checked, found, true);
+    return this.check(
+      x,
+      (lookupSecret) =>
+        checkPostSignature(fields, lookupSecret, { region: this.regions.check, sigv2: this.sigv2Enabled }),
+      true,
+    );
   }
 
   /** A SigV2 request (header or presigned URL), checked against the same credentials. */
   private authenticateV2(x: Exchange, target: RequestTarget): Step<Authenticated> {
+    return this.check(
+      x,
+      (lookupSecret) =>
+        checkSigV2Request({
+          method: x.req.method ?? 'GET',
+          path: target.rawPath,
+          query: target.rawQuery,
+          headers: headersOf(x.req),
+          virtualHostedBucket: target.virtualHosted ? target.bucket : undefined,
+          lookupSecret,
+        }),
+      true,
+    );
+  }
+
+  /**
+   * Runs one signature check with a secret lookup through the credential directory, then admits
+   * or refuses its verdict. Synchronous when the credential is cached.
+   */
+  private check<C extends CheckedRequest | CheckedSigV2Request | CheckedPostSignature | SigV4Error>(
+    x: Exchange,
+    run: (lookupSecret: SecretLookup) => C | Promise<C>,
+    sigv2: boolean,
+  ): Step<Authenticated> {
     let found: VirtualCredential | undefined;
-    let checked: CheckedSigV2Request | Promise<CheckedSigV2Request>;
-    try {
-      checked = checkSigV2Request({
-        method: x.req.method ?? 'GET',
-        path: target.rawPath,
-        query: target.rawQuery,
-        headers: headersOf(x.req),
-        virtualHostedBucket: target.virtualHosted ? target.bucket : undefined,
-        lookupSecret: (accessKey) => {
-          x.accessKey = accessKey;
-          const answer = this.directory.credential(accessKey);
-          if (!(answer instanceof Promise)) {
-            found = answer;
-            return answer;
-          }
-          return answer.then((credential) => {
-            found = credential;
-            return credential;
-          });
-        },
+    const lookupSecret: SecretLookup = (accessKey) => {
+      x.accessKey = accessKey;
+      const answer = this.directory.credential(accessKey);
+      // The credential itself holds the secret: its signing key is remembered on it.
+      if (!(answer instanceof Promise)) {
+        found = answer;
+        return answer;
+      }
+      return answer.then((credential) => {
+        found = credential;
+        return credential;
       });
+    };
+    let checked: C | Promise<C>;
+    try {
+      checked = run(lookupSecret);
     } catch (err) {
       return this.lookupFailed(x, err);
     }
     if (checked instanceof Promise) {
       return checked.then(
-        (c) => this.admit(x, c, found, true),
+        (c) => this.admit(x, c, found, sigv2),
         (err: unknown) => this.lookupFailed(x, err),
       );
     }
-    return this.admit(x, checked, found, true);
+    return this.admit(x, checked, found, sigv2);
   }
 
   /** The verdict on a checked request: a refusal, or the request with its credential. */
   private admit(
     x: Exchange,
-    checked: CheckedRequest | CheckedSigV2Request | CheckedPostSignature,
+    checked: CheckedRequest | CheckedSigV2Request | CheckedPostSignature | SigV4Error,
     found: VirtualCredential | undefined,
     sigv2 = false,
   ): Authenticated | Refusal {

@@ -15,6 +15,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { StringList } from '../../../http/dto-fields';
 import { IsBackendId } from '../../../storage-backends/dto/backend-id';
 
 export const MAX_SCOPES = 100;
@@ -120,11 +121,8 @@ export class ScopeInputDto {
 
   @ApiPropertyOptional({ type: [String], example: ['team-assets'] })
   @IsOptional()
-  @IsArray()
   @ArrayMinSize(1)
-  @ArrayMaxSize(MAX_SCOPES)
-  @IsString({ each: true })
-  @MaxLength(255, { each: true })
+  @StringList(MAX_SCOPES, 255)
   buckets?: string[];
 
   @ApiPropertyOptional({ type: [BucketScopeDto], description: 'Instead of backend_id and buckets.' })

@@ -144,20 +144,13 @@ describe('capabilitiesFor', () => {
   const fullKinds: BackendKind[] = ['generic', 'aws', 'minio', 'ceph', 'wasabi', 'seaweedfs'];
 
   it.each(fullKinds)('gives %s everything', (kind) => {
-    expect(capabilitiesFor(kind)).toEqual({
-      versioning: true,
-      object_lock: true,
-      lifecycle: true,
-      bucket_policy: true,
-      cors: true,
-      tagging: true,
-      server_side_encrypt: true,
-      multipart_management: true,
-      suffix_ranges: true,
-      admin_api: '',
-      max_multipart_parts: 10_000,
-      max_part_size_bytes: 5 * 1024 ** 3,
-    });
+    expect(capabilitiesFor(kind)).toEqual(FULL_CAPABILITIES);
+  });
+
+  it('counts every feature in FULL_CAPABILITIES, with AWS multipart limits', () => {
+    const { admin_api, max_multipart_parts, max_part_size_bytes, ...flags } = FULL_CAPABILITIES;
+    expect(Object.values(flags).every((on) => on === true)).toBe(true);
+    expect([admin_api, max_multipart_parts, max_part_size_bytes]).toEqual(['', 10_000, 5 * 1024 ** 3]);
   });
 
   it('takes away what garage, r2, b2 and s3rver lack', () => {
