@@ -212,7 +212,7 @@ describeIfBuilt('the web dashboard in a browser', () => {
     await axe();
   });
 
-  it('shows the admin screens and the unavailable ones honestly', async () => {
+  it('shows the admin screens under their own heading', async () => {
     for (const [link, name] of [
       ['Users', 'admin-users'],
       ['S3 credentials', 'credentials'],

@@ -97,7 +97,7 @@ export default function AdminAudit() {
       {page.data && (
         <>
           <p role="status" className="text-sm text-muted" data-testid="audit-total" data-total={page.data.total}>
-            {t(page.data.total_exact ? 'audit.total' : 'audit.totalAbout', { count: page.data.total.toLocaleString() })}
+            {t(page.data.total_exact ? 'audit.total' : 'audit.totalAbout', { count: page.data.total })}
           </p>
           {page.data.events.length === 0 ? (
             <p className="text-muted">{t('audit.empty')}</p>

@@ -48,7 +48,7 @@ export default function AdminDashboard() {
           <div className="grid gap-4 lg:grid-cols-2">
             <Card title={t('dash.perHour')} wide>
               <ColumnChart
-                label={t('dash.perHourAlt', { total: d.requests.total_24h, errors: d.requests.errors_24h })}
+                label={t('dash.perHourAlt', { requests: t('dash.requestCount', { count: d.requests.total_24h }), errors: t('dash.serverErrorCount', { count: d.requests.errors_24h }) })}
                 data={d.requests.hourly.map((p) => ({ label: hourLabel(p.unix_hour), value: p.requests, overlay: p.errors }))}
               />
               <p className="flex gap-4 text-xs text-muted">
@@ -76,7 +76,7 @@ export default function AdminDashboard() {
                 <BarList
                   label={t('dash.storageByBackend')}
                   format={formatBytes}
-                  data={d.storage.by_backend.map((b) => ({ label: b.backend_id, note: t('dash.bucketsObjects', { buckets: b.buckets, objects: b.objects.toLocaleString() }), value: b.bytes }))}
+                  data={d.storage.by_backend.map((b) => ({ label: b.backend_id, note: t('dash.bucketsObjects', { buckets: t('dash.buckets', { count: b.buckets }), objects: t('buckets.objects', { count: b.objects }) }), value: b.bytes }))}
                 />
               )}
             </Card>
