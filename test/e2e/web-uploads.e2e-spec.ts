@@ -1,15 +1,16 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { Browser, BrowserContext, chromium, Page, Route } from 'playwright-core';
+import { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { BackendRegistry } from '../../src/storage-backends/backend-registry.service';
 import { TestApp, TestStack } from '../harness/app';
 import { freePort } from '../harness/child-app';
 import { PASSWORD, seedUser, Session } from '../harness/session';
 import { bootWithBackend } from '../harness/storage';
+import { describeIfWebBuilt, launchChromium, SHOTS } from '../harness/web-browser';
 
 /**
  * The dashboard's big listings, upload resume, bucket settings and quota screens in a real browser
@@ -17,17 +18,12 @@ import { bootWithBackend } from '../harness/storage';
  * s3rver. Needs the built app (`npm run build:web`). Screenshots go where web-dashboard's do.
  */
 
-const WEB_DIST = join(__dirname, '..', '..', 'web', 'dist');
-const SHOTS = process.env.STOWAGE_SCREENSHOT_DIR ?? join(__dirname, '..', '..', 'test-results', 'web-screenshots');
 const BUCKET = 'web-uploads';
 /** The 10,000 keys live in a bucket of their own: s3rver walks the whole bucket for every listing. */
 const MANY = 'web-many';
 const MiB = 1024 * 1024;
 
-const describeIfBuilt = existsSync(join(WEB_DIST, 'index.html')) ? describe : describe.skip;
-if (!existsSync(join(WEB_DIST, 'index.html'))) {
-  console.warn(`web-uploads browser tests skipped: ${WEB_DIST}/index.html is missing (npm run build:web)`);
-}
+const describeIfBuilt = describeIfWebBuilt('web-uploads');
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -55,18 +51,7 @@ describeIfBuilt('the dashboard: big listings, resumed uploads, bucket settings a
       config: { s3_proxy: { enabled: true, listen: `127.0.0.1:${proxyPort}` } },
       env: { STOWAGE_SECRET_KEY: randomBytes(32).toString('hex') },
     }));
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     // bypassCSP only so that the test can evaluate its wait conditions in the page.
     context = await browser.newContext({ bypassCSP: true, viewport: { width: 1400, height: 900 } });
     // The admin's session, as a sign-in would have set it.
