@@ -10,6 +10,7 @@ import {
   outageMessage,
   statusOf,
 } from '@stowage/errors';
+import { bodyLeftUnread } from '../http/request-body';
 import { LOGGER } from '../logging/logging.module';
 
 export interface ErrorBody {
@@ -81,6 +82,9 @@ export class GlobalErrorFilter implements ExceptionFilter {
       return;
     }
     if (rendered.retryAfter !== undefined) void reply.header('Retry-After', String(rendered.retryAfter));
+    // A refusal that comes before the body was read (an upload refused at its first field)
+    // closes the connection rather than reading the rest of the body only to keep it.
+    if (bodyLeftUnread(request.raw)) void reply.header('Connection', 'close');
     void reply
       .status(rendered.status)
       .header('Content-Type', 'application/json; charset=utf-8')

@@ -6,7 +6,7 @@ import { StowageError } from '@stowage/errors';
 import type { QuotaHold } from '../quotas/quota-reservations.service';
 import { Backend, CompletedPart } from '../storage-backends/backend';
 import { assertKey, assertMediaType, MAX_SINGLE_UPLOAD_BYTES, mediaTypeProblem } from './object-rules';
-import { sizeIfExists } from '../storage-backends/object-lookup';
+import { refuseIfExists, sizeIfExists } from '../storage-backends/object-lookup';
 
 /** Memory held per form upload: one part at a time. */
 const PART_BYTES = 8 * 1024 * 1024;
@@ -92,7 +92,13 @@ export class FormUploadService {
           noOverwrite: options.noOverwrite,
           quota,
         });
-        pending.catch(() => stream.resume());
+        // A refusal (the key exists, a bad key or type, the quota) is answered at once: the rest
+        // of the body is not read, and the answer closes the connection (see GlobalErrorFilter).
+        pending.catch((err: unknown) => {
+          request.unpipe(parser);
+          stream.resume();
+          reject(err);
+        });
       });
       parser.on('error', (err) =>
         reject(
@@ -152,9 +158,7 @@ export class FormUploadService {
     const fileType = request.fileType && request.fileType !== 'application/octet-stream' ? request.fileType : undefined;
     const contentType = request.fieldType ?? fileType;
     // Refused before a byte is stored; looked at again just before the write becomes visible.
-    if (request.noOverwrite && (await sizeIfExists(backend, bucket, key)) !== undefined) {
-      throw new StowageError('object_exists', undefined, `${bucket}/${key} already exists`);
-    }
+    if (request.noOverwrite) await refuseIfExists(backend, bucket, key);
     const file: Pending = { key, contentType, size: 0, parts: [] };
     let buffered: Buffer[] = [];
     let bufferedBytes = 0;

@@ -24,7 +24,7 @@ import { assertKey, MAX_SINGLE_UPLOAD_BYTES } from './object-rules';
 
 export { assertKey, MAX_SINGLE_UPLOAD_BYTES };
 import { absoluteRange } from '../storage-backends/drivers/range';
-import { readReplaced, sizeIfExists } from '../storage-backends/object-lookup';
+import { readReplaced, refuseIfExists, sizeIfExists } from '../storage-backends/object-lookup';
 import { mapBounded } from '@stowage/concurrency';
 
 export interface ObjectTarget {
@@ -119,6 +119,9 @@ export class ObjectsService {
         `a single upload is limited to ${MAX_SINGLE_UPLOAD_BYTES} bytes; use multipart`,
       );
     }
+    // An existing key is refused before a byte of the body is read (the write itself is
+    // conditional too, for a key that appears meanwhile).
+    if (upload.noOverwrite) await refuseIfExists(backend, target.bucket, upload.key);
     // The declared size is held against the hard quota before a byte of the body is read.
     const size = upload.size;
     const info = await this.quotas.reserving(target, size, async (hold) => {

@@ -1,4 +1,4 @@
-import { isStowageError } from '@stowage/errors';
+import { isStowageError, StowageError } from '@stowage/errors';
 import type { ReplacedRead } from '../quotas/replaced-size';
 import type { Backend } from './backend';
 
@@ -26,4 +26,11 @@ export function readReplaced(backend: Backend, bucket: string, key: string): Pro
     ({ size, etag, lastModified }) => ({ found: { size, etag, lastModified } }),
     (err: unknown) => (isStowageError(err) && err.code === 'not_found' ? { found: undefined } : { failed: true }),
   );
+}
+
+/** Refuses (`object_exists`) a write that must not replace an object already at `key`. */
+export async function refuseIfExists(backend: Backend, bucket: string, key: string): Promise<void> {
+  if ((await sizeIfExists(backend, bucket, key)) !== undefined) {
+    throw new StowageError('object_exists', undefined, `${bucket}/${key} already exists`);
+  }
 }

@@ -3,8 +3,9 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { StowageError } from '@stowage/errors';
 import { Public } from '../access/public.decorator';
+import { SESSION_COOKIE } from '../auth/auth.constants';
 import { MAX_PATH_PARAM_LENGTH } from '../http/route-config';
-import { DASHBOARD_CSP, INDEX_CACHE_CONTROL, isAppPath, notBuiltPage, WEB_APP, WebApp } from './web-app';
+import { DASHBOARD_CSP, INDEX_CACHE_CONTROL, isAppPath, notBuiltPage, pagePreloads, WEB_APP, WebApp } from './web-app';
 
 /**
  * The single-page app's fallback: any GET that no route answers, outside the reserved prefixes,
@@ -23,6 +24,8 @@ export class WebController {
     if (!isAppPath(request.url)) throw unknownApiPath(request.url);
     void reply.header('Cache-Control', INDEX_CACHE_CONTROL).header('Content-Type', 'text/html; charset=utf-8');
     if (!this.web.index) return reply.status(404).send(notBuiltPage(this.web.dir));
+    const preload = pagePreloads(request.url, Boolean(request.cookies[SESSION_COOKIE]), this.web);
+    if (preload) void reply.header('Link', preload);
     return reply.header('Content-Security-Policy', DASHBOARD_CSP).send(this.web.index);
   }
 }

@@ -196,6 +196,97 @@ describe('form uploads go straight to their key and honour If-None-Match: *', ()
     expect((await read(key)).body.toString()).toBe('one');
   });
 
+  /**
+   * Sends a `total`-byte body (the head, then zeros) as fast as the connection takes it, and stops
+   * when the answer arrives: the status, its code, and how much of the body had been handed to
+   * the socket by then.
+   */
+  const sendUntilAnswered = (
+    path: string,
+    headers: Record<string, string>,
+    head: Buffer,
+    total: number,
+  ): Promise<{ status: number; code: string; sent: number; connection?: string }> =>
+    new Promise((resolve, reject) => {
+      const url = new URL(`${app.url}${path}`);
+      let sent = 0;
+      let answered = false;
+      const req = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          method: 'POST',
+          path: url.pathname + url.search,
+          headers: { cookie: user.cookie, 'x-csrf-token': user.csrf, 'content-length': String(total), ...headers },
+        },
+        (res) => {
+          answered = true;
+          const at = sent;
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            req.destroy();
+            const body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as { error?: { code: string } };
+            resolve({ status: res.statusCode ?? 0, code: body.error?.code ?? '', sent: at, connection: res.headers.connection });
+          });
+        },
+      );
+      req.on('error', (err) => (answered ? undefined : reject(err)));
+      const chunk = Buffer.alloc(64 * 1024);
+      const pump = () => {
+        if (sent === 0) {
+          req.write(head);
+          sent += head.length;
+        }
+        while (!answered && sent < total) {
+          const piece = chunk.subarray(0, Math.min(chunk.length, total - sent));
+          sent += piece.length;
+          if (!req.write(piece)) {
+            req.once('drain', pump);
+            return;
+          }
+        }
+        if (!answered) req.end();
+      };
+      pump();
+    });
+
+  it.each([
+    ['a form upload (key field before the file)', 'form'],
+    ['a raw upload (?key=)', 'raw'],
+  ])('answers 409 for %s on an existing key before the body is sent', async (_what, how) => {
+    const key = `early/${how}.bin`;
+    expect((await post([['key', key], ['file', new Blob(['original'])]])).status).toBe(201);
+    const total = 256 * 1024 * 1024;
+    const boundary = `----stowage${randomBytes(8).toString('hex')}`;
+    const head =
+      how === 'form'
+        ? Buffer.from(
+            `--${boundary}\r\nContent-Disposition: form-data; name="key"\r\n\r\n${key}\r\n` +
+              `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n` +
+              'Content-Type: application/octet-stream\r\n\r\n',
+          )
+        : Buffer.alloc(0);
+    const started = performance.now();
+    const answer = await sendUntilAnswered(
+      how === 'form' ? `${base}/object` : `${base}/object?key=${encodeURIComponent(key)}`,
+      {
+        'content-type': how === 'form' ? `multipart/form-data; boundary=${boundary}` : 'application/octet-stream',
+        'if-none-match': '*',
+      },
+      head,
+      total,
+    );
+    console.log(
+      `${how} upload refused after ${Math.round(performance.now() - started)} ms with ${(answer.sent / 1024 / 1024).toFixed(1)} MiB of ${total / 1024 / 1024} MiB sent`,
+    );
+    expect([answer.status, answer.code]).toEqual([409, 'object_exists']);
+    // Most of the body was still unsent when the answer came; the connection is not kept for it.
+    expect(answer.sent).toBeLessThan(total / 8);
+    expect(answer.connection).toBe('close');
+    expect((await read(key)).body.toString()).toBe('original');
+  });
+
   it.each(['"abc"', 'W/"x"', '*, "a"', ''])('refuses If-None-Match %p on a write as bad_request', async (value) => {
     const res = await post(
       [

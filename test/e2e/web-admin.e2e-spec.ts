@@ -1,15 +1,16 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { Browser, BrowserContext, Page } from 'playwright-core';
 import { TestApp, TestStack } from '../harness/app';
+import { freePort } from '../harness/child-app';
 import { OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_SECRET_ENV, TestOidcProvider } from '../harness/oidc-provider';
 import { proxyEndpoint, ROOT_KEY } from '../harness/s3-proxy';
 import { startS3rver, TestS3 } from '../harness/s3rver';
 import { login, PASSWORD, seedUser, Session } from '../harness/session';
+import { describeIfWebBuilt, expectNoSeriousAxeViolations, launchChromium, SHOTS } from '../harness/web-browser';
 
 /**
  * The dashboard's admin screens, OIDC sign-in, the command palette and the share QR code in a
@@ -18,28 +19,10 @@ import { login, PASSWORD, seedUser, Session } from '../harness/session';
  * (`npm run build:web`). Screenshots go to STOWAGE_SCREENSHOT_DIR (default test-results/web-screenshots).
  */
 
-const WEB_DIST = join(__dirname, '..', '..', 'web', 'dist');
-const SHOTS = process.env.STOWAGE_SCREENSHOT_DIR ?? join(__dirname, '..', '..', 'test-results', 'web-screenshots');
-const AXE = require.resolve('axe-core/axe.min.js');
 const AWS = '/usr/bin/aws';
 const run = promisify(execFile);
 
-/** A port free right now: the proxy listens on a known port, so the API's endpoint_url names it. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-const describeIfBuilt = existsSync(join(WEB_DIST, 'index.html')) ? describe : describe.skip;
-if (!existsSync(join(WEB_DIST, 'index.html'))) {
-  console.warn(`web-admin browser tests skipped: ${WEB_DIST}/index.html is missing (npm run build:web)`);
-}
+const describeIfBuilt = describeIfWebBuilt('web-admin');
 
 describeIfBuilt('the dashboard’s admin screens, OIDC, palette and QR in a browser', () => {
   jest.setTimeout(90_000);
@@ -58,16 +41,7 @@ describeIfBuilt('the dashboard’s admin screens, OIDC, palette and QR in a brow
     await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   };
   /** axe-core in the page: serious and critical violations of WCAG 2 A/AA. */
-  const axe = async (p: Page = page) => {
-    await p.addScriptTag({ content: readFileSync(AXE, 'utf8') });
-    const violations = (await p.evaluate(`(async () => {
-      const result = await window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa'] });
-      return result.violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', '));
-    })()`)) as string[];
-    expect(violations).toEqual([]);
-  };
+  const axe = (p: Page = page) => expectNoSeriousAxeViolations(p);
   const open = async (link: string) => {
     // A dialog a failed test left open would hide the navigation from the next one.
     if (await page.getByRole('dialog').count()) await page.keyboard.press('Escape');
@@ -142,10 +116,7 @@ describeIfBuilt('the dashboard’s admin screens, OIDC, palette and QR in a brow
     // More audit rows than one page of ten.
     for (let i = 0; i < 6; i++) await put('second', 'archive', `seed/${i}.txt`, `${i}\n`);
 
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     // bypassCSP only so that the test can inject axe-core.
     context = await browser.newContext({ bypassCSP: true, viewport: { width: 1400, height: 900 } });
     page = await context.newPage();

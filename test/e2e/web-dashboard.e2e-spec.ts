@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { Browser, BrowserContext, Page } from 'playwright-core';
 import { TestApp, TestStack } from '../harness/app';
 import { PASSWORD, seedUser } from '../harness/session';
 import { bootWithBackend } from '../harness/storage';
+import { describeIfWebBuilt, expectNoSeriousAxeViolations, launchChromium, SHOTS } from '../harness/web-browser';
 
 /**
  * The dashboard in a real browser (Debian's Chromium through playwright-core) against the real app
@@ -13,19 +14,12 @@ import { bootWithBackend } from '../harness/storage';
  * which CI keeps as artifacts.
  */
 
-const WEB_DIST = join(__dirname, '..', '..', 'web', 'dist');
-const SHOTS = process.env.STOWAGE_SCREENSHOT_DIR ?? join(__dirname, '..', '..', 'test-results', 'web-screenshots');
-const AXE = require.resolve('axe-core/axe.min.js');
 const BUCKET = 'dash-bucket';
 const NEW_PASSWORD = 'a long new passphrase for the web';
 // 1×1 PNG.
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
 
-const describeIfBuilt = existsSync(join(WEB_DIST, 'index.html')) ? describe : describe.skip;
-if (!existsSync(join(WEB_DIST, 'index.html'))) {
-  // Said loudly: CI builds before testing, so a skip here means a local run without `npm run build:web`.
-  console.warn(`web-dashboard browser tests skipped: ${WEB_DIST}/index.html is missing (npm run build:web)`);
-}
+const describeIfBuilt = describeIfWebBuilt('web-dashboard');
 
 describeIfBuilt('the web dashboard in a browser', () => {
   jest.setTimeout(120_000);
@@ -41,17 +35,7 @@ describeIfBuilt('the web dashboard in a browser', () => {
     await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   };
   /** axe-core in the page: serious and critical violations of WCAG 2 A/AA. */
-  const axe = async (p: Page = page) => {
-    await p.addScriptTag({ content: readFileSync(AXE, 'utf8') });
-    // A string, evaluated in the page (the test's own TypeScript has no DOM types).
-    const violations = (await p.evaluate(`(async () => {
-      const result = await window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa'] });
-      return result.violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', '));
-    })()`)) as string[];
-    expect(violations).toEqual([]);
-  };
+  const axe = (p: Page = page) => expectNoSeriousAxeViolations(p);
   const upload = async (selector: 'file-input' | 'folder-input', files: Parameters<Page['setInputFiles']>[1]) => {
     await page.getByTestId(selector).setInputFiles(files);
   };
@@ -66,10 +50,7 @@ describeIfBuilt('the web dashboard in a browser', () => {
     }));
     await seedUser(app, { username: 'firstadmin', role: 'admin', mustChangePassword: true });
     await seedUser(app, { username: 'viewer', role: 'readonly' });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     // bypassCSP only so that the test can inject axe-core; the app itself runs under its CSP
     // (checked by the test "runs under its CSP").
     context = await browser.newContext({ bypassCSP: true, viewport: { width: 1400, height: 900 } });
@@ -212,7 +193,7 @@ describeIfBuilt('the web dashboard in a browser', () => {
     await axe();
   });
 
-  it('shows the admin screens and the unavailable ones honestly', async () => {
+  it('shows the admin screens under their own heading', async () => {
     for (const [link, name] of [
       ['Users', 'admin-users'],
       ['S3 credentials', 'credentials'],

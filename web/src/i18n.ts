@@ -1,6 +1,7 @@
 /**
  * Every string the dashboard shows, in one catalogue, so that a translation is one more object
- * of the same shape. `t('key', { name })` fills `{name}` placeholders.
+ * of the same shape. `t('key', { name })` fills `{name}` placeholders; a message that counts
+ * something has one form per plural category (`{ one, other }`), chosen by `count`.
  */
 const en = {
   'app.name': 'Stowage',
@@ -8,13 +9,14 @@ const en = {
   'nav.backends': 'Backends',
   'nav.shares': 'My shares',
   'nav.credentials': 'S3 credentials',
-  'nav.admin': 'Administration',
+  'nav.admin': 'Admin',
   'nav.users': 'Users',
-  'nav.adminBackends': 'Backends',
+  'nav.adminBackends': 'Manage backends',
   'nav.quotas': 'Quotas',
   'nav.audit': 'Audit log',
   'nav.dashboard': 'Dashboard',
   'nav.main': 'Main',
+  'nav.adminsOnly': 'Only administrators can open this screen.',
   'theme.toggle': 'Theme: {mode}',
   'theme.light': 'light',
   'theme.dark': 'dark',
@@ -60,7 +62,7 @@ const en = {
   'buckets.title': 'Buckets on {backend}',
   'buckets.create': 'New bucket',
   'buckets.name': 'Bucket name',
-  'buckets.objects': '{count} objects',
+  'buckets.objects': { one: '{count} object', other: '{count} objects' },
   'buckets.pin': 'Pin {name}',
   'buckets.unpin': 'Unpin {name}',
   'buckets.pinned': 'Pinned',
@@ -69,7 +71,7 @@ const en = {
   'browser.root': 'Root',
   'browser.breadcrumbs': 'Location',
   'browser.filter': 'Filter this folder',
-  'browser.count': '{count} items',
+  'browser.count': { one: '{count} item', other: '{count} items' },
   'browser.loadingMore': 'Loading more… {count} so far',
   'browser.empty': 'This folder is empty.',
   'browser.selectAll': 'Select all',
@@ -82,14 +84,17 @@ const en = {
   'browser.download': 'Download',
   'browser.zip': 'Download as zip',
   'browser.delete': 'Delete',
-  'browser.deleteConfirm': 'Delete {count} items? Folders are deleted with everything in them.',
+  'browser.deleteConfirm': {
+    one: 'Delete {count} item? A folder is deleted with everything in it.',
+    other: 'Delete {count} items? Folders are deleted with everything in them.',
+  },
   'browser.copy': 'Copy or move',
   'browser.share': 'Share',
   'browser.info': 'Details',
   'browser.folder': 'Folder',
   'browser.dropHere': 'Drop files or folders to upload them here',
   'browser.sortBy': 'Sort by {column}',
-  'browser.rendered': 'Listed {count} keys in {ms} ms',
+  'browser.rendered': { one: 'Listed {count} key in {ms} ms', other: 'Listed {count} keys in {ms} ms' },
   'object.preview': 'Preview',
   'object.info': 'Info',
   'object.tags': 'Tags',
@@ -121,7 +126,7 @@ const en = {
   'upload.notSame.size': 'That file has another size than {name} had: pick the same file.',
   'upload.notSame.modified': 'That file changed since the upload began: pick the unchanged {name}, or discard.',
   'upload.title': 'Uploads',
-  'upload.total': '{done} of {total} files · {percent}%',
+  'upload.total': { one: '{done} of {count} file · {percent}%', other: '{done} of {count} files · {percent}%' },
   'upload.cancel': 'Cancel {name}',
   'upload.cancelAll': 'Cancel all',
   'upload.clear': 'Clear finished',
@@ -138,7 +143,7 @@ const en = {
   'conflict.skip': 'Skip',
   'conflict.keepBoth': 'Keep both',
   'conflict.applyAll': 'Do this for every conflict in this upload',
-  'copy.title': 'Copy or move {count} items',
+  'copy.title': { one: 'Copy or move {count} item', other: 'Copy or move {count} items' },
   'copy.backend': 'Destination backend',
   'copy.bucket': 'Destination bucket',
   'copy.prefix': 'Destination folder (prefix)',
@@ -199,7 +204,7 @@ const en = {
   'role.admin': 'admin',
   'role.user': 'user',
   'role.readonly': 'read-only',
-  'adminBackends.title': 'Backends (admin)',
+  'adminBackends.title': 'Manage backends',
   'adminBackends.create': 'Add backend',
   'adminBackends.id': 'ID',
   'adminBackends.endpoint': 'Endpoint URL',
@@ -211,9 +216,15 @@ const en = {
   'adminBackends.testOk': 'Reachable in {ms} ms.',
   'adminBackends.testFailed': 'Not reachable: {error}',
   'adminBackends.source': 'Source',
-  'unavailable.title': '{name} is not available',
-  'unavailable.body': 'This Stowage server does not offer this feature yet.',
-  'unavailable.noScreen': 'This version of the dashboard has no screen for it yet.',
+  'quotas.title': 'Quotas',
+  'quotas.hint': 'Every bucket with a quota, fullest first. Set or change a cap in the bucket’s settings.',
+  'quotas.empty': 'No bucket has a quota yet.',
+  'quotas.bucket': 'Bucket',
+  'quotas.backend': 'Backend',
+  'quotas.state': 'State',
+  'quotas.within': 'Within its caps',
+  'quotas.softExceeded': 'Past the soft cap',
+  'quotas.hardExceeded': 'At the hard cap',
   'notFound.title': 'Page not found',
   // Admin screens (audit log, dashboard, S3 credentials, anonymous bindings, health history),
   // OIDC sign-in, the command palette and keyboard shortcuts, the share QR code.
@@ -254,13 +265,16 @@ const en = {
   'dash.errors24h': 'Server errors (5xx), last 24 hours',
   'dash.stored': 'Stored (measured buckets)',
   'dash.perHour': 'Requests per hour',
-  'dash.perHourAlt': 'Requests per hour over the last 24 hours: {total} requests, {errors} server errors',
+  'dash.perHourAlt': 'Requests per hour over the last 24 hours: {requests}, {errors}',
+  'dash.requestCount': { one: '{count} request', other: '{count} requests' },
+  'dash.serverErrorCount': { one: '{count} server error', other: '{count} server errors' },
   'dash.legendRequests': 'Requests',
   'dash.legendErrors': 'Server errors (5xx)',
   'dash.byBackend': 'Requests by backend',
   'dash.noBackendTraffic': 'No request reached a backend in the last 24 hours.',
   'dash.storageByBackend': 'Storage by backend',
-  'dash.bucketsObjects': '{buckets} buckets, {objects} objects',
+  'dash.bucketsObjects': '{buckets}, {objects}',
+  'dash.buckets': { one: '{count} bucket', other: '{count} buckets' },
   'dash.noSizes': 'No bucket has been measured yet: turn on size tracking or set a quota.',
   'dash.topBuckets': 'Largest buckets',
   'dash.objects': 'Objects',
@@ -270,7 +284,7 @@ const en = {
   'health.title': 'Backend health',
   'health.noProbes': 'Not probed yet.',
   'health.strip': 'Last probes, oldest first: {up} of {total} healthy',
-  'health.summary': '{up} of the last {total} probes healthy',
+  'health.summary': { one: '{up} of the last {count} probe healthy', other: '{up} of the last {count} probes healthy' },
   'health.avgLatency': 'average {ms} ms',
   'health.latencyLine': 'Latency of the healthy probes, oldest first: {min} to {max} ms',
   'adminCreds.title': 'All S3 credentials',
@@ -335,7 +349,7 @@ const en = {
   'settings.saveQuota': 'Save quota',
   'settings.removeQuota': 'Remove quota',
   'settings.recompute': 'Count again',
-  'settings.usage': '{used} in {objects} objects',
+  'settings.usage': { one: '{used} in {count} object', other: '{used} in {count} objects' },
   'settings.notCounted': 'Not counted yet.',
   'settings.countedAt': 'counted {date}',
   'settings.softExceeded': 'Past the soft cap: writes go on, and this is flagged.',
@@ -360,13 +374,31 @@ const en = {
   'buckets.quotaOf': '{used} of {hard}',
   'buckets.softOnly': 'soft cap {soft}',
   'browser.folderSize': 'Size of this folder',
-  'browser.folderSizeValue': '{size} in {count} objects',
+  'browser.folderSizeValue': { one: '{size} in {count} object', other: '{size} in {count} objects' },
 } as const;
 
 export type MessageKey = keyof typeof en;
 
-const catalogue: Record<MessageKey, string> = en;
+/** A message that depends on `{count}`: one form per plural category the language uses. */
+type Plural = Partial<Record<Intl.LDMLPluralRule, string>> & { other: string };
 
+/** The language of the catalogue: plural categories and number formats follow it. */
+const LOCALE = 'en';
+const catalogue: Record<MessageKey, string | Plural> = en;
+const plurals = new Intl.PluralRules(LOCALE);
+const numbers = new Intl.NumberFormat(LOCALE);
+
+/**
+ * The message for `key` with its `{name}` placeholders filled; numbers are written the catalogue
+ * language's way (10,000). A plural message picks its form by `vars.count` (Intl.PluralRules), so
+ * "1 object" and "2 objects" come from one entry.
+ */
 export function t(key: MessageKey, vars: Record<string, string | number> = {}): string {
-  return catalogue[key].replace(/\{(\w+)\}/g, (_, name: string) => String(vars[name] ?? `{${name}}`));
+  const entry = catalogue[key];
+  const text = typeof entry === 'string' ? entry : (entry[plurals.select(Number(vars.count ?? 0))] ?? entry.other);
+  return text.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = vars[name];
+    if (value === undefined) return `{${name}}`;
+    return typeof value === 'number' ? numbers.format(value) : value;
+  });
 }

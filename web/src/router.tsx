@@ -1,6 +1,7 @@
 import type { QueryClient } from '@tanstack/react-query';
 import { createRootRouteWithContext, createRoute, createRouter, lazyRouteComponent, redirect } from '@tanstack/react-router';
 import { Layout } from './components/Layout';
+import { listingQuery } from './lib/listing';
 import { NotFound } from './screens/NotFound';
 import { SignIn } from './screens/SignIn';
 
@@ -24,6 +25,12 @@ export const browser = createRoute({
   path: '/b/$bid/$bucket',
   validateSearch: (search: Record<string, unknown>): { prefix?: string } =>
     typeof search.prefix === 'string' && search.prefix ? { prefix: search.prefix } : {},
+  loaderDeps: ({ search }) => ({ prefix: search.prefix ?? '' }),
+  // The folder's first page is asked for at once, beside the session and the screen's code; not
+  // awaited, so the frame renders meanwhile and the screen shows the rows as soon as they arrive.
+  loader: ({ context, params, deps }) => {
+    void context.queryClient.prefetchInfiniteQuery(listingQuery(params.bid, params.bucket, deps.prefix)).catch(() => undefined);
+  },
   component: lazyRouteComponent(() => import('./screens/Browser')),
 });
 const bucketSettings = createRoute({ getParentRoute: parent, path: '/b/$bid/$bucket/settings', component: lazyRouteComponent(() => import('./screens/BucketSettings')) });
@@ -31,7 +38,7 @@ const shares = createRoute({ getParentRoute: parent, path: '/shares', component:
 const credentials = createRoute({ getParentRoute: parent, path: '/credentials', component: lazyRouteComponent(() => import('./screens/Credentials')) });
 const users = createRoute({ getParentRoute: parent, path: '/admin/users', component: lazyRouteComponent(() => import('./screens/AdminUsers')) });
 const adminBackends = createRoute({ getParentRoute: parent, path: '/admin/backends', component: lazyRouteComponent(() => import('./screens/AdminBackends')) });
-const quotas = createRoute({ getParentRoute: parent, path: '/admin/quotas', component: lazyRouteComponent(() => import('./screens/Unavailable').then((m) => ({ default: m.Quotas }))) });
+const quotas = createRoute({ getParentRoute: parent, path: '/admin/quotas', component: lazyRouteComponent(() => import('./screens/AdminQuotas')) });
 // Admin: audit log, dashboard, S3 credentials, anonymous bindings, backend health history.
 const audit = createRoute({ getParentRoute: parent, path: '/admin/audit', component: lazyRouteComponent(() => import('./screens/AdminAudit')) });
 const dashboard = createRoute({ getParentRoute: parent, path: '/admin/dashboard', component: lazyRouteComponent(() => import('./screens/AdminDashboard')) });

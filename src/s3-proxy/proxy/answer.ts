@@ -1,6 +1,6 @@
-import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { errorXml } from '@stowage/s3-xml';
+import { bodyLeftUnread } from '../../http/request-body';
 import type { AnswerDecision, Exchange } from './exchange';
 import { describeError, S3ProxyError } from './proxy-error';
 
@@ -56,15 +56,6 @@ export function answerFailure(x: Exchange, err: unknown, logger: Logger): void {
   const extra: Record<string, string> = {};
   if (described.retryAfterSeconds !== undefined) extra['retry-after'] = String(described.retryAfterSeconds);
   // An unread request body is not worth reading just to keep the connection.
-  if (!req.complete && hasBody(req)) extra.connection = 'close';
+  if (bodyLeftUnread(req)) extra.connection = 'close';
   reply(x, described.status, body, extra);
-}
-
-/**
- * Whether a request announces a body. A refusal answered synchronously comes before node:http
- * has even marked a bodiless request complete, so `complete` alone cannot tell.
- */
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }

@@ -25,6 +25,25 @@ const NAV: { to: string; label: MessageKey; admin?: boolean }[] = [
   { to: '/admin/health', label: 'nav.health', admin: true },
 ];
 
+/** One group of the navigation: a list of links, the current screen marked. */
+function NavList({ entries, labelledBy }: { entries: typeof NAV; labelledBy?: string }) {
+  return (
+    <ul className="flex flex-col gap-1" aria-labelledby={labelledBy}>
+      {entries.map((n) => (
+        <li key={n.to}>
+          <Link
+            to={n.to}
+            className="block rounded px-2 py-1.5 text-sm hover:bg-hover"
+            activeProps={{ className: 'bg-hover font-semibold', 'aria-current': 'page' }}
+          >
+            {t(n.label)}
+          </Link>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 /** The frame of every screen; sends a visitor without a session to sign in, and a pending password change to its form. */
 export function Layout() {
   const path = useRouterState({ select: (s) => s.location.pathname });
@@ -72,24 +91,27 @@ export function Layout() {
       </header>
       <div className="flex min-h-0 flex-1">
         {!me.data.must_change_pw && (
-          <nav aria-label={t('nav.main')} className="w-48 shrink-0 border-r border-line bg-panel p-2">
-            <ul className="flex flex-col gap-1">
-              {screens.map((n) => (
-                <li key={n.to}>
-                  <Link
-                    to={n.to}
-                    className="block rounded px-2 py-1.5 text-sm hover:bg-hover"
-                    activeProps={{ className: 'bg-hover font-semibold', 'aria-current': 'page' }}
-                  >
-                    {t(n.label)}
-                  </Link>
-                </li>
-              ))}
-            </ul>
+          <nav aria-label={t('nav.main')} className="w-48 shrink-0 overflow-auto border-r border-line bg-panel p-2">
+            <NavList entries={screens.filter((n) => !n.admin)} />
+            {screens.some((n) => n.admin) && (
+              <>
+                <h2 id="nav-admin" className="mt-4 px-2 pb-1 text-xs font-semibold uppercase tracking-wide text-muted">
+                  {t('nav.admin')}
+                </h2>
+                <NavList entries={screens.filter((n) => n.admin)} labelledBy="nav-admin" />
+              </>
+            )}
           </nav>
         )}
         <main id="main" className="flex min-h-0 min-w-0 flex-1 flex-col overflow-auto">
-          <Outlet />
+          {/* An admin screen typed into the address bar by someone else shows no admin controls, only why. */}
+          {path.startsWith('/admin/') && !isAdmin(me.data) ? (
+            <p role="alert" className="m-6 rounded-md border border-danger px-3 py-2 text-sm text-danger" data-code="forbidden">
+              {t('nav.adminsOnly')}
+            </p>
+          ) : (
+            <Outlet />
+          )}
         </main>
       </div>
       <UploadPanel />

@@ -22,25 +22,42 @@ export function Button({ variant = 'default', className = '', ...props }: Button
   );
 }
 
-export function Field({ label, hint, ...props }: InputHTMLAttributes<HTMLInputElement> & { label: string; hint?: string }) {
+/** A form control under its label, tied to it by id; `hint` is read out with the control. */
+function Labelled({ label, hint, children }: { label: string; hint?: string; children: (id: string, describedBy?: string) => ReactNode }) {
   const id = useId();
   return (
     <div className="flex flex-col gap-1">
       <label htmlFor={id} className="text-sm font-medium">
         {label}
       </label>
-      <input
-        id={id}
-        {...props}
-        className="rounded-md border border-line bg-panel px-2 py-1.5 text-sm text-fg"
-        aria-describedby={hint ? `${id}-hint` : undefined}
-      />
+      {children(id, hint ? `${id}-hint` : undefined)}
       {hint && (
         <span id={`${id}-hint`} className="text-xs text-muted">
           {hint}
         </span>
       )}
     </div>
+  );
+}
+
+const controlClass = 'rounded-md border border-line bg-panel px-2 py-1.5 text-sm text-fg';
+
+export function Field({ label, hint, ...props }: InputHTMLAttributes<HTMLInputElement> & { label: string; hint?: string }) {
+  return (
+    <Labelled label={label} hint={hint}>
+      {(id, describedBy) => <input id={id} {...props} className={controlClass} aria-describedby={describedBy} />}
+    </Labelled>
+  );
+}
+
+/** A multi-line text field (JSON documents and the like), monospaced. */
+export function TextArea({ label, value, onChange, rows = 8 }: { label: string; value: string; onChange: (v: string) => void; rows?: number }) {
+  return (
+    <Labelled label={label}>
+      {(id) => (
+        <textarea id={id} rows={rows} spellCheck={false} className="rounded-md border border-line bg-bg p-2 font-mono text-xs text-fg" value={value} onChange={(e) => onChange(e.target.value)} />
+      )}
+    </Labelled>
   );
 }
 
@@ -64,25 +81,18 @@ export function Select({
   onChange: (v: string) => void;
   options: { value: string; label: string }[];
 }) {
-  const id = useId();
   return (
-    <div className="flex flex-col gap-1">
-      <label htmlFor={id} className="text-sm font-medium">
-        {label}
-      </label>
-      <select
-        id={id}
-        value={value}
-        onChange={(e) => onChange(e.target.value)}
-        className="rounded-md border border-line bg-panel px-2 py-1.5 text-sm text-fg"
-      >
-        {options.map((o) => (
-          <option key={o.value} value={o.value}>
-            {o.label}
-          </option>
-        ))}
-      </select>
-    </div>
+    <Labelled label={label}>
+      {(id) => (
+        <select id={id} value={value} onChange={(e) => onChange(e.target.value)} className={controlClass}>
+          {options.map((o) => (
+            <option key={o.value} value={o.value}>
+              {o.label}
+            </option>
+          ))}
+        </select>
+      )}
+    </Labelled>
   );
 }
 
@@ -180,3 +190,136 @@ export function Meter({ value, max, label }: { value: number; max: number; label
 }
 
 export const tableClass = 'w-full border-collapse text-sm [&_td]:border-b [&_td]:border-line [&_td]:px-2 [&_td]:py-1.5 [&_th]:border-b [&_th]:border-line [&_th]:px-2 [&_th]:py-1.5 [&_th]:text-left [&_th]:font-medium [&_th]:text-muted';
+
+/** One column of a DataTable: its heading and what each row shows in it. */
+export interface Column<T> {
+  header: string;
+  cell: (row: T) => ReactNode;
+  className?: string;
+}
+
+/** A table of rows under column headings (the admin lists, buckets, credentials, quotas). */
+export function DataTable<T>({
+  columns,
+  rows,
+  rowKey,
+  rowProps,
+  testId,
+}: {
+  columns: Column<T>[];
+  rows: T[];
+  rowKey: (row: T) => string;
+  /** Extra attributes of a row (data-* for tests and scripts). */
+  rowProps?: (row: T) => Record<string, string>;
+  testId?: string;
+}) {
+  return (
+    <table className={tableClass} data-testid={testId}>
+      <thead>
+        <tr>
+          {columns.map((c) => (
+            <th key={c.header} scope="col">
+              {c.header}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => (
+          <tr key={rowKey(row)} {...rowProps?.(row)}>
+            {columns.map((c) => (
+              <td key={c.header} className={c.className}>
+                {c.cell(row)}
+              </td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** The buttons at the foot of a dialog: Cancel, then the dialog's own action. */
+export function DialogActions({ onCancel, children }: { onCancel: () => void; children: ReactNode }) {
+  return (
+    <div className="flex justify-end gap-2">
+      <Button onClick={onCancel}>{t('common.cancel')}</Button>
+      {children}
+    </div>
+  );
+}
+
+/** A dialog holding one form: its fields, the error of its last submission, Cancel and submit. */
+export function FormDialog({
+  open,
+  onClose,
+  title,
+  onSubmit,
+  submitLabel = t('common.create'),
+  pending,
+  error,
+  extra,
+  children,
+}: {
+  open: boolean;
+  onClose: () => void;
+  title: string;
+  onSubmit: () => void;
+  submitLabel?: string;
+  pending?: boolean;
+  error?: unknown;
+  /** Buttons beside submit (e.g. "Test connection"). */
+  extra?: ReactNode;
+  children: ReactNode;
+}) {
+  return (
+    <Modal open={open} onOpenChange={(next) => !next && onClose()} title={title}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          onSubmit();
+        }}
+        className="flex flex-col gap-3"
+      >
+        {children}
+        <ErrorMessage error={error} />
+        <DialogActions onCancel={onClose}>
+          {extra}
+          <Button type="submit" variant="primary" disabled={pending}>
+            {submitLabel}
+          </Button>
+        </DialogActions>
+      </form>
+    </Modal>
+  );
+}
+
+/** Asks before something that cannot be undone; the action's error stays in the dialog. */
+export function ConfirmDialog({
+  open,
+  onClose,
+  title,
+  description,
+  confirmLabel = t('common.delete'),
+  onConfirm,
+  error,
+}: {
+  open: boolean;
+  onClose: () => void;
+  title: string;
+  description: string;
+  confirmLabel?: string;
+  onConfirm: () => void;
+  error?: unknown;
+}) {
+  return (
+    <Modal open={open} onOpenChange={(next) => !next && onClose()} title={title} description={description}>
+      <ErrorMessage error={error} />
+      <DialogActions onCancel={onClose}>
+        <Button variant="danger" onClick={onConfirm}>
+          {confirmLabel}
+        </Button>
+      </DialogActions>
+    </Modal>
+  );
+}

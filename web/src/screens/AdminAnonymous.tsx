@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { api, unwrap } from '../api/client';
-import { Button, ErrorMessage, Field, Loading, Modal, Page, Select, tableClass } from '../components/ui';
+import { Button, DataTable, ErrorMessage, Field, FormDialog, Loading, Page, Select } from '../components/ui';
 import { t } from '../i18n';
 import { formatDate } from '../lib/format';
 
@@ -32,10 +32,6 @@ export default function AdminAnonymous() {
     mutationFn: ({ bid, bucket }: { bid: string; bucket: string }) => unwrap(api.DELETE('/api/admin/s3-anonymous/{bid}/{bucket}', { params: { path: { bid, bucket } } })),
     onSuccess: invalidate,
   });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    upsert.mutate();
-  };
 
   return (
     <Page title={t('anon.title')} actions={<Button variant="primary" onClick={() => setEditing(true)}>{t('anon.create')}</Button>}>
@@ -44,26 +40,21 @@ export default function AdminAnonymous() {
       {bindings.isPending && <Loading />}
       {bindings.data?.bindings.length === 0 && <p className="text-muted">{t('anon.empty')}</p>}
       {!!bindings.data?.bindings.length && (
-        <table className={tableClass} data-testid="anonymous-bindings">
-          <thead>
-            <tr>
-              <th scope="col">{t('audit.bucket')}</th>
-              <th scope="col">{t('anon.mode')}</th>
-              <th scope="col">{t('anon.rps')}</th>
-              <th scope="col">{t('anon.since')}</th>
-              <th scope="col">{t('common.actions')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {bindings.data.bindings.map((b) => (
-              <tr key={`${b.backend_id}/${b.bucket}`} data-binding={`${b.backend_id}/${b.bucket}`}>
-                <td>
-                  {b.backend_id}/{b.bucket}
-                </td>
-                <td>{b.mode}</td>
-                <td>{b.per_source_ip_rps === 0 ? t('anon.rpsDefault') : b.per_source_ip_rps}</td>
-                <td>{formatDate(b.created_at)}</td>
-                <td className="flex gap-2">
+        <DataTable
+          testId="anonymous-bindings"
+          rows={bindings.data.bindings}
+          rowKey={(b) => `${b.backend_id}/${b.bucket}`}
+          rowProps={(b) => ({ 'data-binding': `${b.backend_id}/${b.bucket}` })}
+          columns={[
+            { header: t('audit.bucket'), cell: (b) => `${b.backend_id}/${b.bucket}` },
+            { header: t('anon.mode'), cell: (b) => b.mode },
+            { header: t('anon.rps'), cell: (b) => (b.per_source_ip_rps === 0 ? t('anon.rpsDefault') : b.per_source_ip_rps) },
+            { header: t('anon.since'), cell: (b) => formatDate(b.created_at) },
+            {
+              header: t('common.actions'),
+              className: 'flex gap-2',
+              cell: (b) => (
+                <>
                   <Button
                     onClick={() => {
                       setForm({ backend: b.backend_id, bucket: b.bucket, rps: String(b.per_source_ip_rps) });
@@ -75,26 +66,17 @@ export default function AdminAnonymous() {
                   <Button variant="danger" onClick={() => confirm(t('anon.confirmClose', { name: `${b.backend_id}/${b.bucket}` })) && remove.mutate({ bid: b.backend_id, bucket: b.bucket })}>
                     {t('anon.close')}
                   </Button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+                </>
+              ),
+            },
+          ]}
+        />
       )}
-      <Modal open={editing} onOpenChange={setEditing} title={t('anon.create')}>
-        <form onSubmit={submit} className="flex flex-col gap-3">
-          <Select label={t('creds.backend')} value={backendId} onChange={(backend) => setForm({ ...form, backend })} options={(backends.data?.backends ?? []).map((b) => ({ value: b.id, label: b.name }))} />
-          <Field label={t('buckets.name')} required value={form.bucket} onChange={(e) => setForm({ ...form, bucket: e.target.value })} />
-          <Field label={t('anon.rps')} hint={t('anon.rpsHint')} type="number" min={0} max={100000} value={form.rps} onChange={(e) => setForm({ ...form, rps: e.target.value })} />
-          <ErrorMessage error={upsert.error} />
-          <div className="flex justify-end gap-2">
-            <Button onClick={() => setEditing(false)}>{t('common.cancel')}</Button>
-            <Button type="submit" variant="primary" disabled={upsert.isPending}>
-              {t('common.save')}
-            </Button>
-          </div>
-        </form>
-      </Modal>
+      <FormDialog open={editing} onClose={() => setEditing(false)} title={t('anon.create')} onSubmit={() => upsert.mutate()} submitLabel={t('common.save')} pending={upsert.isPending} error={upsert.error}>
+        <Select label={t('creds.backend')} value={backendId} onChange={(backend) => setForm({ ...form, backend })} options={(backends.data?.backends ?? []).map((b) => ({ value: b.id, label: b.name }))} />
+        <Field label={t('buckets.name')} required value={form.bucket} onChange={(e) => setForm({ ...form, bucket: e.target.value })} />
+        <Field label={t('anon.rps')} hint={t('anon.rpsHint')} type="number" min={0} max={100000} value={form.rps} onChange={(e) => setForm({ ...form, rps: e.target.value })} />
+      </FormDialog>
     </Page>
   );
 }

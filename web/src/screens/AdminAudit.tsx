@@ -1,7 +1,7 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, unwrap } from '../api/client';
-import { Button, ErrorMessage, Field, Loading, Page, tableClass } from '../components/ui';
+import { Button, DataTable, ErrorMessage, Field, Loading, Page } from '../components/ui';
 import { t } from '../i18n';
 import { type AuditFilters as Filters, auditQuery, EMPTY_FILTERS as EMPTY } from '../lib/audit';
 import { formatDate } from '../lib/format';
@@ -97,29 +97,25 @@ export default function AdminAudit() {
       {page.data && (
         <>
           <p role="status" className="text-sm text-muted" data-testid="audit-total" data-total={page.data.total}>
-            {t(page.data.total_exact ? 'audit.total' : 'audit.totalAbout', { count: page.data.total.toLocaleString() })}
+            {t(page.data.total_exact ? 'audit.total' : 'audit.totalAbout', { count: page.data.total })}
           </p>
           {page.data.events.length === 0 ? (
             <p className="text-muted">{t('audit.empty')}</p>
           ) : (
-            <table className={tableClass} data-testid="audit-table">
-              <thead>
-                <tr>
-                  <th scope="col">{t('audit.when')}</th>
-                  <th scope="col">{t('audit.user')}</th>
-                  <th scope="col">{t('audit.action')}</th>
-                  <th scope="col">{t('audit.target')}</th>
-                  <th scope="col">{t('audit.status')}</th>
-                  <th scope="col">{t('audit.ip')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {page.data.events.map((e) => (
-                  <tr key={e.id} data-id={e.id} data-action={e.action} data-status={e.status}>
-                    <td className="whitespace-nowrap">{formatDate(e.timestamp)}</td>
-                    <td>{e.username ?? e.user_id ?? '—'}</td>
-                    <td className="font-mono text-xs">{e.action}</td>
-                    <td className="break-all">
+            <DataTable
+              testId="audit-table"
+              rows={page.data.events}
+              rowKey={(e) => String(e.id)}
+              rowProps={(e) => ({ 'data-id': String(e.id), 'data-action': e.action, 'data-status': e.status })}
+              columns={[
+                { header: t('audit.when'), cell: (e) => formatDate(e.timestamp), className: 'whitespace-nowrap' },
+                { header: t('audit.user'), cell: (e) => e.username ?? e.user_id ?? '—' },
+                { header: t('audit.action'), cell: (e) => e.action, className: 'font-mono text-xs' },
+                {
+                  header: t('audit.target'),
+                  className: 'break-all',
+                  cell: (e) => (
+                    <>
                       {[e.backend, e.bucket, e.key].filter(Boolean).join(' / ') || '—'}
                       {e.detail && (
                         <>
@@ -130,15 +126,16 @@ export default function AdminAudit() {
                           {open === e.id && <pre className="mt-1 max-w-xl overflow-auto rounded bg-bg p-2 text-xs">{e.detail}</pre>}
                         </>
                       )}
-                    </td>
-                    <td>
-                      <span className={e.status === 'ok' ? 'text-ok' : e.status === 'denied' || e.status === 'error' ? 'text-danger' : ''}>{e.status}</span>
-                    </td>
-                    <td className="text-xs">{e.ip ?? '—'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+                    </>
+                  ),
+                },
+                {
+                  header: t('audit.status'),
+                  cell: (e) => <span className={e.status === 'ok' ? 'text-ok' : e.status === 'denied' || e.status === 'error' ? 'text-danger' : ''}>{e.status}</span>,
+                },
+                { header: t('audit.ip'), cell: (e) => e.ip ?? '—', className: 'text-xs' },
+              ]}
+            />
           )}
           <nav aria-label={t('audit.pages')} className="flex items-center gap-2">
             <Button disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>

@@ -1,10 +1,10 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { api, unwrap, type Schemas } from '../api/client';
-import { Button, CopyButton, ErrorMessage, Field, Loading, Modal, Page, Select, tableClass } from '../components/ui';
+import { MintedCredential, scopeText } from '../components/MintedCredential';
+import { Button, DataTable, ErrorMessage, Field, FormDialog, Loading, Page, Select } from '../components/ui';
 import { t } from '../i18n';
 import { formatDate } from '../lib/format';
-import { snippets } from './Credentials';
 
 type Credential = Schemas['S3CredentialDto'];
 
@@ -26,9 +26,6 @@ const toLocalInput = (iso: string) => {
   const d = new Date(iso);
   return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 };
-
-/** The proxy's address as the API names it for the credential (`endpoint_url`), else the one typed here. */
-const mintedEndpoint = (cred: Credential, typed: string) => (cred as Credential & { endpoint_url?: string }).endpoint_url || typed;
 
 /** Every user's S3 credentials (never their secrets): mint for anyone, disable, enable, revoke. */
 export default function AdminCredentials() {
@@ -101,13 +98,9 @@ export default function AdminCredentials() {
       c.access_key.toLowerCase().includes(needle) ||
       c.description.toLowerCase().includes(needle) ||
       userName(c.user_id).toLowerCase().includes(needle) ||
-      c.scopes.some((s) => `${s.backend_id}/${s.bucket}`.includes(needle)),
+      scopeText(c).includes(needle),
   );
 
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    create.mutate();
-  };
 
   return (
     <Page title={t('adminCreds.title')} actions={<Button variant="primary" onClick={() => setCreating(true)}>{t('creds.create')}</Button>}>
@@ -119,36 +112,33 @@ export default function AdminCredentials() {
       {creds.isPending && <Loading />}
       {creds.data && rows.length === 0 && <p className="text-muted">{t('creds.empty')}</p>}
       {rows.length > 0 && (
-        <table className={tableClass} data-testid="admin-credentials">
-          <thead>
-            <tr>
-              <th scope="col">{t('creds.accessKey')}</th>
-              <th scope="col">{t('adminCreds.owner')}</th>
-              <th scope="col">{t('creds.description')}</th>
-              <th scope="col">{t('adminCreds.scopes')}</th>
-              <th scope="col">{t('creds.enabled')}</th>
-              <th scope="col">{t('adminCreds.expires')}</th>
-              <th scope="col">{t('creds.lastUsed')}</th>
-              <th scope="col">{t('common.actions')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((c) => (
-              <tr key={c.access_key} data-akid={c.access_key}>
-                <td className="font-mono text-xs">{c.access_key}</td>
-                <td>{userName(c.user_id)}</td>
-                <td>{c.description}</td>
-                <td>{c.scopes.map((s) => `${s.backend_id}/${s.bucket}`).join(', ')}</td>
-                <td>{c.enabled ? t('common.yes') : c.disabled_by === 'admin' ? t('adminCreds.disabledByAdmin') : t('adminCreds.disabledByOwner')}</td>
-                <td>{formatDate(c.expires_at)}</td>
-                <td>{formatDate(c.last_used_at)}</td>
-                <td className="flex gap-2">
+        <DataTable
+          testId="admin-credentials"
+          rows={rows}
+          rowKey={(c) => c.access_key}
+          rowProps={(c) => ({ 'data-akid': c.access_key })}
+          columns={[
+            { header: t('creds.accessKey'), cell: (c) => c.access_key, className: 'font-mono text-xs' },
+            { header: t('adminCreds.owner'), cell: (c) => userName(c.user_id) },
+            { header: t('creds.description'), cell: (c) => c.description },
+            { header: t('adminCreds.scopes'), cell: scopeText },
+            {
+              header: t('creds.enabled'),
+              cell: (c) => (c.enabled ? t('common.yes') : c.disabled_by === 'admin' ? t('adminCreds.disabledByAdmin') : t('adminCreds.disabledByOwner')),
+            },
+            { header: t('adminCreds.expires'), cell: (c) => formatDate(c.expires_at) },
+            { header: t('creds.lastUsed'), cell: (c) => formatDate(c.last_used_at) },
+            {
+              header: t('common.actions'),
+              className: 'flex gap-2',
+              cell: (c) => (
+                <>
                   <Button
                     onClick={() =>
                       setEditing({
                         akid: c.access_key,
                         description: c.description,
-                        scopes: c.scopes.map((sc) => `${sc.backend_id}/${sc.bucket}`).join(', '),
+                        scopes: scopeText(c),
                         expires: c.expires_at ? toLocalInput(c.expires_at) : '',
                       })
                     }
@@ -159,78 +149,41 @@ export default function AdminCredentials() {
                   <Button variant="danger" onClick={() => confirm(t('adminCreds.confirmRevoke', { akid: c.access_key })) && revoke.mutate(c.access_key)}>
                     {t('creds.revoke')}
                   </Button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+                </>
+              ),
+            },
+          ]}
+        />
       )}
-      <Modal open={creating} onOpenChange={setCreating} title={t('creds.create')}>
-        <form onSubmit={submit} className="flex flex-col gap-3">
-          <Select
-            label={t('adminCreds.owner')}
-            value={form.user}
-            onChange={(user) => setForm({ ...form, user })}
-            options={[{ value: '', label: t('adminCreds.nobody') }, ...(users.data?.users ?? []).map((u) => ({ value: u.id, label: u.username }))]}
-          />
-          <Field label={t('creds.description')} value={form.description} onChange={(e) => setForm({ ...form, description: e.target.value })} />
-          <Select label={t('creds.backend')} value={backendId} onChange={(backend) => setForm({ ...form, backend })} options={(backends.data?.backends ?? []).map((b) => ({ value: b.id, label: b.name }))} />
-          <Field label={t('creds.buckets')} required value={form.buckets} onChange={(e) => setForm({ ...form, buckets: e.target.value })} />
-          <ErrorMessage error={create.error} />
-          <div className="flex justify-end gap-2">
-            <Button onClick={() => setCreating(false)}>{t('common.cancel')}</Button>
-            <Button type="submit" variant="primary" disabled={create.isPending}>
-              {t('common.create')}
-            </Button>
-          </div>
-        </form>
-      </Modal>
-      <Modal open={editing !== undefined} onOpenChange={() => setEditing(undefined)} title={t('adminCreds.editTitle', { akid: editing?.akid ?? '' })}>
+      <FormDialog open={creating} onClose={() => setCreating(false)} title={t('creds.create')} onSubmit={() => create.mutate()} pending={create.isPending} error={create.error}>
+        <Select
+          label={t('adminCreds.owner')}
+          value={form.user}
+          onChange={(user) => setForm({ ...form, user })}
+          options={[{ value: '', label: t('adminCreds.nobody') }, ...(users.data?.users ?? []).map((u) => ({ value: u.id, label: u.username }))]}
+        />
+        <Field label={t('creds.description')} value={form.description} onChange={(e) => setForm({ ...form, description: e.target.value })} />
+        <Select label={t('creds.backend')} value={backendId} onChange={(backend) => setForm({ ...form, backend })} options={(backends.data?.backends ?? []).map((b) => ({ value: b.id, label: b.name }))} />
+        <Field label={t('creds.buckets')} required value={form.buckets} onChange={(e) => setForm({ ...form, buckets: e.target.value })} />
+      </FormDialog>
+      <FormDialog
+        open={editing !== undefined}
+        onClose={() => setEditing(undefined)}
+        title={t('adminCreds.editTitle', { akid: editing?.akid ?? '' })}
+        onSubmit={() => edit.mutate()}
+        submitLabel={t('common.save')}
+        pending={edit.isPending}
+        error={edit.error}
+      >
         {editing && (
-          <form
-            onSubmit={(e) => {
-              e.preventDefault();
-              edit.mutate();
-            }}
-            className="flex flex-col gap-3"
-          >
+          <>
             <Field label={t('creds.description')} value={editing.description} onChange={(e) => setEditing({ ...editing, description: e.target.value })} />
             <Field label={t('adminCreds.scopesInput')} hint={t('adminCreds.scopesHint')} required value={editing.scopes} onChange={(e) => setEditing({ ...editing, scopes: e.target.value })} />
             <Field label={t('adminCreds.expires')} hint={t('adminCreds.expiresHint')} type="datetime-local" value={editing.expires} onChange={(e) => setEditing({ ...editing, expires: e.target.value })} />
-            <ErrorMessage error={edit.error} />
-            <div className="flex justify-end gap-2">
-              <Button onClick={() => setEditing(undefined)}>{t('common.cancel')}</Button>
-              <Button type="submit" variant="primary" disabled={edit.isPending}>
-                {t('common.save')}
-              </Button>
-            </div>
-          </form>
+          </>
         )}
-      </Modal>
-      <Modal open={minted !== undefined} onOpenChange={() => setMinted(undefined)} title={t('creds.create')} description={t('creds.secretOnce')} wide>
-        {minted && (
-          <div className="flex flex-col gap-3">
-            <Field label={t('creds.accessKey')} readOnly value={minted.access_key} data-testid="minted-akid" />
-            <Field label={t('creds.secretKey')} readOnly value={minted.secret_key ?? ''} data-testid="minted-secret" />
-            {snippets(mintedEndpoint(minted, endpoint), minted.access_key, minted.secret_key ?? '', minted.buckets[0] ?? 'BUCKET').slice(0, 1).map((s) => (
-              <section key={s.name} aria-label={s.name} className="flex flex-col gap-1">
-                <div className="flex items-center justify-between">
-                  <h3 className="text-sm font-medium">{s.name}</h3>
-                  <CopyButton text={s.text} />
-                </div>
-                <pre className="overflow-auto rounded bg-bg p-2 text-xs" data-snippet={s.name}>
-                  {s.text}
-                </pre>
-              </section>
-            ))}
-            <div className="flex justify-end">
-              <Button variant="primary" onClick={() => setMinted(undefined)}>
-                {t('common.close')}
-              </Button>
-            </div>
-          </div>
-        )}
-      </Modal>
+      </FormDialog>
+      {minted && <MintedCredential credential={minted} endpoint={endpoint} onClose={() => setMinted(undefined)} />}
     </Page>
   );
 }

@@ -3,7 +3,7 @@ import { Link } from '@tanstack/react-router';
 import type { ReactNode } from 'react';
 import { api, unwrap } from '../api/client';
 import { BarList, ColumnChart } from '../components/charts';
-import { ErrorMessage, Loading, Page, tableClass } from '../components/ui';
+import { DataTable, ErrorMessage, Loading, Page } from '../components/ui';
 import { t } from '../i18n';
 import { formatBytes, formatDate } from '../lib/format';
 
@@ -48,7 +48,7 @@ export default function AdminDashboard() {
           <div className="grid gap-4 lg:grid-cols-2">
             <Card title={t('dash.perHour')} wide>
               <ColumnChart
-                label={t('dash.perHourAlt', { total: d.requests.total_24h, errors: d.requests.errors_24h })}
+                label={t('dash.perHourAlt', { requests: t('dash.requestCount', { count: d.requests.total_24h }), errors: t('dash.serverErrorCount', { count: d.requests.errors_24h }) })}
                 data={d.requests.hourly.map((p) => ({ label: hourLabel(p.unix_hour), value: p.requests, overlay: p.errors }))}
               />
               <p className="flex gap-4 text-xs text-muted">
@@ -76,7 +76,7 @@ export default function AdminDashboard() {
                 <BarList
                   label={t('dash.storageByBackend')}
                   format={formatBytes}
-                  data={d.storage.by_backend.map((b) => ({ label: b.backend_id, note: t('dash.bucketsObjects', { buckets: b.buckets, objects: b.objects.toLocaleString() }), value: b.bytes }))}
+                  data={d.storage.by_backend.map((b) => ({ label: b.backend_id, note: t('dash.bucketsObjects', { buckets: t('dash.buckets', { count: b.buckets }), objects: t('buckets.objects', { count: b.objects }) }), value: b.bytes }))}
                 />
               )}
             </Card>
@@ -84,54 +84,39 @@ export default function AdminDashboard() {
               {d.storage.top_buckets.length === 0 ? (
                 <p className="text-sm text-muted">{t('dash.noSizes')}</p>
               ) : (
-                <table className={tableClass} data-testid="top-buckets">
-                  <thead>
-                    <tr>
-                      <th scope="col">{t('audit.bucket')}</th>
-                      <th scope="col">{t('common.size')}</th>
-                      <th scope="col">{t('dash.objects')}</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {d.storage.top_buckets.map((b) => (
-                      <tr key={`${b.backend_id}/${b.bucket}`}>
-                        <td>
-                          <Link to="/b/$bid/$bucket" params={{ bid: b.backend_id, bucket: b.bucket }} className="text-accent underline">
-                            {b.backend_id}/{b.bucket}
-                          </Link>
-                        </td>
-                        <td className="tabular-nums">{formatBytes(b.bytes)}</td>
-                        <td className="tabular-nums">{b.objects.toLocaleString()}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+                <DataTable
+                  testId="top-buckets"
+                  rows={d.storage.top_buckets}
+                  rowKey={(b) => `${b.backend_id}/${b.bucket}`}
+                  columns={[
+                    {
+                      header: t('audit.bucket'),
+                      cell: (b) => (
+                        <Link to="/b/$bid/$bucket" params={{ bid: b.backend_id, bucket: b.bucket }} className="text-accent underline">
+                          {b.backend_id}/{b.bucket}
+                        </Link>
+                      ),
+                    },
+                    { header: t('common.size'), cell: (b) => formatBytes(b.bytes), className: 'tabular-nums' },
+                    { header: t('dash.objects'), cell: (b) => b.objects.toLocaleString(), className: 'tabular-nums' },
+                  ]}
+                />
               )}
             </Card>
             <Card title={t('dash.recentErrors')}>
               {d.requests.recent_errors.length === 0 ? (
                 <p className="text-sm text-muted">{t('dash.noErrors')}</p>
               ) : (
-                <table className={tableClass} data-testid="recent-errors">
-                  <thead>
-                    <tr>
-                      <th scope="col">{t('audit.when')}</th>
-                      <th scope="col">{t('dash.request')}</th>
-                      <th scope="col">{t('audit.status')}</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {d.requests.recent_errors.slice(0, 15).map((e, i) => (
-                      <tr key={i}>
-                        <td className="whitespace-nowrap">{formatDate(e.when)}</td>
-                        <td className="break-all font-mono text-xs">
-                          {e.method} {e.path}
-                        </td>
-                        <td className="text-danger">{e.status}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+                <DataTable
+                  testId="recent-errors"
+                  rows={d.requests.recent_errors.slice(0, 15).map((e, i) => ({ ...e, i }))}
+                  rowKey={(e) => String(e.i)}
+                  columns={[
+                    { header: t('audit.when'), cell: (e) => formatDate(e.when), className: 'whitespace-nowrap' },
+                    { header: t('dash.request'), cell: (e) => `${e.method} ${e.path}`, className: 'break-all font-mono text-xs' },
+                    { header: t('audit.status'), cell: (e) => e.status, className: 'text-danger' },
+                  ]}
+                />
               )}
             </Card>
           </div>

@@ -41,7 +41,7 @@ export default function AdminHealth() {
                     )}
                   </div>
                   <p className="text-sm text-muted">
-                    {t('health.summary', { up, total: probes.length })}
+                    {t('health.summary', { up, count: probes.length })}
                     {avg !== undefined && ` · ${t('health.avgLatency', { ms: avg })}`}
                   </p>
                 </>

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { api, unwrap, type Schemas } from '../api/client';
-import { Button, Check, ErrorMessage, Field, Loading, Modal, Page, Select, tableClass } from '../components/ui';
+import { Button, Check, DataTable, ErrorMessage, Field, FormDialog, Loading, Page, Select } from '../components/ui';
 import { t } from '../i18n';
 import { formatDate } from '../lib/format';
 
@@ -46,86 +46,79 @@ export default function AdminUsers() {
     },
   });
 
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    create.mutate();
-  };
 
   return (
     <Page title={t('users.title')} actions={<Button variant="primary" onClick={() => setCreating(true)}>{t('users.create')}</Button>}>
       <ErrorMessage error={users.error ?? patch.error ?? remove.error ?? unlock.error} />
       {users.isPending && <Loading />}
       {users.data && (
-        <table className={tableClass}>
-          <thead>
-            <tr>
-              <th scope="col">{t('users.username')}</th>
-              <th scope="col">{t('users.role')}</th>
-              <th scope="col">{t('users.enabled')}</th>
-              <th scope="col">{t('users.lastLogin')}</th>
-              <th scope="col">{t('common.actions')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {users.data.users.map((u) => (
-              <tr key={u.id}>
-                <td>
+        <DataTable
+          rows={users.data.users}
+          rowKey={(u) => u.id}
+          columns={[
+            {
+              header: t('users.username'),
+              cell: (u) => (
+                <>
                   {u.username}
                   {u.email && <span className="block text-xs text-muted">{u.email}</span>}
-                </td>
-                <td>
-                  <select
-                    aria-label={`${t('users.role')}: ${u.username}`}
-                    value={u.role}
-                    className="rounded border border-line bg-panel px-1"
-                    onChange={(e) => patch.mutate({ id: u.id, body: { role: e.target.value as Role } })}
-                  >
-                    {ROLES.map((r) => (
-                      <option key={r} value={r}>
-                        {t(`role.${r}`)}
-                      </option>
-                    ))}
-                  </select>
-                </td>
-                <td>{u.enabled ? t('common.yes') : '—'}</td>
-                <td>{formatDate(u.last_login_at)}</td>
-                <td className="flex flex-wrap gap-1">
+                </>
+              ),
+            },
+            {
+              header: t('users.role'),
+              cell: (u) => (
+                <select
+                  aria-label={`${t('users.role')}: ${u.username}`}
+                  value={u.role}
+                  className="rounded border border-line bg-panel px-1"
+                  onChange={(e) => patch.mutate({ id: u.id, body: { role: e.target.value as Role } })}
+                >
+                  {ROLES.map((r) => (
+                    <option key={r} value={r}>
+                      {t(`role.${r}`)}
+                    </option>
+                  ))}
+                </select>
+              ),
+            },
+            { header: t('users.enabled'), cell: (u) => (u.enabled ? t('common.yes') : '—') },
+            { header: t('users.lastLogin'), cell: (u) => formatDate(u.last_login_at) },
+            {
+              header: t('common.actions'),
+              className: 'flex flex-wrap gap-1',
+              cell: (u) => (
+                <>
                   <Button onClick={() => patch.mutate({ id: u.id, body: { enabled: !u.enabled } })}>{u.enabled ? t('users.disable') : t('users.enable')}</Button>
                   {u.identity_source === 'local' && <Button onClick={() => setReset({ id: u.id, name: u.username })}>{t('users.resetPassword')}</Button>}
                   {u.locked_until && <Button onClick={() => unlock.mutate(u.id)}>{t('users.unlock')}</Button>}
                   <Button variant="danger" onClick={() => confirm(t('common.confirmDelete', { name: u.username })) && remove.mutate(u.id)}>
                     {t('common.delete')}
                   </Button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+                </>
+              ),
+            },
+          ]}
+        />
       )}
-      <Modal open={creating} onOpenChange={setCreating} title={t('users.create')}>
-        <form onSubmit={submit} className="flex flex-col gap-3">
-          <Field label={t('users.username')} required value={form.username} onChange={(e) => setForm({ ...form, username: e.target.value })} />
-          <Field label={t('users.email')} type="email" value={form.email} onChange={(e) => setForm({ ...form, email: e.target.value })} />
-          <Field label={t('users.password')} type="password" autoComplete="new-password" required value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} />
-          <Select label={t('users.role')} value={form.role} onChange={(v) => setForm({ ...form, role: v as Role })} options={ROLES.map((r) => ({ value: r, label: t(`role.${r}`) }))} />
-          <Check label={t('users.mustChange')} checked={form.must_change_pw} onChange={(e) => setForm({ ...form, must_change_pw: e.target.checked })} />
-          <ErrorMessage error={create.error} />
-          <div className="flex justify-end gap-2">
-            <Button onClick={() => setCreating(false)}>{t('common.cancel')}</Button>
-            <Button type="submit" variant="primary">{t('common.create')}</Button>
-          </div>
-        </form>
-      </Modal>
-      <Modal open={reset !== undefined} onOpenChange={() => setReset(undefined)} title={`${t('users.resetPassword')}: ${reset?.name ?? ''}`}>
-        <form onSubmit={(e) => { e.preventDefault(); resetPw.mutate(); }} className="flex flex-col gap-3">
-          <Field label={t('password.new')} type="password" autoComplete="new-password" required value={newPassword} onChange={(e) => setNewPassword(e.target.value)} />
-          <ErrorMessage error={resetPw.error} />
-          <div className="flex justify-end gap-2">
-            <Button onClick={() => setReset(undefined)}>{t('common.cancel')}</Button>
-            <Button type="submit" variant="primary">{t('common.save')}</Button>
-          </div>
-        </form>
-      </Modal>
+      <FormDialog open={creating} onClose={() => setCreating(false)} title={t('users.create')} onSubmit={() => create.mutate()} pending={create.isPending} error={create.error}>
+        <Field label={t('users.username')} required value={form.username} onChange={(e) => setForm({ ...form, username: e.target.value })} />
+        <Field label={t('users.email')} type="email" value={form.email} onChange={(e) => setForm({ ...form, email: e.target.value })} />
+        <Field label={t('users.password')} type="password" autoComplete="new-password" required value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} />
+        <Select label={t('users.role')} value={form.role} onChange={(v) => setForm({ ...form, role: v as Role })} options={ROLES.map((r) => ({ value: r, label: t(`role.${r}`) }))} />
+        <Check label={t('users.mustChange')} checked={form.must_change_pw} onChange={(e) => setForm({ ...form, must_change_pw: e.target.checked })} />
+      </FormDialog>
+      <FormDialog
+        open={reset !== undefined}
+        onClose={() => setReset(undefined)}
+        title={`${t('users.resetPassword')}: ${reset?.name ?? ''}`}
+        onSubmit={() => resetPw.mutate()}
+        submitLabel={t('common.save')}
+        pending={resetPw.isPending}
+        error={resetPw.error}
+      >
+        <Field label={t('password.new')} type="password" autoComplete="new-password" required value={newPassword} onChange={(e) => setNewPassword(e.target.value)} />
+      </FormDialog>
     </Page>
   );
 }

@@ -3,10 +3,12 @@ import { Link, useNavigate, useParams, useSearch } from '@tanstack/react-router'
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { type DragEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { api, bucketPath, mutationHeaders, unwrap } from '../api/client';
-import { Button, ErrorMessage, Field, Modal } from '../components/ui';
+import { FolderIcon } from '../components/icons';
+import { Button, ConfirmDialog, ErrorMessage, Field, FormDialog } from '../components/ui';
 import { t } from '../i18n';
 import { baseName, formatBytes, formatDate } from '../lib/format';
 import { canWrite, isAdmin, useMe } from '../lib/session';
+import { listingQuery } from '../lib/listing';
 import { enqueue, onUploadFinished } from '../lib/uploads';
 import { CopyDialog } from './CopyDialog';
 import { ObjectPanel } from './ObjectPanel';
@@ -23,9 +25,6 @@ interface Row {
 
 type SortKey = 'name' | 'size' | 'modified';
 const ROW_HEIGHT = 36;
-/** The first request asks for a screenful or so, answered fast even from a slow upstream; the rest follow in the background. */
-const FIRST_PAGE = 200;
-const PAGE = 1000;
 
 export default function Browser() {
   const { bid, bucket } = useParams({ from: '/b/$bid/$bucket' });
@@ -45,6 +44,8 @@ export default function Browser() {
   const [dragging, setDragging] = useState(false);
   const [elapsed, setElapsed] = useState<number>();
   const [firstRows, setFirstRows] = useState<number>();
+  /** When the first rows were rendered, from the page's navigation start (performance.now()): the cold-load figure. */
+  const [firstAt, setFirstAt] = useState<number>();
   const started = useRef(performance.now());
   const fileInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
@@ -55,17 +56,7 @@ export default function Browser() {
     mutationFn: (p: string) => unwrap(api.GET('/api/backends/{bid}/buckets/{bucket}/prefix-size', { params: { path: { bid, bucket }, query: { prefix: p } } })),
   });
 
-  const listing = useInfiniteQuery({
-    queryKey: ['objects', bid, bucket, prefix],
-    initialPageParam: '',
-    queryFn: ({ pageParam }) =>
-      unwrap(
-        api.GET('/api/backends/{bid}/buckets/{bucket}/objects', {
-          params: { path: { bid, bucket }, query: { prefix, delimiter: '/', max_keys: pageParam ? PAGE : FIRST_PAGE, ...(pageParam ? { token: pageParam } : {}) } },
-        }),
-      ),
-    getNextPageParam: (last) => (last.is_truncated && last.next_continuation_token ? last.next_continuation_token : undefined),
-  });
+  const listing = useInfiniteQuery(listingQuery(bid, bucket, prefix));
 
   // Every page of the folder, one after the other, while the rows already listed stay usable:
   // sorting and filtering cover what has arrived, and the status line says more is coming.
@@ -117,7 +108,10 @@ export default function Browser() {
     if (complete && elapsed === undefined) setElapsed(Math.round(performance.now() - started.current));
   }, [complete, elapsed]);
   useEffect(() => {
-    if ((all.length > 0 || complete) && firstRows === undefined) setFirstRows(Math.round(performance.now() - started.current));
+    if ((all.length > 0 || complete) && firstRows === undefined) {
+      setFirstRows(Math.round(performance.now() - started.current));
+      setFirstAt(Math.round(performance.now()));
+    }
   }, [all.length, complete, firstRows]);
 
   const scroller = useRef<HTMLDivElement>(null);
@@ -337,7 +331,14 @@ export default function Browser() {
                       onClick={() => (row.folder ? go(row.key) : setOpen(row))}
                       title={row.key}
                     >
-                      {row.folder ? `📁 ${row.name}/` : row.name}
+                      {row.folder ? (
+                        <>
+                          <FolderIcon className="mr-1.5 text-accent" />
+                          {`${row.name}/`}
+                        </>
+                      ) : (
+                        row.name
+                      )}
                     </button>
                     <span className="text-muted">{row.folder ? '' : formatBytes(row.size)}</span>
                     <span className="text-muted">{row.folder ? '' : formatDate(row.modified)}</span>
@@ -347,7 +348,7 @@ export default function Browser() {
             </div>
             {complete && rows.length === 0 && <p className="p-4 text-sm text-muted">{t('browser.empty')}</p>}
           </div>
-          <p className="border-t border-line px-2 py-1 text-xs text-muted" role="status" data-testid="list-status" data-count={all.length} data-complete={complete ? 'true' : 'false'} data-ms={elapsed} data-first-ms={firstRows}>
+          <p className="border-t border-line px-2 py-1 text-xs text-muted" role="status" data-testid="list-status" data-count={all.length} data-complete={complete ? 'true' : 'false'} data-ms={elapsed} data-first-ms={firstRows} data-first-at={firstAt}>
             {complete
               ? `${t('browser.count', { count: rows.length })}${elapsed !== undefined ? ` · ${t('browser.rendered', { count: all.length, ms: elapsed })}` : ''}`
               : t('browser.loadingMore', { count: all.length })}
@@ -360,23 +361,17 @@ export default function Browser() {
         <p className="pointer-events-none fixed inset-x-0 bottom-8 mx-auto w-fit rounded bg-accent px-4 py-2 text-accent-fg">{t('browser.dropHere')}</p>
       )}
 
-      <Modal open={dialog === 'folder'} onOpenChange={() => setDialog(undefined)} title={t('browser.newFolder')}>
-        <form onSubmit={(e) => { e.preventDefault(); void createFolder(); }} className="flex flex-col gap-3">
-          <Field label={t('browser.folderName')} required value={folderName} onChange={(e) => setFolderName(e.target.value)} autoFocus />
-          <ErrorMessage error={actionError} />
-          <div className="flex justify-end gap-2">
-            <Button onClick={() => setDialog(undefined)}>{t('common.cancel')}</Button>
-            <Button type="submit" variant="primary">{t('common.create')}</Button>
-          </div>
-        </form>
-      </Modal>
-      <Modal open={dialog === 'delete'} onOpenChange={() => setDialog(undefined)} title={t('browser.delete')} description={t('browser.deleteConfirm', { count: selectedRows.length })}>
-        <ErrorMessage error={actionError} />
-        <div className="flex justify-end gap-2">
-          <Button onClick={() => setDialog(undefined)}>{t('common.cancel')}</Button>
-          <Button variant="danger" onClick={() => void deleteSelected()}>{t('common.delete')}</Button>
-        </div>
-      </Modal>
+      <FormDialog open={dialog === 'folder'} onClose={() => setDialog(undefined)} title={t('browser.newFolder')} onSubmit={() => void createFolder()} error={actionError}>
+        <Field label={t('browser.folderName')} required value={folderName} onChange={(e) => setFolderName(e.target.value)} autoFocus />
+      </FormDialog>
+      <ConfirmDialog
+        open={dialog === 'delete'}
+        onClose={() => setDialog(undefined)}
+        title={t('browser.delete')}
+        description={t('browser.deleteConfirm', { count: selectedRows.length })}
+        onConfirm={() => void deleteSelected()}
+        error={actionError}
+      />
       {dialog === 'copy' && <CopyDialog bid={bid} bucket={bucket} prefix={prefix} rows={selectedRows} onClose={() => { setDialog(undefined); refresh(); }} />}
       {dialog === 'share' && selectedRows[0] && <ShareDialog bid={bid} bucket={bucket} objectKey={selectedRows[0].key} onClose={() => setDialog(undefined)} />}
     </section>

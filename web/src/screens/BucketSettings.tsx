@@ -1,8 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useParams } from '@tanstack/react-router';
-import { type FormEvent, type ReactNode, useEffect, useId, useState } from 'react';
+import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
 import { api, unwrap, type Schemas } from '../api/client';
-import { Button, Check, ErrorMessage, Field, Loading, Meter, Page } from '../components/ui';
+import { Button, Check, ErrorMessage, Field, Loading, Meter, Page, TextArea } from '../components/ui';
 import { t } from '../i18n';
 import { formatBytes, formatDate } from '../lib/format';
 import { isAdmin, useMe } from '../lib/session';
@@ -27,18 +27,6 @@ function Section({ title, children }: { title: string; children: ReactNode }) {
   );
 }
 
-function JsonArea({ label, value, onChange, rows = 8 }: { label: string; value: string; onChange: (v: string) => void; rows?: number }) {
-  const id = useId();
-  return (
-    <div className="flex flex-col gap-1">
-      <label htmlFor={id} className="text-sm font-medium">
-        {label}
-      </label>
-      <textarea id={id} rows={rows} spellCheck={false} className="rounded-md border border-line bg-bg p-2 font-mono text-xs text-fg" value={value} onChange={(e) => onChange(e.target.value)} />
-    </div>
-  );
-}
-
 /** Parses a JSON text field, throwing a readable error the section shows. */
 function parseJson<T>(text: string): T {
   try {
@@ -57,7 +45,7 @@ function Quota({ p }: { p: Params }) {
       {quota.isPending && <Loading />}
       {q && (
         <div className="text-sm" data-testid="quota-usage">
-          {q.has_usage ? t('settings.usage', { used: formatBytes(q.usage_bytes), objects: q.object_count ?? 0 }) : t('settings.notCounted')}
+          {q.has_usage ? t('settings.usage', { used: formatBytes(q.usage_bytes), count: q.object_count ?? 0 }) : t('settings.notCounted')}
           {q.computed_at && <span className="ml-1 text-xs text-muted">{t('settings.countedAt', { date: formatDate(q.computed_at) })}</span>}
           {q.hard_bytes !== undefined && <Meter value={q.usage_bytes ?? 0} max={q.hard_bytes} label={t('settings.hard')} />}
           {q.soft_exceeded && <p className="font-medium">{t('settings.softExceeded')}</p>}
@@ -162,29 +150,61 @@ function Versioning({ p }: { p: Params }) {
   );
 }
 
-function Cors({ p }: { p: Params }) {
-  const cors = useQuery({ queryKey: ['cors', p.params.path], queryFn: () => unwrap(api.GET('/api/backends/{bid}/buckets/{bucket}/cors', p)), retry: false });
+/**
+ * A section whose settings are a list of rules edited as JSON (CORS, lifecycle): loaded from the
+ * bucket, saved whole; a text that is not JSON is refused readably before anything is sent.
+ */
+function RulesSection<R>({
+  p,
+  name,
+  title,
+  hint,
+  label,
+  load,
+  save,
+}: {
+  p: Params;
+  name: string;
+  title: string;
+  hint: string;
+  label: string;
+  load: () => Promise<{ rules: R[] }>;
+  save: (rules: R[]) => Promise<unknown>;
+}) {
+  const rules = useQuery({ queryKey: [name, p.params.path], queryFn: load, retry: false });
   const [text, setText] = useState('');
   useEffect(() => {
-    if (cors.data) setText(JSON.stringify(cors.data.rules, null, 2));
-  }, [cors.data]);
-  const save = useMutation({
-    mutationFn: () => unwrap(api.PUT('/api/backends/{bid}/buckets/{bucket}/cors', { ...p, body: { rules: parseJson<Schemas['CorsRuleDto'][]>(text) } })),
-  });
+    if (rules.data) setText(JSON.stringify(rules.data.rules, null, 2));
+  }, [rules.data]);
+  const store = useMutation({ mutationFn: () => save(parseJson<R[]>(text)) });
   return (
-    <Section title={t('settings.cors')}>
-      <p className="text-sm text-muted">{t('settings.corsHint')}</p>
-      {cors.data && <JsonArea label={t('settings.corsRules')} value={text} onChange={setText} />}
-      {cors.data && (
+    <Section title={title}>
+      <p className="text-sm text-muted">{hint}</p>
+      {rules.data && <TextArea label={label} value={text} onChange={setText} />}
+      {rules.data && (
         <div>
-          <Button variant="primary" onClick={() => save.mutate()} disabled={save.isPending}>
+          <Button variant="primary" onClick={() => store.mutate()} disabled={store.isPending}>
             {t('common.save')}
           </Button>
         </div>
       )}
-      {save.isSuccess && <p role="status" className="text-sm text-muted">{t('settings.saved')}</p>}
-      <ErrorMessage error={cors.error ?? save.error} />
+      {store.isSuccess && <p role="status" className="text-sm text-muted">{t('settings.saved')}</p>}
+      <ErrorMessage error={rules.error ?? store.error} />
     </Section>
+  );
+}
+
+function Cors({ p }: { p: Params }) {
+  return (
+    <RulesSection<Schemas['CorsRuleDto']>
+      p={p}
+      name="cors"
+      title={t('settings.cors')}
+      hint={t('settings.corsHint')}
+      label={t('settings.corsRules')}
+      load={() => unwrap(api.GET('/api/backends/{bid}/buckets/{bucket}/cors', p))}
+      save={(rules) => unwrap(api.PUT('/api/backends/{bid}/buckets/{bucket}/cors', { ...p, body: { rules } }))}
+    />
   );
 }
 
@@ -203,7 +223,7 @@ function Policy({ p }: { p: Params }) {
   const remove = useMutation({ mutationFn: () => unwrap(api.DELETE('/api/backends/{bid}/buckets/{bucket}/policy', p)), onSuccess: () => setText('') });
   return (
     <Section title={t('settings.policy')}>
-      {policy.data && <JsonArea label={t('settings.policyDocument')} value={text} onChange={setText} rows={10} />}
+      {policy.data && <TextArea label={t('settings.policyDocument')} value={text} onChange={setText} rows={10} />}
       {policy.data && (
         <div className="flex gap-2">
           <Button variant="primary" onClick={() => save.mutate()} disabled={save.isPending}>
@@ -221,28 +241,16 @@ function Policy({ p }: { p: Params }) {
 }
 
 function Lifecycle({ p }: { p: Params }) {
-  const lifecycle = useQuery({ queryKey: ['lifecycle', p.params.path], queryFn: () => unwrap(api.GET('/api/backends/{bid}/buckets/{bucket}/lifecycle', p)), retry: false });
-  const [text, setText] = useState('');
-  useEffect(() => {
-    if (lifecycle.data) setText(JSON.stringify(lifecycle.data.rules, null, 2));
-  }, [lifecycle.data]);
-  const save = useMutation({
-    mutationFn: () => unwrap(api.PUT('/api/backends/{bid}/buckets/{bucket}/lifecycle', { ...p, body: { rules: parseJson<Schemas['LifecycleRuleDto'][]>(text) } })),
-  });
   return (
-    <Section title={t('settings.lifecycle')}>
-      <p className="text-sm text-muted">{t('settings.lifecycleHint')}</p>
-      {lifecycle.data && <JsonArea label={t('settings.lifecycleRules')} value={text} onChange={setText} />}
-      {lifecycle.data && (
-        <div>
-          <Button variant="primary" onClick={() => save.mutate()} disabled={save.isPending}>
-            {t('common.save')}
-          </Button>
-        </div>
-      )}
-      {save.isSuccess && <p role="status" className="text-sm text-muted">{t('settings.saved')}</p>}
-      <ErrorMessage error={lifecycle.error ?? save.error} />
-    </Section>
+    <RulesSection<Schemas['LifecycleRuleDto']>
+      p={p}
+      name="lifecycle"
+      title={t('settings.lifecycle')}
+      hint={t('settings.lifecycleHint')}
+      label={t('settings.lifecycleRules')}
+      load={() => unwrap(api.GET('/api/backends/{bid}/buckets/{bucket}/lifecycle', p))}
+      save={(rules) => unwrap(api.PUT('/api/backends/{bid}/buckets/{bucket}/lifecycle', { ...p, body: { rules } }))}
+    />
   );
 }
 

@@ -139,11 +139,11 @@ function Preview({ bid, bucket, objectKey, type }: { bid: string; bucket: string
     case 'image':
       return <img src={inline} alt={baseName(objectKey)} className="max-h-96 max-w-full" data-testid="preview-image" />;
     case 'audio':
-      return <audio src={inline} controls className="w-full" aria-label={baseName(objectKey)} />;
+      return <audio src={inline} controls preload="metadata" className="w-full" aria-label={baseName(objectKey)} data-testid="preview-audio" />;
     case 'video':
-      return <video src={inline} controls className="max-h-96 w-full" aria-label={baseName(objectKey)} />;
+      return <video src={inline} controls preload="metadata" className="max-h-96 w-full" aria-label={baseName(objectKey)} data-testid="preview-video" />;
     case 'pdf':
-      return pdf ? <iframe src={pdf} title={baseName(objectKey)} className="h-96 w-full" /> : <Loading />;
+      return pdf ? <iframe src={pdf} title={baseName(objectKey)} className="h-96 w-full" data-testid="preview-pdf" /> : <Loading />;
     case 'text':
       return text ? (
         <>

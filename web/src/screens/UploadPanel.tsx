@@ -78,7 +78,7 @@ export function UploadPanel() {
       {items.length > 0 && (
         <>
           <p className="mb-1 text-xs text-muted" data-testid="upload-total">
-            {t('upload.total', { done, total: items.length, percent })}
+            {t('upload.total', { done, count: items.length, percent })}
           </p>
           <Meter value={sent} max={total} label={t('upload.title')} />
         </>
