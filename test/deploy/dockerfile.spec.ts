@@ -121,8 +121,12 @@ describe('Dockerfile', () => {
     expect(ofKind(final, 'STOPSIGNAL')[0].getArgumentsContent()).toBe('SIGTERM');
     expect(ofKind(final, 'CMD')[0].getArgumentsContent()).toBe('["serve"]');
     expect(ofKind(final, 'RUN').some((i) => /apt-get install .*\btini\b/.test(i.getArgumentsContent()!))).toBe(true);
-    const serve = readFileSync(join(ROOT, 'src', 'cli', 'commands', 'serve.ts'), 'utf8');
-    expect(serve).toMatch(/process\.on\('SIGTERM', stop\)/);
+    // serve (and worker) hand their app to the one signal handler, which drains on SIGTERM.
+    const commands = join(ROOT, 'src', 'cli', 'commands');
+    for (const command of ['serve.ts', 'worker.ts']) {
+      expect(readFileSync(join(commands, command), 'utf8')).toMatch(/stopOnSignal\(app, /);
+    }
+    expect(readFileSync(join(commands, 'stop-on-signal.ts'), 'utf8')).toMatch(/process\.on\('SIGTERM', stop\)/);
   });
 
   it('writes only to /tmp, so the root filesystem can be read-only', () => {
