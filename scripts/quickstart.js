@@ -272,27 +272,39 @@ async function startS3() {
   return server;
 }
 
-function createAdminOnce(env) {
+/**
+ * Creates the admin on the first run and prints its password once. The database and Redis were
+ * started a moment ago, so a failed attempt is tried again; the marker is written only once an
+ * admin exists, so a run that could not create one tries again next time.
+ */
+async function createAdminOnce(env) {
   const marker = join(DATA, 'admin-created');
   if (existsSync(marker)) return;
   const password = randomBytes(12).toString('base64url');
-  const result = spawnSync(
-    process.execPath,
-    [
-      join(ROOT, 'dist/src/main.js'),
-      'create-admin',
-      '--config',
-      CONFIG,
-      '--username',
-      'admin',
-      '--password',
-      password,
-      '--must-change-password',
-    ],
-    { env, encoding: 'utf8' },
-  );
-  writeFileSync(marker, new Date().toISOString());
+  let result;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    result = spawnSync(
+      process.execPath,
+      [
+        join(ROOT, 'dist/src/main.js'),
+        'create-admin',
+        '--config',
+        CONFIG,
+        '--username',
+        'admin',
+        '--password',
+        password,
+        '--must-change-password',
+      ],
+      { env, encoding: 'utf8' },
+    );
+    if (result.status === 0) break;
+    // An admin made by an earlier run (its marker gone): nothing to create, nothing to print.
+    if (result.stderr.includes('username_taken')) return void writeFileSync(marker, new Date().toISOString());
+    await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+  }
   if (result.status === 0) {
+    writeFileSync(marker, new Date().toISOString());
     console.log('\n  First run: an admin was created. This password is shown only once:');
     console.log(
       `    username: admin\n    password: ${password}\n  (you will be asked to change it at first sign-in)\n`,
@@ -330,7 +342,7 @@ async function main() {
     STOWAGE_LOCAL_S3_ACCESS_KEY: S3_KEY,
     STOWAGE_LOCAL_S3_SECRET_KEY: S3_KEY,
   };
-  createAdminOnce(env);
+  await createAdminOnce(env);
   const server = spawn(process.execPath, [join(ROOT, 'dist/src/main.js'), 'serve', '--config', CONFIG], {
     env,
     stdio: 'inherit',
