@@ -97,6 +97,8 @@ describe('quick start on a fresh machine', () => {
       const ready = await fetch(`${base}/readyz`);
       expect(ready.status).toBe(200);
       const password = /password: (\S+)/.exec(run.output())?.[1];
+      // What the quick start said instead (an "admin not created" line names the reason).
+      if (password === undefined) console.log(run.output());
       expect(password).toBeDefined();
       const login = await fetch(`${base}/auth/login/local`, {
         method: 'POST',
