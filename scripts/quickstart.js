@@ -292,11 +292,12 @@ async function createAdminOnce(env) {
         CONFIG,
         '--username',
         'admin',
-        '--password',
-        password,
+        '--password-stdin',
         '--must-change-password',
       ],
-      { env, encoding: 'utf8' },
+      // On standard input: kept out of the process list, and a password starting with "-" is
+      // not mistaken for a flag.
+      { env, encoding: 'utf8', input: password },
     );
     if (result.status === 0) break;
     // An admin made by an earlier run (its marker gone): nothing to create, nothing to print.

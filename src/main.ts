@@ -17,7 +17,7 @@ Commands:
   serve              run the dashboard API, the S3 endpoint and the job workers (default)
   worker             run only the background job workers (size scans, housekeeping)
   create-admin       create a local admin and print its id
-                       --username NAME --password PW (or --password-stdin)
+                       --username NAME --password PW (or --password=PW, or --password-stdin)
                        [--email ADDRESS] [--must-change-password]
   hash-password      print the argon2id hash of a password (for auth.static)
                        --password PW (or the password on standard input)
