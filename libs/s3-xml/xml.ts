@@ -75,6 +75,20 @@ export function errorXml(error: S3ErrorDocument): string {
   return `${body}${element('RequestId', error.requestId)}</Error>`;
 }
 
+/**
+ * An upstream's error document with `requestId` as its `<RequestId>`: a proxy answers with its own
+ * request id in the header, and clients expect the body to name the same one. An `<Error>` without
+ * one gets one, as S3's own errors carry it; anything else is returned as it is.
+ */
+export function withRequestId(errorDocument: string, requestId: string): string {
+  const element = `<RequestId>${escapeXml(requestId)}</RequestId>`;
+  if (/<RequestId>[^<]*<\/RequestId>/.test(errorDocument)) {
+    return errorDocument.replace(/<RequestId>[^<]*<\/RequestId>/, () => element);
+  }
+  const end = errorDocument.lastIndexOf('</Error>');
+  return end === -1 ? errorDocument : `${errorDocument.slice(0, end)}${element}${errorDocument.slice(end)}`;
+}
+
 export interface ListedBucket {
   name: string;
   creationDate: Date;

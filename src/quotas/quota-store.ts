@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { preparedQuery } from '../database/prepared-query';
 import { BucketQuotaEntity } from './bucket-quota.entity';
 import { BucketSizeTrackingEntity } from './bucket-size-tracking.entity';
 import { BucketUsageEntity } from './bucket-usage.entity';
@@ -67,6 +68,11 @@ export interface SettleOutcome {
  * path costs one round trip instead of one disk flush.
  */
 const WITHOUT_FLUSH = `set_config('synchronous_commit', 'off', true) AS without_flush`;
+
+/** The statements on every write's path, run as named statements (see preparedQuery). */
+const RESERVE = `SELECT q.* FROM ${WITHOUT_FLUSH}, stowage_quota_reserve($1, $2, $3, $4, $5) AS q`;
+const GROW = `SELECT q.* FROM ${WITHOUT_FLUSH}, stowage_quota_grow($1, $2, $3) AS q`;
+const SETTLE = `SELECT q.* FROM ${WITHOUT_FLUSH}, stowage_quota_settle($1, $2, $3, $4, $5) AS q`;
 
 /** TypeORM answers an UPDATE … RETURNING on PostgreSQL as `[rows, count]`. */
 const updatedRows = (result: unknown): unknown[] =>
@@ -377,7 +383,7 @@ export class QuotaStore {
 
   async reserve(ref: BucketRef, id: string, bytes: number, ttlMs: number): Promise<ReserveOutcome> {
     return outcomeOf(
-      await this.dataSource.query(`SELECT q.* FROM ${WITHOUT_FLUSH}, stowage_quota_reserve($1, $2, $3, $4, $5) AS q`, [
+      await preparedQuery<OutcomeRow>(this.dataSource, 'stowage_quota_reserve', RESERVE, [
         ref.backendId,
         ref.bucket,
         id,
@@ -389,19 +395,12 @@ export class QuotaStore {
 
   async grow(id: string, bytes: number, ttlMs: number): Promise<ReserveOutcome> {
     return outcomeOf(
-      await this.dataSource.query(`SELECT q.* FROM ${WITHOUT_FLUSH}, stowage_quota_grow($1, $2, $3) AS q`, [
-        id,
-        bytes,
-        ttlMs,
-      ]),
+      await preparedQuery<OutcomeRow>(this.dataSource, 'stowage_quota_grow', GROW, [id, bytes, ttlMs]),
     );
   }
 
   async settle(ref: BucketRef, id: string | null, deltaBytes: number, deltaObjects: number): Promise<SettleOutcome> {
-    const [row] = (await this.dataSource.query(
-      `SELECT q.* FROM ${WITHOUT_FLUSH}, stowage_quota_settle($1, $2, $3, $4, $5) AS q`,
-      [ref.backendId, ref.bucket, id, deltaBytes, deltaObjects],
-    )) as Array<{
+    const [row] = await preparedQuery<{
       out_used: string;
       out_objects: string;
       out_soft: string | null;
@@ -410,7 +409,7 @@ export class QuotaStore {
       out_ns_used: string | null;
       out_ns_soft: string | null;
       out_ns_soft_crossed: boolean;
-    }>;
+    }>(this.dataSource, 'stowage_quota_settle', SETTLE, [ref.backendId, ref.bucket, id, deltaBytes, deltaObjects]);
     return {
       usedBytes: Number(row.out_used),
       objects: Number(row.out_objects),

@@ -310,6 +310,19 @@ describe('the S3 proxy against s3rver', () => {
       expect((await s3Failure(freshClient.send(new ListBucketsCommand({})))).name).toBe('InvalidAccessKeyId');
     });
 
+    it("answers an upstream error with our request id in its body as in its header, the upstream's beside it", async () => {
+      const client = proxyClient(fx.endpoint, keys);
+      const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: 'never/written.txt' }));
+      const res = await raw(url, '');
+      expect(res.status).toBe(404);
+      expect(res.text).toContain('<Code>NoSuchKey</Code>');
+      const ours = res.headers.get('x-amz-request-id');
+      expect(ours).toBeTruthy();
+      expect(res.text).toContain(`<RequestId>${ours}</RequestId>`);
+      expect(res.headers.get('content-length')).toBe(String(Buffer.byteLength(res.text)));
+      expect(res.headers.get('x-stowage-upstream-request-id')).not.toBe(ours);
+    });
+
     it('answers a malformed request target in XML', async () => {
       const res = await raw(fx.endpoint, '/bad%zzbucket/key', { headers: { authorization: 'AWS4-HMAC-SHA256 x' } });
       expect(res.status).toBe(400);

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
+import { withRequestId } from '@stowage/s3-xml';
 import { EMPTY_SHA256, UNSIGNED_PAYLOAD } from '@stowage/sigv4';
 import { LOGGER } from '../../logging/logging.module';
 import { UpstreamClient } from '../../storage-backends/upstream/upstream-client';
@@ -215,6 +216,7 @@ export class ProxyForwarder {
       answer.body.on('error', () => undefined).destroy();
       return unaudited;
     }
+    if (response.statusCode >= 400 && method !== 'HEAD') answer = await withOurRequestId(x, answer);
     relay(x, answer);
     return undefined;
   }
@@ -243,6 +245,21 @@ async function readAnswerBody(body: Readable): Promise<Buffer | undefined> {
     return undefined;
   }
   return Buffer.concat(chunks);
+}
+
+/**
+ * An upstream error names the upstream's request id in its body; the client gets ours in the
+ * header (the upstream's goes in `x-stowage-upstream-request-id`), so the body is made to agree.
+ */
+async function withOurRequestId(x: Exchange, response: Relayed): Promise<Relayed> {
+  const read = await readAnswerBody(response.body);
+  if (!read) return { ...response, body: failedBody() };
+  const body = Buffer.from(withRequestId(read.toString('utf8'), x.requestId));
+  return {
+    ...response,
+    headers: { ...response.headers, 'content-length': String(body.length) },
+    body: Readable.from([body]),
+  };
 }
 
 function failedBody(): Readable {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { escapeXml } from '@stowage/s3-xml';
+import { escapeXml, withRequestId } from '@stowage/s3-xml';
 import { checkPostPolicy, parsePostPolicy, UNSIGNED_PAYLOAD } from '@stowage/sigv4';
 import { LOGGER } from '../../logging/logging.module';
 import { UpstreamClient } from '../../storage-backends/upstream/upstream-client';
@@ -173,8 +173,7 @@ export class ProxyPostObject {
     if (response.statusCode >= 300) {
       hold.failed();
       x.result = 'error';
-      const text = await response.body.text();
-      reply(x, response.statusCode, text);
+      reply(x, response.statusCode, withRequestId(await response.body.text(), x.requestId));
       return undefined;
     }
     response.body.resume();
