@@ -51,11 +51,44 @@ describe('GroupCommit', () => {
 
   it('fails only the items the writer names when it returns per-item outcomes', async () => {
     const commit = new GroupCommit<number>(
-      (batch) => Promise.resolve(batch.map((n) => (n === 2 ? new Error('bad row') : undefined))),
+      (batch) => Promise.resolve({ failures: batch.map((n) => (n === 2 ? new Error('bad row') : undefined)) }),
       { maxBatch: 10, maxWaiting: 10 },
     );
     const results = await Promise.allSettled([commit.add(1), commit.add(2), commit.add(3)]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  });
+
+  it('hands each item the result the writer gave it, by position, across batches', async () => {
+    const commit = new GroupCommit<string, string>(
+      async (batch) => {
+        await tick();
+        return { results: batch.map((s) => s.toUpperCase()) };
+      },
+      { maxBatch: 2, maxWaiting: 10 },
+    );
+    await expect(Promise.all(['a', 'b', 'c', 'd'].map((s) => commit.add(s)))).resolves.toEqual(['A', 'B', 'C', 'D']);
+  });
+
+  it('gives results to the items that were written and failures to the others of one batch', async () => {
+    const commit = new GroupCommit<number, number>(
+      (batch) =>
+        Promise.resolve({
+          results: batch.map((n) => n * 10),
+          failures: batch.map((n) => (n === 2 ? new Error('bad row') : undefined)),
+        }),
+      { maxBatch: 10, maxWaiting: 10 },
+    );
+    const results = await Promise.allSettled([commit.add(1), commit.add(2), commit.add(3)]);
+    expect(results).toEqual([
+      { status: 'fulfilled', value: 10 },
+      { status: 'rejected', reason: new Error('bad row') },
+      { status: 'fulfilled', value: 30 },
+    ]);
+  });
+
+  it('resolves to undefined when the writer gives no results', async () => {
+    const commit = new GroupCommit<number>(() => Promise.resolve(), { maxBatch: 10, maxWaiting: 10 });
+    await expect(commit.add(1)).resolves.toBeUndefined();
   });
 
   it('splits a long queue into batches of at most maxBatch', async () => {

@@ -6,10 +6,20 @@ export class GroupCommitFullError extends Error {
   }
 }
 
-interface Waiting<T> {
+interface Waiting<T, R> {
   item: T;
-  resolve: () => void;
+  resolve: (result: R) => void;
   reject: (err: unknown) => void;
+}
+
+/**
+ * Per-item outcomes of a write, by position in its batch: each item's result (what its `add`
+ * resolves to), and the items that failed (an entry that is not undefined) in a batch the
+ * writer retried item by item.
+ */
+export interface BatchOutcome<R> {
+  results?: readonly R[];
+  failures?: readonly unknown[];
 }
 
 export interface GroupCommitOptions {
@@ -24,19 +34,19 @@ export interface GroupCommitOptions {
  * to arrive while no write runs starts one at once; items arriving during that write join the
  * next one, which starts as soon as it ends. Each `add` resolves when its own batch is written
  * and rejects with the write's error when that batch failed, so a caller can wait for its item
- * to be durable. Under no load an item costs one write of its own; under load the cost of a
+ * to be durable, and to what the write made of it (a generated id, say). Under no load an item costs one write of its own; under load the cost of a
  * write is shared by everyone who arrived while the previous one ran.
  */
-export class GroupCommit<T> {
-  private waiting: Waiting<T>[] = [];
+export class GroupCommit<T, R = void> {
+  private waiting: Waiting<T, R>[] = [];
   private writing: Promise<void> | undefined;
 
   constructor(
     /**
-     * Writes a batch. Throwing fails every item of it; returning an array fails only the items
-     * whose entry is not undefined (a batch that the writer retried item by item).
+     * Writes a batch. Throwing fails every item of it; returning `failures` fails only the items
+     * named there, and `results` hands each item its own result.
      */
-    private readonly write: (batch: T[]) => Promise<void | readonly unknown[]>,
+    private readonly write: (batch: T[]) => Promise<void | BatchOutcome<R>>,
     private readonly options: GroupCommitOptions,
   ) {}
 
@@ -45,10 +55,13 @@ export class GroupCommit<T> {
     return this.waiting.length;
   }
 
-  /** Resolves once `item` has been written; rejects if its write failed or too many items wait. */
-  add(item: T): Promise<void> {
+  /**
+   * Resolves once `item` has been written, to its result if the writer gave one; rejects if its
+   * write failed or too many items wait.
+   */
+  add(item: T): Promise<R> {
     if (this.waiting.length >= this.options.maxWaiting) return Promise.reject(new GroupCommitFullError());
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<R>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
       if (this.writing === undefined) this.writing = this.drain();
     });
@@ -66,16 +79,18 @@ export class GroupCommit<T> {
           this.waiting.length <= this.options.maxBatch ? this.waiting : this.waiting.slice(0, this.options.maxBatch);
         this.waiting = batch === this.waiting ? [] : this.waiting.slice(this.options.maxBatch);
         let failure: { err: unknown } | undefined;
-        let failures: readonly unknown[] | void = undefined;
+        let outcome: BatchOutcome<R> | void = undefined;
         try {
-          failures = await this.write(batch.map((w) => w.item));
+          outcome = await this.write(batch.map((w) => w.item));
         } catch (err) {
           failure = { err };
         }
+        const failures = outcome?.failures;
+        const results = outcome?.results;
         batch.forEach((w, i) => {
           if (failure) w.reject(failure.err);
           else if (failures && failures[i] !== undefined) w.reject(failures[i]);
-          else w.resolve();
+          else w.resolve(results?.[i] as R);
         });
       }
     } finally {

@@ -2,11 +2,11 @@ import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
-import { GroupCommit, GroupCommitFullError } from '@stowage/concurrency';
+import { BatchOutcome, GroupCommit, GroupCommitFullError } from '@stowage/concurrency';
 import { dependencyOutage, StowageError } from '@stowage/errors';
 import { LOGGER } from '../logging/logging.module';
 import { MetricsService } from '../metrics/metrics.service';
-import { AuditRecord } from './audit.types';
+import { AuditIntent, AuditOutcome, AuditRecord } from './audit.types';
 import { Actor, RequestOrigin } from '../access/actor';
 
 /** Most rows one INSERT carries. */
@@ -19,17 +19,21 @@ const OUTAGE_HOLD_MS = 1000;
 /**
  * The audit seam: every module records its catalogue actions here. Rows are group-committed
  * (see `GroupCommit`): the first row waiting starts an INSERT at once, rows arriving meanwhile
- * share the next one. Two ways to record:
+ * share the next one. Three ways to record:
  *
  * - `record` / `recordBy` (mutations): resolve once the row is committed; when it cannot be,
  *   they throw `store_unavailable` (503, Retry-After) so the caller never reports an unaudited
  *   success.
+ * - `intend` then `conclude` (mutations whose outcome comes from elsewhere, the S3 proxy's):
+ *   the row is INSERTed as `pending` while the change is made, the caller's success waits for
+ *   it (`committed`), and the outcome is written over it afterwards without waiting for a flush.
  * - `note` (reads, refusals, failed sign-ins): the same write, but a failure is logged and
  *   counted, never thrown.
  */
 @Injectable()
 export class AuditService implements OnApplicationShutdown {
-  private readonly commits: GroupCommit<AuditRecord>;
+  private readonly commits: GroupCommit<AuditRecord, string>;
+  private readonly outcomes: GroupCommit<AuditOutcome>;
   private failedAt = 0;
 
   constructor(
@@ -38,11 +42,18 @@ export class AuditService implements OnApplicationShutdown {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.commits = new GroupCommit((events) => this.insert(events), { maxBatch: MAX_BATCH, maxWaiting: MAX_WAITING });
+    this.outcomes = new GroupCommit((outcomes) => this.update(outcomes), {
+      maxBatch: MAX_BATCH,
+      maxWaiting: MAX_WAITING,
+    });
     metrics.auditPending(() => this.commits.pending);
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.commits.idle();
+    // The outcomes of intents that just committed are added once their callbacks have run.
+    await new Promise((resolve) => setImmediate(resolve));
+    await this.outcomes.idle();
   }
 
   /** Records an action done by a signed-in user, from where they did it; durable as `record`. */
@@ -74,7 +85,48 @@ export class AuditService implements OnApplicationShutdown {
 
   /** Writes the row as `record` does; a failure is logged and counted, never thrown. */
   note(event: AuditRecord): Promise<void> {
-    return this.commits.add(event).catch((err: unknown) => this.failed(err, [event]));
+    return this.commits.add(event).then(
+      () => undefined,
+      (err: unknown) => this.failed(err, [event]),
+    );
+  }
+
+  /**
+   * Starts the durable INSERT of the row of a change about to be made, as `pending` (its outcome
+   * is not known yet), so its commit runs while the change is made. Never rejects: a row that
+   * could not be stored is logged and counted, and its intent resolves to undefined.
+   */
+  intend(event: AuditRecord): AuditIntent {
+    return this.commits.add({ ...event, status: 'pending' }).catch((err: unknown) => {
+      this.failed(err, [event]);
+      return undefined;
+    });
+  }
+
+  /**
+   * Whether the row of an intent is committed, once it is: what the change's success waits for.
+   * `stowage_audit_commit_wait_seconds` counts from now, so it shows what the row adds to the
+   * change (nothing when its commit is already over).
+   */
+  async committed(intent: AuditIntent): Promise<boolean> {
+    const waited = this.metrics.auditCommitWait.startTimer();
+    const id = await intent;
+    waited({ result: id === undefined ? 'error' : 'ok' });
+    return id !== undefined;
+  }
+
+  /**
+   * Writes the outcome of an intent over its `pending` row (its status and detail, as `event`
+   * has them), batched and committed without waiting for a flush: the row that matters for
+   * durability is the intent's. Never waited for. When the intent's row could not be stored,
+   * the whole event is written best-effort instead, as `note` does.
+   */
+  conclude(intent: AuditIntent, event: AuditRecord): void {
+    void intent.then((id) => {
+      if (id === undefined) return this.note(event);
+      const outcome: AuditOutcome = { id, status: event.status ?? 'ok', detail: event.detail };
+      return this.outcomes.add(outcome).catch((err: unknown) => this.failed(err, [event]));
+    });
   }
 
   /**
@@ -91,44 +143,68 @@ export class AuditService implements OnApplicationShutdown {
   }
 
   /**
-   * One INSERT for the batch. Should the database refuse it for its content rather than an
-   * outage, the rows are tried one by one so one bad row cannot fail the others.
+   * One INSERT for the batch; each row's id comes back to its caller. Should the database
+   * refuse it for its content rather than an outage, the rows are tried one by one so one bad
+   * row cannot fail the others.
    */
-  private async insert(events: AuditRecord[]): Promise<void | unknown[]> {
+  private async insert(events: AuditRecord[]): Promise<BatchOutcome<string>> {
     const end = this.metrics.auditCommitDuration.startTimer();
     try {
-      await this.insertRows(events);
+      const results = await this.insertRows(events);
       end();
       this.metrics.auditCommitRows.observe(events.length);
-      return;
+      return { results };
     } catch (err) {
       if (events.length === 1 || dependencyOutage(err)) {
         this.writeFailed(err, events);
         throw err;
       }
     }
-    const outcomes: unknown[] = [];
-    for (const event of events) {
+    const results = new Array<string>(events.length);
+    const failures = new Array<unknown>(events.length);
+    for (const [i, event] of events.entries()) {
       try {
-        await this.insertRows([event]);
-        outcomes.push(undefined);
+        [results[i]] = await this.insertRows([event]);
       } catch (err) {
         this.writeFailed(err, [event]);
-        outcomes.push(err);
+        failures[i] = err;
       }
     }
-    return outcomes;
+    return { results, failures };
+  }
+
+  /** The ids of the rows of `events`, in their order. */
+  private async insertRows(events: readonly AuditRecord[]): Promise<string[]> {
+    return idsByPosition(
+      (await this.prepared('stowage_audit_insert', INSERT_EVENTS, columnsOf(events))) as InsertedRow[],
+      events.length,
+    );
+  }
+
+  /** One UPDATE for the batch of outcomes; a failure leaves their rows `pending`, logged and counted. */
+  private async update(outcomes: AuditOutcome[]): Promise<void> {
+    try {
+      await this.prepared('stowage_audit_outcome', UPDATE_OUTCOMES, [
+        outcomes.map((o) => o.id),
+        outcomes.map((o) => o.status),
+        outcomes.map((o) => (o.detail === undefined ? null : JSON.stringify(o.detail))),
+      ]);
+    } catch (err) {
+      this.metrics.auditWriteFailures.inc(outcomes.length);
+      this.logger.error({ err: (err as Error).message, outcomes: outcomes.length }, 'audit outcome write failed');
+      throw err;
+    }
   }
 
   /**
-   * The INSERT as a named (prepared) statement: PostgreSQL parses and plans it once per
-   * connection, which takes a good part off the time a lone row waits for its commit.
+   * A named (prepared) statement: PostgreSQL parses and plans it once per connection, which
+   * takes a good part off the time a lone row waits for its commit.
    */
-  private async insertRows(events: readonly AuditRecord[]): Promise<void> {
+  private async prepared(name: string, text: string, values: unknown[]): Promise<unknown[]> {
     const runner = this.dataSource.createQueryRunner();
     try {
       const client = (await runner.connect()) as PreparedClient;
-      await client.query({ name: 'stowage_audit_insert', text: INSERT_EVENTS, values: columnsOf(events) });
+      return (await client.query({ name, text, values })).rows;
     } finally {
       await runner.release();
     }
@@ -153,17 +229,57 @@ export class AuditService implements OnApplicationShutdown {
 
 /** The pg client behind a query runner, as far as a named statement needs it. */
 interface PreparedClient {
-  query(config: { name: string; text: string; values: unknown[] }): Promise<unknown>;
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
+
+/** A row of INSERT_EVENTS' answer: an id and the position (from 1) of its event in the batch. */
+export interface InsertedRow {
+  id: string;
+  n: string | number;
+}
+
+/**
+ * The ids of a batch in the order of its events, from INSERT_EVENTS' answer (whose own order
+ * PostgreSQL does not promise); throws when an event has no id, which would be a fault.
+ */
+export function idsByPosition(rows: readonly InsertedRow[], count: number): string[] {
+  const ids = new Array<string>(count);
+  for (const row of rows) ids[Number(row.n) - 1] = String(row.id);
+  for (let i = 0; i < count; i++) {
+    if (ids[i] === undefined) throw new Error(`the audit INSERT gave no id for row ${i + 1} of ${count}`);
+  }
+  return ids;
 }
 
 /**
  * One INSERT of any number of rows: each column travels as one array parameter, so a batch
- * costs the same handful of parameters however large it is.
+ * costs the same handful of parameters however large it is. Each row's id is drawn before the
+ * INSERT, beside its position in the batch (the CTE is computed once, so both readers see the
+ * same ids), and returned with it: the caller learns which id is whose without relying on the
+ * order of RETURNING or on any column being unique.
  */
 const INSERT_EVENTS = `
-  INSERT INTO audit_events (action, user_id, username, backend_id, bucket, object_key, request_id, ip, user_agent, status, detail)
-  SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                       $9::text[], $10::text[], $11::jsonb[])`;
+  WITH batch AS MATERIALIZED (
+    SELECT nextval('audit_events_id_seq') AS id, e.*
+      FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                  $9::text[], $10::text[], $11::jsonb[])
+           WITH ORDINALITY AS e(action, user_id, username, backend_id, bucket, object_key, request_id, ip, user_agent, status, detail, n)
+  ), inserted AS (
+    INSERT INTO audit_events (id, action, user_id, username, backend_id, bucket, object_key, request_id, ip, user_agent, status, detail)
+    SELECT id, action, user_id, username, backend_id, bucket, object_key, request_id, ip, user_agent, status, detail FROM batch
+  )
+  SELECT id, n FROM batch`;
+
+/**
+ * The outcomes of intents over their `pending` rows, one statement for the batch. It commits
+ * without waiting for its WAL flush (as the quota store's reservations do): a crash may lose an
+ * outcome written just before it, which leaves that row `pending`, never the row itself.
+ */
+const UPDATE_OUTCOMES = `
+  UPDATE audit_events AS e SET status = o.status, detail = o.detail
+    FROM set_config('synchronous_commit', 'off', true) AS without_flush,
+         unnest($1::bigint[], $2::text[], $3::jsonb[]) AS o(id, status, detail)
+   WHERE e.id = o.id AND e.status = 'pending'`;
 
 function columnsOf(events: readonly AuditRecord[]): unknown[][] {
   const columns: unknown[][] = Array.from({ length: 11 }, () => new Array<unknown>(events.length));

@@ -82,7 +82,7 @@ export class MetricsService {
 
   readonly auditCommitWait = new Histogram({
     name: 'stowage_audit_commit_wait_seconds',
-    help: 'Time a mutation waits for its audit row to be committed before it is acknowledged.',
+    help: 'Time a mutation waits for its audit row to be committed before it is acknowledged (an S3-proxy write: from the upstream answer).',
     labelNames: ['result'] as const,
     buckets: [0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5],
     registers: this.registers,

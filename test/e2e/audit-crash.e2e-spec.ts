@@ -99,10 +99,23 @@ describe('audit rows survive SIGKILL mid-burst', () => {
       `SELECT count(*)::int AS n FROM audit_events WHERE bucket = $1 AND action IN ('object.upload', 's3.proxy.putobject')`,
       [bucket],
     );
+    // A proxy PUT has one row, INSERTed as `pending` before it went upstream: a kill may have
+    // come before its outcome was written over it, never leaving two.
+    const { rows: proxyStatuses } = await db.query<{ status: string; n: number }>(
+      `SELECT status, count(*)::int AS n FROM audit_events WHERE bucket = $1 AND action = 's3.proxy.putobject' GROUP BY status`,
+      [bucket],
+    );
+    const { rows: doubled } = await db.query<{ object_key: string }>(
+      `SELECT object_key FROM audit_events WHERE bucket = $1 AND action IN ('object.upload', 's3.proxy.putobject')
+        GROUP BY action, object_key HAVING count(*) > 1`,
+      [bucket],
+    );
     console.log(
       `SIGKILL mid-burst: acknowledged ${acked.dashboard.length} dashboard uploads and ${acked.proxy.length} proxy PUTs ` +
-        `(${failed} cut off by the kill); rows for them: ${dashboardRows.size} and ${proxyRows.size}; rows in all: ${all[0].n}`,
+        `(${failed} cut off by the kill); rows for them: ${dashboardRows.size} and ${proxyRows.size}; rows in all: ${all[0].n}; ` +
+        `proxy rows by status: ${proxyStatuses.map((r) => `${r.status} ${r.n}`).join(', ')}`,
     );
+    expect(doubled).toEqual([]);
     expect(acked.dashboard.length).toBeGreaterThan(50);
     expect(acked.proxy.length).toBeGreaterThan(50);
     expect(acked.dashboard.filter((k) => !dashboardRows.has(k))).toEqual([]);

@@ -1,8 +1,18 @@
-import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Client } from 'pg';
 import { TestStack } from '../harness/app';
+import { rowsOf } from '../harness/audit-catalogue';
+import { cutOffRequest } from '../harness/cut-off-writes';
 import { http } from '../harness/http';
-import { bootWithProxy, createBucket, mintCredential, ProxyFixture, proxyClient } from '../harness/s3-proxy';
+import {
+  bootWithProxy,
+  createBucket,
+  mintCredential,
+  ProxyFixture,
+  proxyClient,
+  VirtualKeys,
+} from '../harness/s3-proxy';
+import { buildSignedChunkedPut } from '../harness/s3-proxy-matrix';
 import { startChildApp } from '../harness/child-app';
 import { loginRequest, Session } from '../harness/session';
 
@@ -30,6 +40,7 @@ describe('audit log: query and export', () => {
   let fx: ProxyFixture;
   let db: Client;
   let client: S3Client;
+  let keys: VirtualKeys;
   const bucket = 'audit-e2e';
 
   const page = async (query: string) => {
@@ -44,7 +55,8 @@ describe('audit log: query and export', () => {
     db = new Client({ connectionString: stack.db.url });
     await db.connect();
     await createBucket(fx.admin, fx.backendId, bucket);
-    client = proxyClient(fx.endpoint, await mintCredential(fx.user, [{ backend_id: fx.backendId, bucket }]));
+    keys = await mintCredential(fx.user, [{ backend_id: fx.backendId, bucket }]);
+    client = proxyClient(fx.endpoint, keys);
   }, 60_000);
 
   afterAll(async () => {
@@ -83,15 +95,20 @@ describe('audit log: query and export', () => {
       uploads.events[0].timestamp.slice(0, 19),
     );
 
-    const del = await fx.user.request(`${base}/object?key=${encodeURIComponent('dash/one.txt')}`, { method: 'DELETE' });
-    expect(del.status).toBe(204);
+    const dashDelete = await fx.user.request(`${base}/object?key=${encodeURIComponent('dash/one.txt')}`, {
+      method: 'DELETE',
+    });
+    expect(dashDelete.status).toBe(204);
     expect((await page(`action=object.delete&bucket=${bucket}`)).events).toHaveLength(1);
 
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'proxy/one.txt', Body: 'x' }));
+    const put = await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'proxy/one.txt', Body: 'x' }));
+    // The row is there as soon as the success is; its outcome follows when the response closes.
     expect((await page(`action=s3.proxy.putobject&bucket=${bucket}`)).events).toMatchObject([
-      { action: 's3.proxy.putobject', bucket, key: 'proxy/one.txt', status: 'ok' },
+      { action: 's3.proxy.putobject', bucket, key: 'proxy/one.txt', status: expect.stringMatching(/^(pending|ok)$/) },
     ]);
-    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'proxy/one.txt' }));
+    expect(await rowsOf(db, put.$metadata.requestId!, 1)).toMatchObject([{ status: 'ok' }]);
+    const del = await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'proxy/one.txt' }));
+    expect(await rowsOf(db, del.$metadata.requestId!, 1)).toMatchObject([{ status: 'ok' }]);
     const proxyDeletes = await page(`action=s3.proxy.deleteobject`);
     expect(proxyDeletes.events).toHaveLength(1);
     expect(JSON.parse(proxyDeletes.events[0].detail!)).toMatchObject({ http_status: 204, auth: 'sigv4' });
@@ -111,6 +128,106 @@ describe('audit log: query and export', () => {
     expect(logins.events.filter((e) => e.username === 'nobody-here')).toHaveLength(1);
     const csv = await fx.admin.request('/api/admin/audit.csv?action=auth.');
     expect(csv.text).toContain('nobody-here');
+  });
+
+  describe('an S3-proxy write: its row INSERTed as pending while it goes upstream, its outcome written over it', () => {
+    it('leaves exactly one row for a PutObject, ok with its HTTP status and size', async () => {
+      const out = await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'intent/put.txt', Body: 'hello' }));
+      const rows = await rowsOf(db, out.$metadata.requestId!, 1);
+      expect(rows).toMatchObject([
+        {
+          action: 's3.proxy.putobject',
+          backend_id: fx.backendId,
+          bucket,
+          object_key: 'intent/put.txt',
+          status: 'ok',
+          detail: { http_status: 200, auth: 'sigv4', bytes_in: 5 },
+        },
+      ]);
+    });
+
+    it('leaves exactly one row, with the failure, for a write the upstream refused', async () => {
+      const copy = await client
+        .send(new CopyObjectCommand({ Bucket: bucket, Key: 'intent/copy.txt', CopySource: `${bucket}/intent/none` }))
+        .then(
+          () => undefined,
+          (err: { name: string; $metadata: { httpStatusCode?: number; requestId?: string } }) => err,
+        );
+      expect([copy?.name, copy?.$metadata.httpStatusCode]).toEqual(['NoSuchKey', 404]);
+      expect(await rowsOf(db, copy!.$metadata.requestId!, 1)).toMatchObject([
+        { action: 's3.proxy.copyobject', status: 'error', detail: { http_status: 404 } },
+      ]);
+
+      // A bucket that is gone upstream (deleted behind the credential's back).
+      const gone = 'audit-e2e-gone';
+      await createBucket(fx.admin, fx.backendId, gone);
+      const goneClient = proxyClient(
+        fx.endpoint,
+        await mintCredential(fx.user, [{ backend_id: fx.backendId, bucket: gone }]),
+      );
+      try {
+        expect(
+          (await fx.admin.request(`/api/backends/${fx.backendId}/buckets/${gone}`, { method: 'DELETE' })).status,
+        ).toBe(204);
+        const put = await goneClient.send(new PutObjectCommand({ Bucket: gone, Key: 'k.txt', Body: 'x' })).then(
+          () => undefined,
+          (err: { name: string; $metadata: { httpStatusCode?: number; requestId?: string } }) => err,
+        );
+        expect([put?.name, put?.$metadata.httpStatusCode]).toEqual(['NoSuchBucket', 404]);
+        expect(await rowsOf(db, put!.$metadata.requestId!, 1)).toMatchObject([
+          { action: 's3.proxy.putobject', bucket: gone, status: 'error', detail: { http_status: 404 } },
+        ]);
+      } finally {
+        goneClient.destroy();
+      }
+    });
+
+    it('leaves one row, not pending, for a client that goes away mid-body', async () => {
+      const key = 'intent/cut-off.bin';
+      const { url, headers, body } = buildSignedChunkedPut(
+        fx.endpoint,
+        keys,
+        bucket,
+        key,
+        Buffer.alloc(2 * 1024 * 1024, 7),
+      );
+      await cutOffRequest(url.toString(), {
+        method: 'PUT',
+        headers,
+        declared: body.length,
+        sent: body.subarray(0, body.length / 2),
+      });
+      const read = async () =>
+        (
+          await db.query<{ status: string; detail: Record<string, unknown> }>(
+            'SELECT status, detail FROM audit_events WHERE bucket = $1 AND object_key = $2',
+            [bucket, key],
+          )
+        ).rows;
+      const deadline = Date.now() + 5000;
+      let rows = await read();
+      while ((rows.length === 0 || rows.some((r) => r.status === 'pending')) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        rows = await read();
+      }
+      await new Promise((r) => setTimeout(r, 150));
+      rows = await read();
+      expect(rows).toHaveLength(1);
+      expect(['aborted', 'error']).toContain(rows[0].status);
+      expect(rows[0].detail).toMatchObject({ payload: 'streaming-signed', bytes_in: 2 * 1024 * 1024 });
+    });
+
+    it('filters and exports pending rows (an outcome never written: its instance stopped first)', async () => {
+      await db.query(
+        `INSERT INTO audit_events (action, bucket, object_key, request_id, status, detail)
+         VALUES ('s3.proxy.putobject', 'audit-e2e-pending', 'left.txt', 'PENDING-1', 'pending', '{"auth":"sigv4"}')`,
+      );
+      const pending = await page('status=pending&bucket=audit-e2e-pending');
+      expect(pending.events).toMatchObject([{ key: 'left.txt', status: 'pending', request_id: 'PENDING-1' }]);
+      const csv = await fx.admin.request('/api/admin/audit.csv?status=pending&bucket=audit-e2e-pending');
+      expect(csv.status).toBe(200);
+      expect(csv.text.split('\r\n')[1]).toContain(',PENDING-1,,,pending,');
+    });
   });
 
   describe('over rows made in bulk', () => {

@@ -51,7 +51,10 @@ export interface CatalogueContext {
   settings: boolean;
 }
 
-/** Rows carrying a request id, waiting briefly for best-effort ones (written after the answer). */
+/**
+ * Rows carrying a request id, waiting briefly for best-effort ones and for the outcomes of
+ * `pending` ones (S3-proxy writes: both are written after the answer).
+ */
 export async function rowsOf(db: Client, requestId: string, expected: number): Promise<AuditRow[]> {
   const read = async () =>
     (
@@ -63,7 +66,7 @@ export async function rowsOf(db: Client, requestId: string, expected: number): P
     ).rows;
   const deadline = Date.now() + 3000;
   let rows = await read();
-  while (rows.length < expected && Date.now() < deadline) {
+  while ((rows.length < expected || rows.some((r) => r.status === 'pending')) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 50));
     rows = await read();
   }

@@ -256,6 +256,7 @@ const en = {
   'audit.target': 'Target',
   'audit.ip': 'Address',
   'audit.detail': 'Detail',
+  'audit.pendingHint': 'Sent to the storage and recorded before any success; its outcome is not recorded yet, or never was (the instance stopped first).',
   'audit.pages': 'Pages',
   'audit.page': 'Page {n}',
   'audit.previous': 'Previous',

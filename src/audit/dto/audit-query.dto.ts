@@ -44,7 +44,10 @@ export class AuditFilterQuery {
   @Matches(PRINTABLE)
   bucket?: string;
 
-  @ApiPropertyOptional({ description: '`ok`, `error`, `denied`, `aborted`, … exact.' })
+  @ApiPropertyOptional({
+    description:
+      '`ok`, `error`, `denied`, `aborted`, … exact. `pending`: an S3-proxy write whose outcome was not recorded (its instance stopped first).',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(64)

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AuditIntent } from '../../audit/audit.types';
 import type { VerifiedRequest } from '@stowage/sigv4';
 import type { BackendSpec } from '../../storage-backends/backend-spec';
 import type { VirtualCredential } from '../access/access.types';
@@ -41,6 +42,8 @@ export interface Exchange {
   payload?: string;
   /** The audit row is already committed (a write's, before its success was sent). */
   audited: boolean;
+  /** The `pending` audit row of a write sent upstream, its outcome written when the response closes. */
+  intent?: AuditIntent;
 }
 
 export function newExchange(
@@ -75,6 +78,7 @@ export function newExchange(
     bytesOut: undefined,
     payload: undefined,
     audited: false,
+    intent: undefined,
   };
 }
 

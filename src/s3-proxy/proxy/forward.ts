@@ -162,6 +162,8 @@ export class ProxyForwarder {
       quotaStep = await this.quota.remove(x, target, params);
     }
 
+    // A write's audit row is INSERTed while the upstream works, not after it has answered.
+    this.recorder.intended(x);
     const upstreamStarted = performance.now();
     let response: Dispatcher.ResponseData;
     try {
@@ -209,7 +211,7 @@ export class ProxyForwarder {
         quotaStep.committed({ etag });
       }
     } else quotaStep.failed();
-    // A write's audit row is committed before its success goes out.
+    // A write's audit row is committed before its success goes out (usually it already is).
     const commit = this.recorder.committed(x, response.statusCode);
     const unaudited = commit && (await commit);
     if (unaudited) {

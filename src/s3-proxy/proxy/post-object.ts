@@ -140,6 +140,7 @@ export class ProxyPostObject {
     form.file.once('error', (err) => {
       bodyError = err;
     });
+    this.recorder.intended(x);
     let response;
     try {
       response = await this.upstream.send(decision.spec, {

@@ -1,14 +1,15 @@
 import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { AuditService } from '../../audit/audit.service';
-import type { AuditRecord } from '../../audit/audit.types';
+import type { AuditIntent, AuditRecord } from '../../audit/audit.types';
 
 const SWEEP_INTERVAL_MS = 1000;
 const MAX_COALESCED_KEYS = 10_000;
 
 /**
- * The proxy's way into the audit log. Writes are `commit`ted: the caller waits until the row is
- * stored (group-committed with every other row waiting). Everything else is `record`ed without
- * waiting. Refusals that repeat (the same refusal of the same key from the same address) are
+ * The proxy's way into the audit log. A write's row is `intend`ed as it goes upstream, its
+ * success waits until that row is `committed` (group-committed with every other row waiting),
+ * and its outcome is `conclude`d over it when the response closes; a write that went out
+ * without an intent is `commit`ted instead. Everything else is `record`ed without waiting. Refusals that repeat (the same refusal of the same key from the same address) are
  * folded: the first is written at once, repeats within the next second only raise a count
  * written as one more row with `repeated`, so a flood of bad signatures cannot turn into a
  * flood of rows.
@@ -39,6 +40,21 @@ export class ProxyAuditRecorder implements OnModuleInit, OnApplicationShutdown {
   /** Resolves once the row is committed; rejects (`store_unavailable`) when it cannot be. */
   commit(event: AuditRecord): Promise<void> {
     return this.audit.record(event);
+  }
+
+  /** Starts the durable INSERT of a write's row, `pending`, while the write goes upstream. */
+  intend(event: AuditRecord): AuditIntent {
+    return this.audit.intend(event);
+  }
+
+  /** Whether the intent's row is committed, once it is. */
+  committed(intent: AuditIntent): Promise<boolean> {
+    return this.audit.committed(intent);
+  }
+
+  /** Writes the write's outcome over its intent's row, without waiting. */
+  conclude(intent: AuditIntent, event: AuditRecord): void {
+    this.audit.conclude(intent, event);
   }
 
   /** Writes one event, best-effort, without waiting. */

@@ -11,10 +11,12 @@ import { S3ProxyError } from './proxy-error';
 import { ProxyMetrics } from './proxy-metrics';
 
 /**
- * The record stage: metrics and the audit event of an exchange. A write's row is committed
- * before its success is sent (`committed`, called by the forward stage once the upstream has
- * answered); every other row is written once the response has closed (answered, cut off, or
- * abandoned by the client), without holding the answer.
+ * The record stage: metrics and the audit event of an exchange. A write's row is INSERTed as
+ * `pending` as the write goes upstream (`intended`), so that its commit runs while the upstream
+ * works; the success is held until the row is committed (`committed`, called by the forward
+ * stage once the upstream has answered), and the outcome is written over the row when the
+ * response closes. Every other row is written once the response has closed (answered, cut off,
+ * or abandoned by the client), without holding the answer. One row per exchange either way.
  */
 @Injectable()
 export class ProxyRecorder {
@@ -40,12 +42,23 @@ export class ProxyRecorder {
   }
 
   /**
-   * A write the upstream accepted: its audit row is committed before the success goes out.
-   * Resolves to the refusal to answer instead (503) when the row cannot be stored; undefined
-   * (nothing to wait for) for reads and refused writes.
+   * A write is about to go upstream: the durable INSERT of its row starts now, as `pending`.
+   * Not for reads, nor once the client has gone (its row is then written at close, as any other).
+   */
+  intended(x: Exchange): void {
+    if (x.access === 'read' || x.res.destroyed) return;
+    x.intent = this.audit.intend(this.event(x));
+  }
+
+  /**
+   * A write the upstream accepted: its audit row is committed before the success goes out (its
+   * intent's, usually committed by now; else one written now). Resolves to the refusal to answer
+   * instead (503) when the row cannot be stored; undefined (nothing to wait for) for reads and
+   * refused writes.
    */
   committed(x: Exchange, status: number): Promise<Refusal | undefined> | undefined {
     if (x.access === 'read' || status >= 300) return undefined;
+    if (x.intent) return this.audit.committed(x.intent).then((stored) => (stored ? undefined : storeUnavailable()));
     return this.audit.commit(this.event(x, status)).then(
       () => {
         x.audited = true;
@@ -75,7 +88,8 @@ export class ProxyRecorder {
       this.metrics.anonymousRequests.inc({ operation, status: String(status) });
     }
     this.stats.count(status, x.backendId, status >= 500 ? { method: req.method ?? '', path: pathOf(x) } : undefined);
-    if (!x.audited) this.recordAudit(x, status);
+    if (x.intent) this.audit.conclude(x.intent, this.event(x, status));
+    else if (!x.audited) this.recordAudit(x, status);
   }
 
   private recordAudit(x: Exchange, status: number): void {
@@ -95,9 +109,11 @@ export class ProxyRecorder {
     else this.audit.record(event);
   }
 
-  private event(x: Exchange, status: number): AuditRecord {
+  /** The exchange's audit event; without `status` (not answered yet), a `pending` one. */
+  private event(x: Exchange, status?: number): AuditRecord {
     const agent = x.req.headers['user-agent'];
-    const detail: Record<string, unknown> = { http_status: status, auth: x.authMode };
+    const detail: Record<string, unknown> =
+      status === undefined ? { auth: x.authMode } : { http_status: status, auth: x.authMode };
     if (x.accessKey !== undefined) detail.access_key = x.accessKey;
     if (x.reason !== undefined) detail.reason = x.reason;
     if (x.bytesIn !== undefined) detail.bytes_in = x.bytesIn;
@@ -111,7 +127,7 @@ export class ProxyRecorder {
       requestId: x.requestId,
       ip: x.ip,
       userAgent: typeof agent === 'string' ? agent.slice(0, 512) : undefined,
-      status: x.result,
+      status: status === undefined ? 'pending' : x.result,
       detail,
     };
   }

@@ -2287,7 +2287,7 @@ export interface operations {
                 limit?: number;
                 /** @description Rows to skip (not with `cursor`). */
                 offset?: number;
-                /** @description `ok`, `error`, `denied`, `aborted`, … exact. */
+                /** @description `ok`, `error`, `denied`, `aborted`, … exact. `pending`: an S3-proxy write whose outcome was not recorded (its instance stopped first). */
                 status?: string;
                 /** @description Up to this instant, exclusive (RFC 3339, or a date: midnight UTC). */
                 to?: string;
@@ -2359,7 +2359,7 @@ export interface operations {
                 from?: string;
                 /** @description At most this many rows (default: all that match). */
                 limit?: number;
-                /** @description `ok`, `error`, `denied`, `aborted`, … exact. */
+                /** @description `ok`, `error`, `denied`, `aborted`, … exact. `pending`: an S3-proxy write whose outcome was not recorded (its instance stopped first). */
                 status?: string;
                 /** @description Up to this instant, exclusive (RFC 3339, or a date: midnight UTC). */
                 to?: string;

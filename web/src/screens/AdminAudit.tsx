@@ -7,7 +7,7 @@ import { type AuditFilters as Filters, auditQuery, EMPTY_FILTERS as EMPTY } from
 import { formatDate } from '../lib/format';
 
 const PAGE_SIZES = [10, 50, 100, 500];
-const STATUSES = ['', 'ok', 'error', 'denied', 'aborted'];
+const STATUSES = ['', 'ok', 'error', 'denied', 'aborted', 'pending'];
 /** Suggestions for the action filter (any action or prefix may be typed). */
 const ACTIONS = ['auth.', 'auth.login', 'auth.logout', 'backend.', 'bucket.', 'bucket.create', 'bucket.delete', 'object.', 'object.upload', 'object.delete', 'object.copy', 'share.', 's3_anonymous.', 's3.proxy.*', 'quota.', 'user.'];
 
@@ -131,7 +131,7 @@ export default function AdminAudit() {
                 },
                 {
                   header: t('audit.status'),
-                  cell: (e) => <span className={e.status === 'ok' ? 'text-ok' : e.status === 'denied' || e.status === 'error' ? 'text-danger' : ''}>{e.status}</span>,
+                  cell: (e) => <AuditStatus status={e.status} />,
                 },
                 { header: t('audit.ip'), cell: (e) => e.ip ?? '—', className: 'text-xs' },
               ]}
@@ -169,4 +169,16 @@ export default function AdminAudit() {
       )}
     </Page>
   );
+}
+
+/** A row's status, coloured; `pending` (an outcome never recorded) says what it means on hover. */
+function AuditStatus({ status }: { status: string }) {
+  if (status === 'pending') {
+    return (
+      <span className="text-muted italic" title={t('audit.pendingHint')}>
+        {status}
+      </span>
+    );
+  }
+  return <span className={status === 'ok' ? 'text-ok' : status === 'denied' || status === 'error' ? 'text-danger' : ''}>{status}</span>;
 }
