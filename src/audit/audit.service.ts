@@ -6,6 +6,7 @@ import { BatchOutcome, GroupCommit, GroupCommitFullError } from '@stowage/concur
 import { dependencyOutage, StowageError } from '@stowage/errors';
 import { LOGGER } from '../logging/logging.module';
 import { MetricsService } from '../metrics/metrics.service';
+import { preparedQuery } from '../database/prepared-query';
 import { AuditIntent, AuditOutcome, AuditRecord } from './audit.types';
 import { Actor, RequestOrigin } from '../access/actor';
 
@@ -176,7 +177,7 @@ export class AuditService implements OnApplicationShutdown {
   /** The ids of the rows of `events`, in their order. */
   private async insertRows(events: readonly AuditRecord[]): Promise<string[]> {
     return idsByPosition(
-      (await this.prepared('stowage_audit_insert', INSERT_EVENTS, columnsOf(events))) as InsertedRow[],
+      await preparedQuery<InsertedRow>(this.dataSource, 'stowage_audit_insert', INSERT_EVENTS, columnsOf(events)),
       events.length,
     );
   }
@@ -184,7 +185,7 @@ export class AuditService implements OnApplicationShutdown {
   /** One UPDATE for the batch of outcomes; a failure leaves their rows `pending`, logged and counted. */
   private async update(outcomes: AuditOutcome[]): Promise<void> {
     try {
-      await this.prepared('stowage_audit_outcome', UPDATE_OUTCOMES, [
+      await preparedQuery(this.dataSource, 'stowage_audit_outcome', UPDATE_OUTCOMES, [
         outcomes.map((o) => o.id),
         outcomes.map((o) => o.status),
         outcomes.map((o) => (o.detail === undefined ? null : JSON.stringify(o.detail))),
@@ -193,20 +194,6 @@ export class AuditService implements OnApplicationShutdown {
       this.metrics.auditWriteFailures.inc(outcomes.length);
       this.logger.error({ err: (err as Error).message, outcomes: outcomes.length }, 'audit outcome write failed');
       throw err;
-    }
-  }
-
-  /**
-   * A named (prepared) statement: PostgreSQL parses and plans it once per connection, which
-   * takes a good part off the time a lone row waits for its commit.
-   */
-  private async prepared(name: string, text: string, values: unknown[]): Promise<unknown[]> {
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      const client = (await runner.connect()) as PreparedClient;
-      return (await client.query({ name, text, values })).rows;
-    } finally {
-      await runner.release();
     }
   }
 
@@ -225,11 +212,6 @@ export class AuditService implements OnApplicationShutdown {
       this.logger.error({ action: events[0].action, reqId: events[0].requestId }, 'audit queue full; row refused');
     }
   }
-}
-
-/** The pg client behind a query runner, as far as a named statement needs it. */
-interface PreparedClient {
-  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
 }
 
 /** A row of INSERT_EVENTS' answer: an id and the position (from 1) of its event in the batch. */
