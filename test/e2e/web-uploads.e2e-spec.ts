@@ -179,6 +179,8 @@ describeIfBuilt('the dashboard: big listings, resumed uploads, bucket settings a
     await meter.getByRole('progressbar').waitFor();
     expect(await meter.textContent()).toBe('2.5 MiB of 3.0 MiB');
     expect(await meter.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('83');
+    // Past the soft cap, under the hard one: the bar says so by its colour, not only the text.
+    expect(await meter.locator('[data-tone]').getAttribute('data-tone')).toBe('warn');
     await shot('buckets-quota');
 
     // The Quotas screen: every bucket with a quota, from the bucket lists, under the Admin heading.

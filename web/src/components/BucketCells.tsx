@@ -2,7 +2,7 @@ import { Link } from '@tanstack/react-router';
 import type { Schemas } from '../api/client';
 import { t } from '../i18n';
 import { formatBytes } from '../lib/format';
-import { Meter } from './ui';
+import { Meter, quotaTone } from './ui';
 
 /** What a bucket holds, once size tracking has counted it. */
 export function BucketSize({ bucket: b }: { bucket: Schemas['BucketDto'] }) {
@@ -31,12 +31,12 @@ export function QuotaMeter({ bucket }: { bucket: Schemas['BucketDto'] }) {
   const cap = quota.hard_bytes ?? quota.soft_bytes;
   return (
     <div className="flex min-w-32 flex-col gap-1">
-      <span className={`text-xs ${quota.hard_exceeded || quota.soft_exceeded ? 'font-medium text-danger' : 'text-muted'}`}>
+      <span className={`text-xs ${quota.hard_exceeded ? 'font-medium text-danger' : quota.soft_exceeded ? 'font-medium text-warn' : 'text-muted'}`}>
         {quota.hard_bytes !== undefined
           ? t('buckets.quotaOf', { used: formatBytes(used), hard: formatBytes(quota.hard_bytes) })
           : t('buckets.softOnly', { soft: formatBytes(quota.soft_bytes) })}
       </span>
-      {cap !== undefined && <Meter value={used} max={cap} label={t('buckets.quota')} />}
+      {cap !== undefined && <Meter value={used} max={cap} label={t('buckets.quota')} tone={quotaTone(quota)} />}
     </div>
   );
 }

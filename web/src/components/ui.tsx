@@ -180,13 +180,23 @@ export function CopyButton({ text, label = t('common.copy') }: { text: string; l
   );
 }
 
-export function Meter({ value, max, label }: { value: number; max: number; label: string }) {
+/** How a meter's bar reads: in bounds, past a warning line (a soft cap), or past its limit. */
+export type MeterTone = 'normal' | 'warn' | 'danger';
+
+const meterBar: Record<MeterTone, string> = { normal: 'bg-accent', warn: 'bg-warn', danger: 'bg-danger' };
+
+export function Meter({ value, max, label, tone = 'normal' }: { value: number; max: number; label: string; tone?: MeterTone }) {
   const pct = max > 0 ? Math.min(100, Math.round((value / max) * 100)) : 0;
   return (
     <div role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct} className="h-1.5 w-full rounded bg-line">
-      <div className="h-1.5 rounded bg-accent" style={{ width: `${pct}%` }} />
+      <div className={`h-1.5 rounded ${meterBar[tone]}`} data-tone={tone} style={{ width: `${pct}%` }} />
     </div>
   );
+}
+
+/** A quota's meter tone: danger at or past its hard cap, warn past its soft cap. */
+export function quotaTone(quota: { hard_exceeded?: boolean; soft_exceeded?: boolean }): MeterTone {
+  return quota.hard_exceeded ? 'danger' : quota.soft_exceeded ? 'warn' : 'normal';
 }
 
 export const tableClass = 'w-full border-collapse text-sm [&_td]:border-b [&_td]:border-line [&_td]:px-2 [&_td]:py-1.5 [&_th]:border-b [&_th]:border-line [&_th]:px-2 [&_th]:py-1.5 [&_th]:text-left [&_th]:font-medium [&_th]:text-muted';

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useParams } from '@tanstack/react-router';
 import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
 import { api, unwrap, type Schemas } from '../api/client';
-import { Button, Check, ErrorMessage, Field, Loading, Meter, Page, TextArea } from '../components/ui';
+import { Button, Check, ErrorMessage, Field, Loading, Meter, Page, quotaTone, TextArea } from '../components/ui';
 import { t } from '../i18n';
 import { formatBytes, formatDate } from '../lib/format';
 import { isAdmin, useMe } from '../lib/session';
@@ -47,8 +47,8 @@ function Quota({ p }: { p: Params }) {
         <div className="text-sm" data-testid="quota-usage">
           {q.has_usage ? t('settings.usage', { used: formatBytes(q.usage_bytes), count: q.object_count ?? 0 }) : t('settings.notCounted')}
           {q.computed_at && <span className="ml-1 text-xs text-muted">{t('settings.countedAt', { date: formatDate(q.computed_at) })}</span>}
-          {q.hard_bytes !== undefined && <Meter value={q.usage_bytes ?? 0} max={q.hard_bytes} label={t('settings.hard')} />}
-          {q.soft_exceeded && <p className="font-medium">{t('settings.softExceeded')}</p>}
+          {q.hard_bytes !== undefined && <Meter value={q.usage_bytes ?? 0} max={q.hard_bytes} label={t('settings.hard')} tone={quotaTone(q)} />}
+          {q.soft_exceeded && <p className="font-medium text-warn">{t('settings.softExceeded')}</p>}
           {q.hard_exceeded && <p className="text-danger">{t('settings.hardExceeded')}</p>}
           {q.last_error && <p className="text-danger">{q.last_error}</p>}
         </div>
