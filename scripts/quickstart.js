@@ -359,6 +359,7 @@ async function main() {
   }
   console.log(`
   Stowage is running.
+    Dashboard       ${base}/         (sign in as admin)
     Dashboard API   ${base}/api      (sign in: POST ${base}/auth/login/local)
     Swagger UI      ${base}/api/docs
     Health          ${base}/healthz  ${base}/readyz

@@ -96,6 +96,10 @@ describe('quick start on a fresh machine', () => {
       const base = `http://127.0.0.1:${ports.api}`;
       const ready = await fetch(`${base}/readyz`);
       expect(ready.status).toBe(200);
+      // The dashboard it announces first is served at /.
+      expect(run.output()).toMatch(/Dashboard {7}http:\/\/localhost:\d+\/ /);
+      const dashboard = await fetch(`${base}/`);
+      expect([dashboard.status, dashboard.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
       const password = /password: (\S+)/.exec(run.output())?.[1];
       // What the quick start said instead (an "admin not created" line names the reason).
       if (password === undefined) console.log(run.output());
