@@ -13,7 +13,8 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { Agent, request } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -520,6 +521,81 @@ describe('the S3 proxy against s3rver', () => {
       expect(err.name).toBe('ServiceUnavailable');
       expect(err.$metadata.httpStatusCode).toBe(503);
       await down.close();
+    });
+
+    it("relays an upstream's error bodies whatever they are: small ones with our request id, large, chunked and broken ones as they come", async () => {
+      const small = '<?xml version="1.0"?><Error><Code>NoSuchKey</Code><RequestId>up-1</RequestId></Error>';
+      const big = `<Error><Code>NoSuchKey</Code><RequestId>up-2</RequestId><Pad>${'x'.repeat(1024 * 1024)}</Pad></Error>`;
+      const chunked = '<Error><Code>NoSuchKey</Code><RequestId>up-3</RequestId></Error>';
+      const upstream = createServer((req, res) => {
+        const path = (req.url ?? '').split('?')[0];
+        req.resume();
+        const error = (headers: Record<string, string> = {}) =>
+          res.writeHead(404, { 'content-type': 'application/xml', 'x-amz-request-id': 'up', ...headers });
+        if (path === '/odd/small') {
+          error({ 'content-length': String(Buffer.byteLength(small)) });
+          res.end(small);
+        } else if (path === '/odd/big') {
+          error({ 'content-length': String(Buffer.byteLength(big)) });
+          res.end(big);
+        } else if (path === '/odd/chunked') {
+          error();
+          res.write(chunked.slice(0, 20));
+          res.end(chunked.slice(20));
+        } else if (path === '/odd/short') {
+          // Promises more than it sends, then hangs up.
+          error({ 'content-length': '500' });
+          res.write(small.slice(0, 30));
+          setTimeout(() => res.destroy(), 20);
+        } else {
+          res.writeHead(200, { 'content-length': '0' });
+          res.end();
+        }
+      });
+      await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+      const port = (upstream.address() as AddressInfo).port;
+      const odd = await stack.boot({
+        config: {
+          ratelimit: { login_per_ip: 0, api_per_minute: 0 },
+          backends: [
+            {
+              id: 'odd',
+              endpoint: `http://127.0.0.1:${port}`,
+              region: 'us-east-1',
+              access_key_env: 'K',
+              secret_key_env: 'S',
+              path_style: true,
+            },
+          ],
+          s3_proxy: { enabled: true, listen: '127.0.0.1:0' },
+        },
+        env: { K: 'k', S: 's', STOWAGE_SECRET_KEY: ROOT_KEY },
+      });
+      try {
+        const admin = await login(odd, (await seedUser(odd, { role: 'admin' })).username);
+        const oddKeys = await mintCredential(admin, [{ backend_id: 'odd', bucket: 'odd' }]);
+        const client = proxyClient(proxyEndpoint(odd), oddKeys);
+        const get = async (key: string) =>
+          raw(await getSignedUrl(client, new GetObjectCommand({ Bucket: 'odd', Key: key })), '');
+
+        const a = await get('small');
+        expect(a.status).toBe(404);
+        expect(a.text).toBe(small.replace('up-1', a.headers.get('x-amz-request-id') ?? '?'));
+        expect(a.headers.get('x-stowage-upstream-request-id')).toBe('up');
+
+        const b = await get('big');
+        expect([b.status, b.text.length, b.text === big]).toEqual([404, big.length, true]);
+
+        const c = await get('chunked');
+        expect([c.status, c.text]).toEqual([404, chunked]);
+
+        await expect(get('short')).rejects.toThrow();
+        // The proxy is none the worse for it.
+        expect((await get('small')).status).toBe(404);
+      } finally {
+        await odd.close();
+        await new Promise((resolve) => upstream.close(resolve));
+      }
     });
 
     it('survives clients that hang up mid-download and mid-upload', async () => {

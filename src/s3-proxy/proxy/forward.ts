@@ -218,7 +218,9 @@ export class ProxyForwarder {
       answer.body.on('error', () => undefined).destroy();
       return unaudited;
     }
-    if (response.statusCode >= 400 && method !== 'HEAD') answer = await withOurRequestId(x, answer);
+    if (response.statusCode >= 400 && method !== 'HEAD' && rewritableError(response)) {
+      answer = await withOurRequestId(x, answer);
+    }
     relay(x, answer);
     return undefined;
   }
@@ -247,6 +249,14 @@ async function readAnswerBody(body: Readable): Promise<Buffer | undefined> {
     return undefined;
   }
   return Buffer.concat(chunks);
+}
+
+/** Upstream error documents up to this size (declared) get our request id; larger ones, or ones of unknown length, stream as they are. */
+const ERROR_BODY_BYTES = 64 * 1024;
+
+function rewritableError(response: Relayed): boolean {
+  const length = Number(response.headers['content-length']);
+  return Number.isSafeInteger(length) && length > 0 && length <= ERROR_BODY_BYTES;
 }
 
 /**
