@@ -220,6 +220,7 @@ export class FormUploadService {
         size: file.body.length,
         contentType: file.contentType,
         ifNoneMatch: noOverwrite,
+        absenceChecked: noOverwrite,
       });
     } else {
       await backend.completeMultipart(bucket, file.key, file.uploadId!, file.parts);

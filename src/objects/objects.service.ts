@@ -135,6 +135,7 @@ export class ObjectsService {
         size,
         contentType: upload.contentType,
         ifNoneMatch: upload.noOverwrite,
+        absenceChecked: upload.noOverwrite,
       });
       if (replaced) {
         await hold.commit(replacedChange(size, await replaced, { etag: stored.etag }, startedAt), quotaOrigin(actor));

@@ -190,6 +190,11 @@ export interface PutObjectRequest {
   tags?: Record<string, string>;
   /** Refuse (409 `object_exists`) when the key already exists. */
   ifNoneMatch?: boolean;
+  /**
+   * With `ifNoneMatch`: the caller has just looked and found no object at `key`, so a driver whose
+   * upstream may ignore `If-None-Match` does not look again (the header is still sent).
+   */
+  absenceChecked?: boolean;
 }
 
 /** A version or a delete marker: what S3's ListObjectVersions lists of each. */

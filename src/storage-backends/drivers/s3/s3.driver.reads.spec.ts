@@ -318,6 +318,25 @@ describe('S3Driver object reads through the upstream client', () => {
     expect(got.bytes.equals(data)).toBe(true);
   });
 
+  it.each([
+    [false, ['HEAD', 'PUT']],
+    [true, ['PUT']],
+  ])(
+    'on an upstream that may ignore If-None-Match, looks for the key before a no-overwrite PUT unless the caller just did (absenceChecked %s)',
+    async (absenceChecked, methods) => {
+      const { driver, seen } = await start((req, res) => {
+        req.resume();
+        req.on('end', () => {
+          res.writeHead(req.method === 'HEAD' ? 404 : 200, { etag: '"e"' });
+          res.end();
+        });
+      }, 'generic');
+      await driver.putObject({ bucket: 'b', key: 'k', body: text('abc'), size: 3, ifNoneMatch: true, absenceChecked });
+      expect(seen.map((r) => r.method)).toEqual(methods);
+      expect(seen.at(-1)?.headers['if-none-match']).toBe('*');
+    },
+  );
+
   it('maps a PUT with If-None-Match refused with 412 to object_exists', async () => {
     const { driver } = await start((req, res) => {
       req.resume();

@@ -633,7 +633,7 @@ export class S3Driver implements Backend {
     const tagsSeparately = tags !== undefined && NO_TAGGING_HEADER.has(this.kind);
     if (tagsSeparately) this.checkTags(tags);
 
-    if (request.ifNoneMatch && !HONOURS_IF_NONE_MATCH.has(this.kind)) {
+    if (request.ifNoneMatch && !request.absenceChecked && !HONOURS_IF_NONE_MATCH.has(this.kind)) {
       // This upstream may ignore `If-None-Match: *` (s3rver does), so look first. Racy: another
       // writer can create the key between this HeadObject and the PutObject below; the header,
       // still sent, closes that window on upstreams that do enforce it.
