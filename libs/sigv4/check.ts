@@ -1,5 +1,13 @@
 import { isSigV4Error, SigV4Error } from './errors';
-import type { SecretAnswer, SecretLookup } from './verify';
+import type { SecretHolder } from './signing';
+
+/**
+ * The secret of an access key, or an object holding it, or nothing when the key is unknown. The
+ * signing key derived from a holder's secret is remembered on the holder itself, so a request
+ * on a known holder skips the cache's fingerprint of the secret.
+ */
+export type SecretAnswer = string | SecretHolder | undefined | null;
+export type SecretLookup = (accessKeyId: string) => SecretAnswer | Promise<SecretAnswer>;
 
 /** The time a check runs at: `now` when given, else the clock. A broken clock must not switch date checks off. */
 export function checkTime(options: { now?: Date }): number {

@@ -1,5 +1,5 @@
 import { parseQuery, percentDecode, QueryParam } from './encoding';
-import { checkPrepared, checkTime } from './check';
+import { checkPrepared, checkTime, SecretAnswer, SecretLookup } from './check';
 import { isSigV4Error, SigV4Error } from './errors';
 import {
   CredentialScope,
@@ -36,13 +36,7 @@ export const STREAMING_SIGNED_PAYLOAD_TRAILER = 'STREAMING-AWS4-HMAC-SHA256-PAYL
 
 export const DEFAULT_MAX_SKEW_MS = 15 * 60 * 1000;
 
-/**
- * The secret of an access key, or an object holding it, or nothing when the key is unknown. The
- * signing key derived from a holder's secret is remembered on the holder itself, so a request
- * on a known holder skips the cache's fingerprint of the secret.
- */
-export type SecretAnswer = string | SecretHolder | undefined | null;
-export type SecretLookup = (accessKeyId: string) => SecretAnswer | Promise<SecretAnswer>;
+export type { SecretAnswer, SecretLookup } from './check';
 
 export interface SigV4RequestInput {
   method: string;
