@@ -13,10 +13,10 @@
  *               reservation alone (reserve + settle through the service's QuotaStore; target
  *               ≤ 1 ms at p50)
  *   namespace   the reservation alone (as above, on a migrated database without a service) with
- *               N buckets on the backend (BENCH_NS_BUCKETS, 100,1000,10000), half of them in a
- *               namespace with a hard byte quota: p50/p99 for a bucket in the namespace (every
- *               reservation sums the namespace's usage) and for one outside it with a quota of
- *               its own
+ *               N buckets on the backend (BENCH_NS_BUCKETS, 100,1000,10000): p50/p99 for a
+ *               bucket in a namespace with a hard byte quota that holds half of them, one in a
+ *               namespace of 50 (every reservation sums its namespace's usage), and one outside
+ *               any namespace with a quota of its own
  *
  *   npm run bench:quotas     (builds first)
  *   BENCH_SKIP: comma-separated parts to leave out (proxy: the scan and the PUTs, which share one
@@ -275,8 +275,9 @@ function stats(list) {
 
 /**
  * The reservation by itself with many buckets on the backend: for each N, N usage rows on backend
- * `b` (half in the namespace `ns-`, half in neighbours on either side of it in byte order), a hard
- * byte quota on the namespace, and a bucket quota on the bucket outside it.
+ * `b`, half of them in the namespace `ns-`, 50 in the small namespace `sm-` (both with a hard
+ * byte quota), the rest in neighbours on either side of `ns-` in byte order; and a bucket outside
+ * any namespace with a quota of its own.
  */
 async function namespaceReservations() {
   const dir = mkdtempSync(join(tmpdir(), 'stowage-bench-quotas-ns-'));
@@ -287,30 +288,34 @@ async function namespaceReservations() {
     const db = new Client({ connectionString: dbUrl });
     await db.connect();
     cleanups.push(() => db.end());
-    const inside = 'ns-bench-0';
-    const outside = 'nt-bench-3';
-    await db.query(`INSERT INTO namespace_quotas (backend_id, bucket_prefix, hard_bytes) VALUES ('b', 'ns-', 1e15)`);
-    await db.query(`INSERT INTO bucket_quotas (backend_id, bucket, hard_bytes) VALUES ('b', $1, 1e15)`, [outside]);
+    const cases = [
+      ['in a namespace of N/2 buckets', 'ns-bench-0'],
+      ['in a namespace of 50 buckets', 'sm-bench-1'],
+      ['outside, with a bucket quota', 'nt-bench-x'],
+    ];
+    await db.query(
+      `INSERT INTO namespace_quotas (backend_id, bucket_prefix, hard_bytes) VALUES ('b', 'ns-', 1e15), ('b', 'sm-', 1e15)`,
+    );
+    await db.query(`INSERT INTO bucket_quotas (backend_id, bucket, hard_bytes) VALUES ('b', $1, 1e15)`, [cases[2][1]]);
     const lines = [];
     for (const n of NS_BUCKETS) {
       await db.query(`DELETE FROM bucket_usage`);
       await db.query(
         `INSERT INTO bucket_usage (backend_id, bucket, bytes, objects)
-         SELECT 'b', CASE WHEN i % 2 = 0 THEN 'ns-' WHEN i % 4 = 1 THEN 'nr-' ELSE 'nt-' END || 'bench-' || i,
+         SELECT 'b', CASE WHEN i % 2 = 0 THEN 'ns-' WHEN i < 100 THEN 'sm-' WHEN i % 4 = 1 THEN 'nr-' ELSE 'nt-' END
+                     || 'bench-' || i,
                 i * 1000, i
          FROM generate_series(0, $1::integer - 1) AS i`,
         [n],
       );
       await db.query(`VACUUM ANALYZE bucket_usage`);
-      const inNamespace = stats(await reservationRoundTrips(dbUrl, { backendId: 'b', bucket: inside }));
-      const alone = stats(await reservationRoundTrips(dbUrl, { backendId: 'b', bucket: outside }));
-      lines.push(
-        [`${n} buckets`, 'in the namespace', fixed(inNamespace.p50, 3), fixed(inNamespace.p99, 3)],
-        [`${n} buckets`, 'outside it', fixed(alone.p50, 3), fixed(alone.p99, 3)],
-      );
+      for (const [label, bucket] of cases) {
+        const { p50, p99 } = stats(await reservationRoundTrips(dbUrl, { backendId: 'b', bucket }));
+        lines.push([`N = ${n}`, label, fixed(p50, 3), fixed(p99, 3)]);
+      }
     }
     console.log('');
-    printTable(['reserve + settle, namespace quota', 'bucket', 'p50 ms', 'p99 ms'], lines);
+    printTable(['reserve + settle, buckets on the backend', 'bucket', 'p50 ms', 'p99 ms'], lines);
   } finally {
     await cleanup();
   }
