@@ -12,10 +12,17 @@
  *               also holds the HEAD of the replaced object beside the forward), and the
  *               reservation alone (reserve + settle through the service's QuotaStore; target
  *               ≤ 1 ms at p50)
+ *   namespace   the reservation alone (as above, on a migrated database without a service) with
+ *               N buckets on the backend (BENCH_NS_BUCKETS, 100,1000,10000): p50/p99 for a
+ *               bucket in a namespace with a hard byte quota that holds half of them, one in a
+ *               namespace of 50 (every reservation sums its namespace's usage), and one outside
+ *               any namespace with a quota of its own
  *
  *   npm run bench:quotas     (builds first)
+ *   BENCH_SKIP: comma-separated parts to leave out (proxy: the scan and the PUTs, which share one
+ *   running Stowage; namespace)
  *   BENCH_SCAN_OBJECTS (100000), BENCH_FILL_CONCURRENCY (64), BENCH_SECONDS (10) of API load at
- *   rest, BENCH_PUTS (2000) per side, BENCH_LOG_LEVEL (warn)
+ *   rest, BENCH_PUTS (2000) per side and reservations per namespace case, BENCH_LOG_LEVEL (warn)
  *
  * Uses the machine's PostgreSQL and Redis (a throwaway database and key prefix, removed again);
  * everything started is stopped again, also on failure. The machine may be shared: figures are
@@ -29,7 +36,7 @@ const { join } = require('node:path');
 const { randomBytes, randomUUID } = require('node:crypto');
 const { performance } = require('node:perf_hooks');
 const { fixed, percentile, printTable } = require('./lib/bench');
-const { ROOT, bootStowage, cleanupRunner, freePort } = require('./lib/stowage-process');
+const { ROOT, bootStowage, cleanupRunner, freePort, migratedDatabase } = require('./lib/stowage-process');
 const { startS3 } = require('./lib/s3-server');
 
 const SCAN_OBJECTS = Number(process.env.BENCH_SCAN_OBJECTS ?? 100_000);
@@ -37,6 +44,13 @@ const FILL_CONCURRENCY = Number(process.env.BENCH_FILL_CONCURRENCY ?? 64);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const PUTS = Number(process.env.BENCH_PUTS ?? 2000);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
+const NS_BUCKETS = (process.env.BENCH_NS_BUCKETS ?? '100,1000,10000').split(',').map(Number);
+const SKIP = new Set(
+  (process.env.BENCH_SKIP ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 const PASSWORD = 'bench password 1234';
 const REGION = 'us-east-1';
 
@@ -115,6 +129,11 @@ async function probe(url, headers, done) {
 }
 
 async function main() {
+  if (!SKIP.has('proxy')) await scanAndPuts();
+  if (!SKIP.has('namespace')) await namespaceReservations();
+}
+
+async function scanAndPuts() {
   const dir = mkdtempSync(join(tmpdir(), 'stowage-bench-quotas-'));
   const { cleanups, cleanup } = cleanupRunner(dir);
   try {
@@ -226,11 +245,7 @@ async function main() {
         times[bucket].push(ms);
       }
     }
-    const stats = (list) => {
-      const sorted = [...list].sort((a, b) => a - b);
-      return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
-    };
-    const alone = stats(await reservationRoundTrips(dbUrl, capped));
+    const alone = stats(await reservationRoundTrips(dbUrl, { backendId: 'b', bucket: capped }));
     const o = stats(times[open]);
     const c = stats(times[capped]);
     console.log('');
@@ -253,13 +268,66 @@ async function main() {
   }
 }
 
+function stats(list) {
+  const sorted = [...list].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+}
+
+/**
+ * The reservation by itself with many buckets on the backend: for each N, N usage rows on backend
+ * `b`, half of them in the namespace `ns-`, 50 in the small namespace `sm-` (both with a hard
+ * byte quota), the rest in neighbours on either side of `ns-` in byte order; and a bucket outside
+ * any namespace with a quota of its own.
+ */
+async function namespaceReservations() {
+  const dir = mkdtempSync(join(tmpdir(), 'stowage-bench-quotas-ns-'));
+  const { cleanups, cleanup } = cleanupRunner(dir);
+  try {
+    const dbUrl = await migratedDatabase(cleanups);
+    const { Client } = require('pg');
+    const db = new Client({ connectionString: dbUrl });
+    await db.connect();
+    cleanups.push(() => db.end());
+    const cases = [
+      ['in a namespace of N/2 buckets', 'ns-bench-0'],
+      ['in a namespace of 50 buckets', 'sm-bench-1'],
+      ['outside, with a bucket quota', 'nt-bench-x'],
+    ];
+    await db.query(
+      `INSERT INTO namespace_quotas (backend_id, bucket_prefix, hard_bytes) VALUES ('b', 'ns-', 1e15), ('b', 'sm-', 1e15)`,
+    );
+    await db.query(`INSERT INTO bucket_quotas (backend_id, bucket, hard_bytes) VALUES ('b', $1, 1e15)`, [cases[2][1]]);
+    const lines = [];
+    for (const n of NS_BUCKETS) {
+      await db.query(`DELETE FROM bucket_usage`);
+      await db.query(
+        `INSERT INTO bucket_usage (backend_id, bucket, bytes, objects)
+         SELECT 'b', CASE WHEN i % 2 = 0 THEN 'ns-' WHEN i < 100 THEN 'sm-' WHEN i % 4 = 1 THEN 'nr-' ELSE 'nt-' END
+                     || 'bench-' || i,
+                i * 1000, i
+         FROM generate_series(0, $1::integer - 1) AS i`,
+        [n],
+      );
+      await db.query(`VACUUM ANALYZE bucket_usage`);
+      for (const [label, bucket] of cases) {
+        const { p50, p99 } = stats(await reservationRoundTrips(dbUrl, { backendId: 'b', bucket }));
+        lines.push([`N = ${n}`, label, fixed(p50, 3), fixed(p99, 3)]);
+      }
+    }
+    console.log('');
+    printTable(['reserve + settle, buckets on the backend', 'bucket', 'p50 ms', 'p99 ms'], lines);
+  } finally {
+    await cleanup();
+  }
+}
+
 /**
  * The reservation by itself, as a write's path runs it: reserve, then settle, through the
  * service's own QuotaStore on the bench's database (no HTTP, no upstream). The PUT comparison
  * above also carries the HEAD that reads the replaced object's size beside the forward, which
  * competes with the PUT for the upstream (here: for the same two cores).
  */
-async function reservationRoundTrips(dbUrl, bucket) {
+async function reservationRoundTrips(dbUrl, ref) {
   require('reflect-metadata');
   const { DataSource } = require('typeorm');
   const { QuotaStore } = require(join(ROOT, 'dist/src/quotas/quota-store'));
@@ -267,7 +335,6 @@ async function reservationRoundTrips(dbUrl, bucket) {
   await dataSource.initialize();
   try {
     const store = new QuotaStore(dataSource);
-    const ref = { backendId: 'b', bucket };
     const times = [];
     for (let i = 0; i < PUTS + 50; i++) {
       const id = randomUUID();

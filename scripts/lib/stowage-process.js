@@ -26,6 +26,34 @@ async function withPg(fn) {
   }
 }
 
+/**
+ * A throwaway database with the schema of dist/'s migrations (no service running on it); dropped
+ * again by `cleanups`. Returns its URL.
+ */
+async function migratedDatabase(cleanups) {
+  const database = `stowage_bench_${randomBytes(4).toString('hex')}`;
+  await withPg((c) => c.query(`CREATE DATABASE "${database}"`));
+  cleanups.push(() => withPg((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`)));
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${database}`;
+  require('reflect-metadata');
+  const { DataSource } = require('typeorm');
+  const { MIGRATIONS } = require(join(ROOT, 'dist/src/database/migrations'));
+  const dataSource = new DataSource({
+    type: 'postgres',
+    url: url.toString(),
+    migrations: MIGRATIONS,
+    migrationsTableName: 'schema_migrations',
+  });
+  await dataSource.initialize();
+  try {
+    await dataSource.runMigrations();
+  } finally {
+    await dataSource.destroy();
+  }
+  return url.toString();
+}
+
 function freePort() {
   return new Promise((resolve) => {
     const server = net.createServer().listen(0, '127.0.0.1', () => {
@@ -211,6 +239,7 @@ module.exports = {
   PG_ADMIN_URL,
   REDIS_URL,
   withPg,
+  migratedDatabase,
   freePort,
   stowage,
   waitForHealth,

@@ -19,10 +19,16 @@ async function admin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
   }
 }
 
-/** Creates an empty database of its own for one test file; `drop()` removes it. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * Creates an empty database of its own for one test file; `drop()` removes it. `icuLocale` (such
+ * as `en-US`) makes that ICU collation the database's default instead of the server's.
+ */
+export async function createTestDatabase(options: { icuLocale?: 'en-US' } = {}): Promise<TestDatabase> {
   const name = `stowage_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  await admin((c) => c.query(`CREATE DATABASE "${name}"`));
+  const collation = options.icuLocale
+    ? ` TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '${options.icuLocale}'`
+    : '';
+  await admin((c) => c.query(`CREATE DATABASE "${name}"${collation}`));
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
   return {

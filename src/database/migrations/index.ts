@@ -6,6 +6,7 @@ import { AuditQueryIndexes1797100000000 } from './1797100000000-audit-query-inde
 import { QuotaScanDelta1797200000000 } from './1797200000000-quota-scan-delta';
 import { CredentialNamespaces1797300000000 } from './1797300000000-credential-namespaces';
 import { NamespaceQuotas1797400000000 } from './1797400000000-namespace-quotas';
+import { NamespaceUsageIndex1797500000000 } from './1797500000000-namespace-usage-index';
 
 /** Every migration, oldest first. Append only; never edit one that has been released. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   QuotaScanDelta1797200000000,
   CredentialNamespaces1797300000000,
   NamespaceQuotas1797400000000,
+  NamespaceUsageIndex1797500000000,
 ];
