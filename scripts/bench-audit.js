@@ -26,9 +26,10 @@
 const { Client } = require('pg');
 const { randomBytes } = require('node:crypto');
 const { performance } = require('node:perf_hooks');
+const { mkdtempSync } = require('node:fs');
+const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 
-const ADMIN_URL = process.env.STOWAGE_BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const COMMITS = Number(process.env.BENCH_COMMITS ?? 2000);
 const WRITERS = Number(process.env.BENCH_WRITERS ?? 32);
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -121,8 +122,6 @@ function histogramDelta(before, after, q) {
  */
 async function proxyPuts() {
   const http = require('node:http');
-  const { mkdtempSync } = require('node:fs');
-  const { tmpdir } = require('node:os');
   const { bootStowage, cleanupRunner, freePort } = require('./lib/stowage-process');
   const { startS3 } = require('./lib/s3-server');
   const sigv4 = require(join(__dirname, '..', 'dist', 'libs', 'sigv4'));
@@ -252,33 +251,16 @@ async function proxyPuts() {
 async function main() {
   if (!SKIP.has('proxy')) await proxyPuts();
   if (SKIP.has('commit') && SKIP.has('query')) return;
-  const name = `stowage_bench_audit_${randomBytes(4).toString('hex')}`;
-  const admin = new Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  const db = new Client({ connectionString: url.toString() });
+  const { cleanupRunner, migratedDatabase } = require('./lib/stowage-process');
+  const { cleanups, cleanup } = cleanupRunner(mkdtempSync(join(tmpdir(), 'stowage-bench-audit-')));
   try {
+    const db = new Client({ connectionString: await migratedDatabase(cleanups) });
     await db.connect();
-    const { MIGRATIONS } = require(join(__dirname, '..', 'dist', 'src', 'database', 'migrations'));
-    const { DataSource } = require('typeorm');
-    const ds = new DataSource({
-      type: 'postgres',
-      url: url.toString(),
-      migrations: MIGRATIONS,
-      migrationsTableName: 'schema_migrations',
-    });
-    await ds.initialize();
-    await ds.runMigrations();
-    await ds.destroy();
-
+    cleanups.push(() => db.end());
     if (!SKIP.has('commit')) await commits(db);
     if (!SKIP.has('query')) await queries(db);
   } finally {
-    await db.end().catch(() => undefined);
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.end();
+    await cleanup();
   }
 }
 

@@ -51,6 +51,30 @@ async function raw(endpoint: string, path: string, init: RequestInit & { headers
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * An app whose one backend is the S3 endpoint at `endpoint` (one that misbehaves, or none), with
+ * the proxy on, and a client of an admin's credential scoped to `bucket` on it.
+ */
+async function bootOnEndpoint(
+  stack: TestStack,
+  endpoint: string,
+  bucket: string,
+): Promise<{ app: TestApp; client: S3Client }> {
+  const app = await stack.boot({
+    config: {
+      ratelimit: { login_per_ip: 0, api_per_minute: 0 },
+      backends: [
+        { id: 'upstream', endpoint, region: 'us-east-1', access_key_env: 'K', secret_key_env: 'S', path_style: true },
+      ],
+      s3_proxy: { enabled: true, listen: '127.0.0.1:0' },
+    },
+    env: { K: 'k', S: 's', STOWAGE_SECRET_KEY: ROOT_KEY },
+  });
+  const admin = await login(app, (await seedUser(app, { role: 'admin' })).username);
+  const keys = await mintCredential(admin, [{ backend_id: 'upstream', bucket }]);
+  return { app, client: proxyClient(proxyEndpoint(app), keys) };
+}
+
 describe('the S3 proxy against s3rver', () => {
   let stack: TestStack;
   let fx: ProxyFixture;
@@ -497,26 +521,7 @@ describe('the S3 proxy against s3rver', () => {
 
   describe('failure handling', () => {
     it('answers 503 ServiceUnavailable in XML when the upstream does not answer', async () => {
-      const down = await stack.boot({
-        config: {
-          ratelimit: { login_per_ip: 0, api_per_minute: 0 },
-          backends: [
-            {
-              id: 'gone',
-              endpoint: 'http://127.0.0.1:1',
-              region: 'us-east-1',
-              access_key_env: 'K',
-              secret_key_env: 'S',
-              path_style: true,
-            },
-          ],
-          s3_proxy: { enabled: true, listen: '127.0.0.1:0' },
-        },
-        env: { K: 'k', S: 's', STOWAGE_SECRET_KEY: ROOT_KEY },
-      });
-      const admin = await login(down, (await seedUser(down, { role: 'admin' })).username);
-      const goneKeys = await mintCredential(admin, [{ backend_id: 'gone', bucket: 'somewhere' }]);
-      const client = proxyClient(proxyEndpoint(down), goneKeys);
+      const { app: down, client } = await bootOnEndpoint(stack, 'http://127.0.0.1:1', 'somewhere');
       const err = await s3Failure(client.send(new GetObjectCommand({ Bucket: 'somewhere', Key: 'k' })));
       expect(err.name).toBe('ServiceUnavailable');
       expect(err.$metadata.httpStatusCode).toBe(503);
@@ -554,27 +559,8 @@ describe('the S3 proxy against s3rver', () => {
       });
       await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
       const port = (upstream.address() as AddressInfo).port;
-      const odd = await stack.boot({
-        config: {
-          ratelimit: { login_per_ip: 0, api_per_minute: 0 },
-          backends: [
-            {
-              id: 'odd',
-              endpoint: `http://127.0.0.1:${port}`,
-              region: 'us-east-1',
-              access_key_env: 'K',
-              secret_key_env: 'S',
-              path_style: true,
-            },
-          ],
-          s3_proxy: { enabled: true, listen: '127.0.0.1:0' },
-        },
-        env: { K: 'k', S: 's', STOWAGE_SECRET_KEY: ROOT_KEY },
-      });
+      const { app: odd, client } = await bootOnEndpoint(stack, `http://127.0.0.1:${port}`, 'odd');
       try {
-        const admin = await login(odd, (await seedUser(odd, { role: 'admin' })).username);
-        const oddKeys = await mintCredential(admin, [{ backend_id: 'odd', bucket: 'odd' }]);
-        const client = proxyClient(proxyEndpoint(odd), oddKeys);
         const get = async (key: string) =>
           raw(await getSignedUrl(client, new GetObjectCommand({ Bucket: 'odd', Key: key })), '');
 
