@@ -74,7 +74,12 @@ describe('backend endpoints: network policy, neutral errors, no credentials in U
     const [error] = errors;
     expect(error).not.toMatch(/ECONN|hang up|socket|404|refused|EPIPE|html|UnknownError/i);
     const audit = await app.app.get(DataSource).query("SELECT detail FROM audit_events WHERE action = 'backend.test'");
-    expect(JSON.stringify(audit)).not.toMatch(/ECONN|hang up|404|UnknownError/i);
+    // The endpoints themselves are left out: a random port may hold the digits 404.
+    const details = audit.map(({ detail }: { detail: Record<string, unknown> }) => ({
+      ...detail,
+      endpoint: undefined,
+    }));
+    expect(JSON.stringify(details)).not.toMatch(/ECONN|hang up|404|UnknownError/i);
     // A real S3 server still answers healthy.
     expect((await test(admin, urls.s3)).body).toMatchObject({ healthy: true });
   });
