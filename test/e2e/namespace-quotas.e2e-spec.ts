@@ -15,6 +15,7 @@ import { BackendRegistry } from '../../src/storage-backends/backend-registry.ser
 import { TestApp, TestStack } from '../harness/app';
 import { mintAs } from '../harness/s3-proxy-namespaces';
 import { proxyClient, proxyEndpoint, ROOT_KEY, VirtualKeys } from '../harness/s3-proxy';
+import { s3rverBackend } from '../harness/s3rver';
 import { login, seedUser, Session } from '../harness/session';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -46,16 +47,7 @@ describe('namespace quotas', () => {
       db: { pool_size: 12 },
       quotas: { reservation_ttl: '15s', scan_interval: '-1s' },
       s3_proxy: { enabled: true, listen: '127.0.0.1:0' },
-      backends: [
-        {
-          id: 'local',
-          endpoint: s3.endpoint,
-          access_key_env: 'K',
-          secret_key_env: 'S',
-          path_style: true,
-          kind: 's3rver',
-        },
-      ],
+      backends: [s3rverBackend('local', s3)],
     };
   };
 
